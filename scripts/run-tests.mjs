@@ -1,0 +1,27 @@
+// Runs node:test over the test files under the given folders (default: test/). Node 20's --test
+// does not expand globs, so the list is built here.
+import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) collect(path, out)
+    else if (name.endsWith('.test.ts')) out.push(path)
+  }
+  return out
+}
+
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test']
+const files = roots.flatMap((r) => collect(r, []))
+if (files.length === 0) {
+  console.error(`no test files under ${roots.join(', ')}`)
+  process.exit(1)
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { stdio: 'inherit' },
+)
+process.exit(result.status ?? 1)

@@ -1,0 +1,101 @@
+// Callers: who signed a request. Resolves an access key id to its account, user and (unwrapped)
+// secret, with an in-memory cache dropped on every access-key change.
+import { randomBytes } from 'node:crypto'
+import type { AccessKeyRecord, Store } from '../store/store.js'
+
+export interface Caller {
+  readonly accountId: string
+  /** `arn:<partition>:iam::<account>:root` or `arn:<partition>:iam::<account>:user/<name>`. */
+  readonly arn: string
+  readonly accessKeyId: string
+  readonly userName?: string
+  readonly isRoot: boolean
+}
+
+/** A caller with its secret, for the SigV4 verifier; the secret never leaves this module's users. */
+export interface Credential {
+  readonly caller: Caller
+  readonly secretAccessKey: string
+}
+
+export function rootArn(partition: string, accountId: string): string {
+  return `arn:${partition}:iam::${accountId}:root`
+}
+
+export function userArn(partition: string, accountId: string, userName: string): string {
+  return `arn:${partition}:iam::${accountId}:user/${userName}`
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+
+/** AWS-shaped access key id: `AKIA` + 16 characters of [A-Z2-7]. */
+export function newAccessKeyId(): string {
+  const bytes = randomBytes(16)
+  let out = 'AKIA'
+  for (const b of bytes) out += ALNUM[b & 31]
+  return out
+}
+
+/** 40 characters from 30 random bytes, like AWS secret access keys. */
+export function newSecretAccessKey(): string {
+  return randomBytes(30).toString('base64')
+}
+
+/** The envelope context binding a stored secret to its access key id. */
+export function secretContext(accessKeyId: string): Buffer {
+  return Buffer.from(`macaw:access-key:${accessKeyId}`)
+}
+
+export class CredentialResolver {
+  private readonly cache = new Map<string, Credential | null>()
+  private epoch = 0
+  private readonly unsubscribe: () => void
+
+  private readonly store: Store
+  private readonly partition: string
+  private readonly unwrapSecret: (record: AccessKeyRecord) => Promise<string>
+
+  constructor(store: Store, partition: string, unwrapSecret: (record: AccessKeyRecord) => Promise<string>) {
+    this.store = store
+    this.partition = partition
+    this.unwrapSecret = unwrapSecret
+    this.unsubscribe = store.onChange((change) => {
+      if (change.kind === 'accessKey') {
+        this.epoch++
+        this.cache.delete(change.accessKeyId)
+      }
+    })
+  }
+
+  close(): void {
+    this.unsubscribe()
+  }
+
+  async resolve(accessKeyId: string): Promise<Credential | undefined> {
+    const cached = this.cache.get(accessKeyId)
+    if (cached !== undefined) return cached ?? undefined
+    const epoch = this.epoch
+    const record = await this.store.getAccessKey(accessKeyId)
+    let credential: Credential | null = null
+    if (record && record.status === 'Active') {
+      const arn =
+        record.userName === undefined
+          ? rootArn(this.partition, record.accountId)
+          : userArn(this.partition, record.accountId, record.userName)
+      const caller: Caller = {
+        accountId: record.accountId,
+        arn,
+        accessKeyId,
+        isRoot: record.userName === undefined,
+        ...(record.userName === undefined ? {} : { userName: record.userName }),
+      }
+      credential = { caller, secretAccessKey: await this.unwrapSecret(record) }
+    }
+    // Unknown ids are cached too (bounded), so a flood of bad ids cannot hammer the store.
+    if (epoch === this.epoch) {
+      if (this.cache.size >= 10_000) this.cache.clear()
+      this.cache.set(accessKeyId, credential)
+    }
+    return credential ?? undefined
+  }
+}

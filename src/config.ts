@@ -1,0 +1,179 @@
+// One typed, frozen Config built from CLI flags > environment (MACAW_*) > defaults. Every problem
+// is reported at once; secrets arrive by value or by *_FILE reference and are never printed.
+import { readFileSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+
+export type StoreConfig = { readonly kind: 'sqlite'; readonly path: string }
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  /** Default region for admin commands; requests use the region of their credential scope. */
+  readonly region: string
+  /** The default account: the one whose root user is bootstrapped. */
+  readonly accountId: string
+  readonly partition: string
+  /** Root-of-trust URI, e.g. `file:/var/lib/macaw/root.key`. */
+  readonly root: string
+  readonly store: StoreConfig
+  readonly rootAccessKeyId?: string
+  readonly rootSecretAccessKey?: string
+  readonly maxBodyBytes: number
+  readonly clockSkewMs: number
+  readonly sweepIntervalMs: number
+  readonly cacheTtlMs: number
+  readonly logLevel: string
+}
+
+/** Raw settings by name; each comes from a flag or its environment variable. */
+export interface RawSettings {
+  host?: string | undefined
+  port?: string | number | undefined
+  dataDir?: string | undefined
+  region?: string | undefined
+  accountId?: string | undefined
+  partition?: string | undefined
+  root?: string | undefined
+  rootAccessKeyId?: string | undefined
+  rootSecretAccessKey?: string | undefined
+  rootSecretAccessKeyFile?: string | undefined
+  maxBodyBytes?: string | number | undefined
+  clockSkewSeconds?: string | number | undefined
+  sweepIntervalSeconds?: string | number | undefined
+  cacheTtlMs?: string | number | undefined
+  logLevel?: string | undefined
+}
+
+/** Environment variable of each setting: the flag's name in MACAW_ upper snake case. */
+export const ENV_NAMES: Record<keyof RawSettings, string> = {
+  host: 'MACAW_HOST',
+  port: 'MACAW_PORT',
+  dataDir: 'MACAW_DATA_DIR',
+  region: 'MACAW_REGION',
+  accountId: 'MACAW_ACCOUNT_ID',
+  partition: 'MACAW_PARTITION',
+  root: 'MACAW_ROOT',
+  rootAccessKeyId: 'MACAW_ROOT_ACCESS_KEY_ID',
+  rootSecretAccessKey: 'MACAW_ROOT_SECRET_ACCESS_KEY',
+  rootSecretAccessKeyFile: 'MACAW_ROOT_SECRET_ACCESS_KEY_FILE',
+  maxBodyBytes: 'MACAW_MAX_BODY_BYTES',
+  clockSkewSeconds: 'MACAW_CLOCK_SKEW_SECONDS',
+  sweepIntervalSeconds: 'MACAW_SWEEP_INTERVAL_SECONDS',
+  cacheTtlMs: 'MACAW_CACHE_TTL_MS',
+  logLevel: 'MACAW_LOG_LEVEL',
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8420,
+  dataDir: '.macaw',
+  region: 'us-east-1',
+  accountId: '111122223333',
+  partition: 'aws',
+  maxBodyBytes: 256 * 1024,
+  clockSkewSeconds: 300,
+  sweepIntervalSeconds: 60,
+  cacheTtlMs: 1000,
+  logLevel: 'info',
+} as const
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.problems = problems
+    this.name = 'ConfigError'
+  }
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Fills unset settings from the environment. */
+export function fromEnv(raw: RawSettings, env: NodeJS.ProcessEnv = process.env): RawSettings {
+  const out: RawSettings = { ...raw }
+  for (const name of Object.keys(ENV_NAMES) as (keyof RawSettings)[]) {
+    if (out[name] === undefined && env[ENV_NAMES[name]] !== undefined && env[ENV_NAMES[name]] !== '') {
+      out[name] = env[ENV_NAMES[name]]
+    }
+  }
+  return out
+}
+
+export function buildConfig(raw: RawSettings): Config {
+  const problems: string[] = []
+  const int = (name: keyof RawSettings, fallback: number, min: number, max: number): number => {
+    const value = raw[name] ?? fallback
+    const n = typeof value === 'number' ? value : Number(value)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} (${ENV_NAMES[name]}) must be an integer from ${min} to ${max}, got '${String(value)}'`)
+      return fallback
+    }
+    return n
+  }
+  const port = int('port', DEFAULTS.port, 0, 65535)
+  const maxBodyBytes = int('maxBodyBytes', DEFAULTS.maxBodyBytes, 1024, 64 * 1024 * 1024)
+  const clockSkewMs = int('clockSkewSeconds', DEFAULTS.clockSkewSeconds, 1, 86400) * 1000
+  const sweepIntervalMs = int('sweepIntervalSeconds', DEFAULTS.sweepIntervalSeconds, 1, 86400) * 1000
+  const cacheTtlMs = int('cacheTtlMs', DEFAULTS.cacheTtlMs, 0, 3_600_000)
+
+  const region = raw.region ?? DEFAULTS.region
+  if (!REGION.test(region)) problems.push(`region (MACAW_REGION) '${region}' is not an AWS region name such as us-east-1`)
+  const accountId = raw.accountId ?? DEFAULTS.accountId
+  if (!/^\d{12}$/.test(accountId)) problems.push(`accountId (MACAW_ACCOUNT_ID) must be 12 digits, got '${accountId}'`)
+  const partition = raw.partition ?? DEFAULTS.partition
+  if (!/^aws(-[a-z]+)*$/.test(partition)) problems.push(`partition (MACAW_PARTITION) '${partition}' is not an AWS partition name`)
+  const logLevel = raw.logLevel ?? DEFAULTS.logLevel
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`logLevel (MACAW_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}`)
+
+  const dataDir = resolve(raw.dataDir ?? DEFAULTS.dataDir)
+  const root = raw.root ?? `file:${join(dataDir, 'root.key')}`
+
+  let rootSecretAccessKey = raw.rootSecretAccessKey
+  if (rootSecretAccessKey === undefined && raw.rootSecretAccessKeyFile !== undefined) {
+    try {
+      rootSecretAccessKey = readFileSync(raw.rootSecretAccessKeyFile, 'utf8').trim()
+    } catch (err) {
+      problems.push(`rootSecretAccessKeyFile: cannot read ${raw.rootSecretAccessKeyFile}: ${(err as Error).message}`)
+    }
+  }
+  const rootAccessKeyId = raw.rootAccessKeyId
+  if ((rootAccessKeyId === undefined) !== (rootSecretAccessKey === undefined)) {
+    problems.push('MACAW_ROOT_ACCESS_KEY_ID and MACAW_ROOT_SECRET_ACCESS_KEY must be set together')
+  }
+  if (rootAccessKeyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(rootAccessKeyId)) {
+    problems.push('MACAW_ROOT_ACCESS_KEY_ID must be 16 to 128 upper-case letters and digits')
+  }
+  if (rootSecretAccessKey !== undefined && rootSecretAccessKey.length < 16) {
+    problems.push('MACAW_ROOT_SECRET_ACCESS_KEY must be at least 16 characters')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return Object.freeze({
+    host: raw.host ?? DEFAULTS.host,
+    port,
+    dataDir,
+    region,
+    accountId,
+    partition,
+    root,
+    store: Object.freeze({ kind: 'sqlite' as const, path: join(dataDir, 'macaw.db') }),
+    ...(rootAccessKeyId === undefined ? {} : { rootAccessKeyId }),
+    ...(rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey }),
+    maxBodyBytes,
+    clockSkewMs,
+    sweepIntervalMs,
+    cacheTtlMs,
+    logLevel,
+  })
+}
+
+/** The effective config with secrets redacted, for `serve --print-config`. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    ...(config.rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey: '<redacted>' }),
+    dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),
+  }
+}

@@ -1,0 +1,76 @@
+// AWS KMS enumerations shared by every layer (as const arrays plus derived unions).
+// Source: botocore KMS model 2014-11-01 and the reference, §1, §4, §5.
+
+export const HMAC_KEY_SPECS = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as const
+export type HmacKeySpec = (typeof HMAC_KEY_SPECS)[number]
+
+/** Every KeySpec the model knows, in the order the enum message prints them. */
+export const KEY_SPECS = [
+  'RSA_2048',
+  'RSA_3072',
+  'RSA_4096',
+  'ECC_NIST_P256',
+  'ECC_NIST_P384',
+  'ECC_NIST_P521',
+  'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT',
+  ...HMAC_KEY_SPECS,
+  'SM2',
+  'ML_DSA_44',
+  'ML_DSA_65',
+  'ML_DSA_87',
+  'ECC_NIST_EDWARDS25519',
+] as const
+export type KeySpec = (typeof KEY_SPECS)[number]
+
+export const KEY_USAGES = [
+  'SIGN_VERIFY',
+  'ENCRYPT_DECRYPT',
+  'GENERATE_VERIFY_MAC',
+  'KEY_AGREEMENT',
+] as const
+export type KeyUsage = (typeof KEY_USAGES)[number]
+
+export const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] as const
+export type Origin = (typeof ORIGINS)[number]
+
+export const MAC_ALGORITHMS = ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const
+export type MacAlgorithm = (typeof MAC_ALGORITHMS)[number]
+
+export const KEY_STATES = [
+  'Creating',
+  'Enabled',
+  'Disabled',
+  'PendingDeletion',
+  'PendingImport',
+  'PendingReplicaDeletion',
+  'Unavailable',
+  'Updating',
+] as const
+export type KeyState = (typeof KEY_STATES)[number]
+
+export const GRANT_OPERATIONS = [
+  'Decrypt',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'Sign',
+  'Verify',
+  'GetPublicKey',
+  'CreateGrant',
+  'RetireGrant',
+  'DescribeKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+] as const
+export type GrantOperation = (typeof GRANT_OPERATIONS)[number]
+
+export interface Tag {
+  readonly key: string
+  readonly value: string
+}

@@ -1,0 +1,84 @@
+// The key-state table: which states each operation accepts, the transitions that change state,
+// and the error each refused state gives (reference §5.2). Handlers ask this table; they don't
+// hard-code rules.
+import type { KeyState } from '../domain.js'
+import { DisabledException, KMSInvalidStateException, type KmsError } from '../protocol/errors.js'
+
+export const ALL_STATES: readonly KeyState[] = [
+  'Creating',
+  'Enabled',
+  'Disabled',
+  'PendingDeletion',
+  'PendingImport',
+  'PendingReplicaDeletion',
+  'Unavailable',
+  'Updating',
+]
+
+export const TRANSITIONS = {
+  EnableKey: { from: ['Enabled', 'Disabled'], to: 'Enabled' },
+  DisableKey: { from: ['Enabled', 'Disabled'], to: 'Disabled' },
+  ScheduleKeyDeletion: {
+    from: ['Enabled', 'Disabled', 'PendingImport', 'Creating'],
+    to: 'PendingDeletion',
+  },
+  // AWS: CancelKeyDeletion leaves the key Disabled, not Enabled.
+  CancelKeyDeletion: { from: ['PendingDeletion'], to: 'Disabled' },
+} as const satisfies Record<string, { from: readonly KeyState[]; to: KeyState }>
+
+/** States in which each key operation proceeds; every other state gets `stateError`. */
+export const USABLE_IN = {
+  GenerateMac: ['Enabled', 'Updating'],
+  VerifyMac: ['Enabled', 'Updating'],
+  // Cryptographic operations an HMAC key refuses anyway; the state check comes first (§7).
+  OtherCrypto: ['Enabled', 'Updating'],
+  DescribeKey: ALL_STATES,
+  UpdateKeyDescription: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
+  TagResource: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
+  CreateAlias: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
+  AnyState: ALL_STATES,
+  Rotation: ['Enabled', 'PendingImport'],
+} as const satisfies Record<string, readonly KeyState[]>
+
+/** The error AWS gives when a key in `state` cannot serve the request (reference §5.2 legend). */
+export function stateError(arn: string, state: KeyState): KmsError {
+  switch (state) {
+    case 'Disabled':
+      return new DisabledException(`${arn} is disabled.`)
+    case 'PendingDeletion':
+    case 'PendingReplicaDeletion':
+      return new KMSInvalidStateException(`${arn} is pending deletion.`)
+    case 'PendingImport':
+      return new KMSInvalidStateException(`${arn} is pending import.`)
+    case 'Creating':
+      return new KMSInvalidStateException(`${arn} is creating.`)
+    case 'Updating':
+      return new KMSInvalidStateException(`${arn} is updating.`)
+    case 'Unavailable':
+      return new KMSInvalidStateException(`${arn} is unavailable.`)
+    case 'Enabled':
+      return new KMSInvalidStateException(`${arn} is enabled.`)
+  }
+}
+
+export function assertUsable(arn: string, state: KeyState, usable: readonly KeyState[]): void {
+  if (!usable.includes(state)) throw stateError(arn, state)
+}
+
+/** Applies a transition or throws the state error for the key's current state. */
+export function transition(
+  name: keyof typeof TRANSITIONS,
+  arn: string,
+  state: KeyState,
+): KeyState {
+  const t = TRANSITIONS[name]
+  if ((t.from as readonly KeyState[]).includes(state)) return t.to
+  if (name === 'CancelKeyDeletion') {
+    return failNotPendingDeletion(arn)
+  }
+  throw stateError(arn, state)
+}
+
+function failNotPendingDeletion(arn: string): never {
+  throw new KMSInvalidStateException(`${arn} is not pending deletion.`)
+}

@@ -1,0 +1,79 @@
+// KeyMetadata of an HMAC key as AWS returns it from CreateKey and DescribeKey (reference §4):
+// MacAlgorithms only, no encryption/signing algorithm lists, Description always present.
+import { MAC_ALGORITHM_OF } from '../crypto/hmac.js'
+import type { KeyRecord } from '../store/store.js'
+
+/** Epoch ms -> the wire's epoch seconds with a millisecond fraction. */
+export function epochSeconds(ms: number): number {
+  return ms / 1000
+}
+
+export interface KeyMetadata {
+  AWSAccountId: string
+  KeyId: string
+  Arn: string
+  CreationDate: number
+  Enabled: boolean
+  Description: string
+  KeyUsage: string
+  KeyState: string
+  DeletionDate?: number
+  Origin: string
+  KeyManager: 'CUSTOMER'
+  CustomerMasterKeySpec: string
+  KeySpec: string
+  MacAlgorithms: string[]
+  MultiRegion: boolean
+  MultiRegionConfiguration?: {
+    MultiRegionKeyType: 'PRIMARY' | 'REPLICA'
+    PrimaryKey: { Arn: string; Region: string }
+    ReplicaKeys: { Arn: string; Region: string }[]
+  }
+}
+
+export function keyMetadata(record: KeyRecord, arn: string): KeyMetadata {
+  return {
+    AWSAccountId: record.accountId,
+    KeyId: record.keyId,
+    Arn: arn,
+    CreationDate: epochSeconds(record.creationDate),
+    Enabled: record.state === 'Enabled',
+    Description: record.description,
+    KeyUsage: record.keyUsage,
+    KeyState: record.state,
+    ...(record.deletionDate === undefined ? {} : { DeletionDate: epochSeconds(record.deletionDate) }),
+    Origin: record.origin,
+    KeyManager: 'CUSTOMER',
+    CustomerMasterKeySpec: record.keySpec,
+    KeySpec: record.keySpec,
+    MacAlgorithms: [MAC_ALGORITHM_OF[record.keySpec]],
+    MultiRegion: record.multiRegion,
+    // A multi-Region key is a primary with no replicas until ReplicateKey exists.
+    ...(record.multiRegion
+      ? {
+          MultiRegionConfiguration: {
+            MultiRegionKeyType: 'PRIMARY' as const,
+            PrimaryKey: { Arn: arn, Region: record.region },
+            ReplicaKeys: [],
+          },
+        }
+      : {}),
+  }
+}
+
+/** The default key policy AWS attaches when CreateKey has no Policy, in AWS's layout (§9.1). */
+export function defaultKeyPolicy(partition: string, accountId: string): string {
+  return `{
+  "Version" : "2012-10-17",
+  "Id" : "key-default-1",
+  "Statement" : [ {
+    "Sid" : "Enable IAM User Permissions",
+    "Effect" : "Allow",
+    "Principal" : {
+      "AWS" : "arn:${partition}:iam::${accountId}:root"
+    },
+    "Action" : "kms:*",
+    "Resource" : "*"
+  } ]
+}`
+}

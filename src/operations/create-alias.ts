@@ -1,0 +1,41 @@
+// AWS KMS API Reference > CreateAlias (reference §6.10): unique per account and region, at most
+// 50 per key, never on a key pending deletion.
+import { LimitExceededException, AlreadyExistsException } from '../protocol/errors.js'
+import { aliasArn } from '../keys/arn.js'
+import { checkAliasName, MAX_ALIASES_PER_KEY } from '../keys/aliases.js'
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { required } from '../protocol/validate.js'
+import { StoreConflictError } from '../store/store.js'
+import { defineOperation } from './define.js'
+import { aliasName, keyIdShape } from './fields.js'
+
+export const createAlias = defineOperation({
+  name: 'CreateAlias',
+  request: { AliasName: required(aliasName), TargetKeyId: required(keyIdShape) },
+  async run(ctx, req) {
+    checkAliasName(req.AliasName)
+    const key = await ctx.useKey(req.TargetKeyId, { forms: 'idOrArn', usableIn: USABLE_IN.CreateAlias })
+    const { accountId, region, keyId } = key.record
+    const store = ctx.services.store
+    if ((await store.countAliasesForKey(accountId, region, keyId)) >= MAX_ALIASES_PER_KEY) {
+      throw new LimitExceededException(`The key ${key.arn} already has ${MAX_ALIASES_PER_KEY} aliases.`)
+    }
+    try {
+      await store.insertAlias({
+        accountId,
+        region,
+        aliasName: req.AliasName,
+        keyId,
+        creationDate: ctx.now,
+        lastUpdatedDate: ctx.now,
+      })
+    } catch (err) {
+      if (err instanceof StoreConflictError) {
+        const arn = aliasArn(ctx.partition, region, accountId, req.AliasName)
+        throw new AlreadyExistsException(`An alias with the name ${arn} already exists`)
+      }
+      throw err
+    }
+    return {}
+  },
+})

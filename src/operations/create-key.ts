@@ -1,0 +1,91 @@
+// AWS KMS API Reference > CreateKey, for HMAC keys (reference §6.1).
+import { randomBytes, randomUUID } from 'node:crypto'
+import { HMAC_KEY_SPECS, type HmacKeySpec, type KeySpec } from '../domain.js'
+import { generateMaterial } from '../crypto/hmac.js'
+import { keyArn } from '../keys/arn.js'
+import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
+import { checkKeyPolicy } from '../keys/policy-text.js'
+import { checkRequestTags, sortTags } from '../keys/tags.js'
+import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js'
+import { bool, optional, str } from '../protocol/validate.js'
+import { StoreConflictError } from '../store/store.js'
+import { defineOperation } from './define.js'
+import { description, keySpec, keyUsage, origin, policy, tagList } from './fields.js'
+
+const isHmacSpec = (spec: KeySpec): spec is HmacKeySpec => (HMAC_KEY_SPECS as readonly string[]).includes(spec)
+
+export const createKey = defineOperation({
+  name: 'CreateKey',
+  request: {
+    Policy: optional(policy),
+    Description: optional(description),
+    KeyUsage: optional(keyUsage),
+    CustomerMasterKeySpec: optional(keySpec),
+    KeySpec: optional(keySpec),
+    Origin: optional(origin),
+    CustomKeyStoreId: optional(str({ min: 1, max: 64 })),
+    BypassPolicyLockoutSafetyCheck: optional(bool()),
+    Tags: optional(tagList),
+    MultiRegion: optional(bool()),
+    XksKeyId: optional(str({ min: 1, max: 128, pattern: /^[a-zA-Z0-9-_.]+$/ })),
+  },
+  async run(ctx, req) {
+    const spec: KeySpec = req.KeySpec ?? req.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT'
+    if (req.KeySpec !== undefined && req.CustomerMasterKeySpec !== undefined && req.KeySpec !== req.CustomerMasterKeySpec) {
+      throw new ValidationException('You cannot specify both KeySpec and CustomerMasterKeySpec with different values.')
+    }
+    if (spec !== 'SYMMETRIC_DEFAULT' && req.KeyUsage === undefined) {
+      // AWS (recorded): HMAC specs need an explicit KeyUsage.
+      throw new ValidationException('You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.')
+    }
+    const usage = req.KeyUsage ?? 'ENCRYPT_DECRYPT'
+    if (isHmacSpec(spec) !== (usage === 'GENERATE_VERIFY_MAC')) {
+      throw new ValidationException(`KeyUsage ${usage} is not compatible with KeySpec ${spec}`)
+    }
+    if (!isHmacSpec(spec)) {
+      throw new UnsupportedOperationException(
+        `KeySpec ${spec} is not supported: this service holds HMAC keys only (${HMAC_KEY_SPECS.join(', ')}).`,
+      )
+    }
+    const keyOrigin = req.Origin ?? 'AWS_KMS'
+    if (keyOrigin !== 'AWS_KMS') {
+      throw new UnsupportedOperationException(`Origin ${keyOrigin} is not supported for KeySpec ${spec}.`)
+    }
+    if (req.CustomKeyStoreId !== undefined || req.XksKeyId !== undefined) {
+      throw new UnsupportedOperationException(`Custom key stores cannot hold keys with KeySpec ${spec}.`)
+    }
+    const tags = sortTags(checkRequestTags(req.Tags ?? []))
+    if (req.Policy !== undefined) checkKeyPolicy(req.Policy)
+    ctx.authorizeAccount('kms:CreateKey')
+    if (tags.length > 0) ctx.authorizeAccount('kms:TagResource')
+
+    const multiRegion = req.MultiRegion ?? false
+    const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID()
+    const arn = keyArn(ctx.partition, ctx.region, ctx.caller.accountId, keyId)
+    const material = generateMaterial(spec)
+    const wrapped = await ctx.services.sealMaterial(material, arn)
+    material.fill(0)
+    try {
+      const record = await ctx.services.store.insertKey({
+        accountId: ctx.caller.accountId,
+        region: ctx.region,
+        keyId,
+        keySpec: spec,
+        keyUsage: 'GENERATE_VERIFY_MAC',
+        origin: 'AWS_KMS',
+        state: 'Enabled',
+        description: req.Description ?? '',
+        creationDate: ctx.now,
+        multiRegion,
+        policy: req.Policy ?? defaultKeyPolicy(ctx.partition, ctx.caller.accountId),
+        tags,
+        material: wrapped,
+      })
+      return { KeyMetadata: keyMetadata(record, arn) }
+    } catch (err) {
+      // A random 122-bit id colliding means something is badly wrong; never overwrite a key.
+      if (err instanceof StoreConflictError) throw new Error('key id collision', { cause: err })
+      throw err
+    }
+  },
+})

@@ -1,0 +1,76 @@
+// What an operation is (name, IAM action, request parser, handler) and the per-request context
+// it runs with. The shared `ctx.useKey` enforces resolution, authorization and key state, so no
+// handler repeats that code.
+import type { Caller } from '../auth/principals.js'
+import type { KeyState } from '../domain.js'
+import type { CachedKey } from '../keys/cache.js'
+import type { Services } from '../service.js'
+import type { KeyRecord } from '../store/store.js'
+import { compileRequest, type Members, type StructOf } from '../protocol/validate.js'
+
+export interface UseKeyOptions {
+  /** Which KeyId forms the operation accepts (reference §3.3). */
+  readonly forms: 'any' | 'idOrArn'
+  /** States in which the operation proceeds (keys/lifecycle.ts USABLE_IN). */
+  readonly usableIn: readonly KeyState[]
+  readonly grantTokens?: readonly string[] | undefined
+  /** The IAM action to authorize; defaults to the operation's own. */
+  readonly action?: string
+}
+
+export interface OperationContext {
+  readonly requestId: string
+  readonly caller: Caller
+  /** The region of the request's credential scope. */
+  readonly region: string
+  /** Request time, epoch ms. */
+  readonly now: number
+  readonly partition: string
+  /** Resolves, authorizes and state-checks a key for use; served from the key cache. */
+  useKey(keyId: string, options: UseKeyOptions): Promise<CachedKey>
+  /**
+   * Read-modify-write of a key record with optimistic concurrency: loads the current record from
+   * the store, checks access and state, applies `change`, and retries if another writer won.
+   */
+  updateKey(
+    keyId: string,
+    options: UseKeyOptions,
+    change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
+  ): Promise<{ record: KeyRecord; arn: string }>
+  /** Authorizes an action that names no key (CreateKey, ListKeys, ...). */
+  authorizeAccount(action: string): void
+  /** Throws DryRunOperationException. */
+  dryRunSucceeded(): never
+  /** Services the handlers need; see service.ts. */
+  readonly services: Services
+}
+
+/** An operation as the dispatcher sees it: its request type is erased behind `execute`. */
+export interface Operation {
+  readonly name: string
+  readonly action: string
+  /** Read-only operations are marked so in audit records. */
+  readonly readOnly: boolean
+  /** Parses the JSON body into the typed request (ValidationException...) and runs the handler. */
+  execute(ctx: OperationContext, body: unknown): Promise<object>
+}
+
+/**
+ * Declares an operation from its request members (compiled once into a parser, see
+ * protocol/validate.ts) and its handler, which only ever sees the typed request.
+ */
+export function defineOperation<M extends Members, Res extends object>(op: {
+  name: string
+  action?: string
+  readOnly?: boolean
+  request: M
+  run(ctx: OperationContext, req: StructOf<M>): Promise<Res> | Res
+}): Operation {
+  const parse = compileRequest(op.request)
+  return Object.freeze({
+    name: op.name,
+    action: op.action ?? `kms:${op.name}`,
+    readOnly: op.readOnly ?? false,
+    execute: async (ctx: OperationContext, body: unknown) => op.run(ctx, parse(body)),
+  })
+}

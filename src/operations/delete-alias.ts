@@ -1,0 +1,25 @@
+// AWS KMS API Reference > DeleteAlias (reference §6.10): allowed in every key state.
+import { aliasArn, keyArn } from '../keys/arn.js'
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { NotFoundException } from '../protocol/errors.js'
+import { required } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { aliasName } from './fields.js'
+
+export const deleteAlias = defineOperation({
+  name: 'DeleteAlias',
+  request: { AliasName: required(aliasName) },
+  async run(ctx, req) {
+    const store = ctx.services.store
+    const notFound = () =>
+      new NotFoundException(`Alias ${aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName)} is not found.`)
+    const alias = await store.getAlias(ctx.caller.accountId, ctx.region, req.AliasName)
+    if (!alias) throw notFound()
+    await ctx.useKey(keyArn(ctx.partition, ctx.region, alias.accountId, alias.keyId), {
+      forms: 'idOrArn',
+      usableIn: USABLE_IN.AnyState,
+    })
+    if (!(await store.deleteAlias(alias.accountId, alias.region, alias.aliasName))) throw notFound()
+    return {}
+  },
+})

@@ -1,0 +1,15 @@
+// AWS KMS API Reference > DescribeKey (reference §6.2): works in every key state.
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { keyMetadata } from '../keys/metadata.js'
+import { defineOperation } from './define.js'
+import { grantTokens, keyId } from './fields.js'
+
+export const describeKey = defineOperation({
+  name: 'DescribeKey',
+  readOnly: true,
+  request: { KeyId: keyId, GrantTokens: grantTokens },
+  async run(ctx, req) {
+    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.DescribeKey, grantTokens: req.GrantTokens })
+    return { KeyMetadata: keyMetadata(key.record, key.arn) }
+  },
+})

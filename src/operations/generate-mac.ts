@@ -1,0 +1,25 @@
+// AWS KMS API Reference > GenerateMac (reference §6.4); its Errors section lists the exceptions used.
+import { computeMac } from '../crypto/hmac.js'
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { defineOperation } from './define.js'
+import { dryRun, grantTokens, keyId, macAlgorithm, message } from './fields.js'
+import { macKeyOf } from './mac-key.js'
+
+export const generateMac = defineOperation({
+  name: 'GenerateMac',
+  readOnly: true,
+  request: {
+    Message: message,
+    KeyId: keyId,
+    MacAlgorithm: macAlgorithm,
+    GrantTokens: grantTokens,
+    DryRun: dryRun,
+  },
+  async run(ctx, req) {
+    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.GenerateMac, grantTokens: req.GrantTokens })
+    const material = macKeyOf(key, 'GenerateMac', req.MacAlgorithm)
+    if (req.DryRun === true) ctx.dryRunSucceeded()
+    const mac = computeMac(req.MacAlgorithm, material, req.Message)
+    return { KeyId: key.arn, Mac: mac.toString('base64'), MacAlgorithm: req.MacAlgorithm }
+  },
+})

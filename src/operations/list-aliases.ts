@@ -1,0 +1,39 @@
+// AWS KMS API Reference > ListAliases (reference §6.10): the account's aliases in name order,
+// optionally those of one key; Limit is clamped to the documented 100.
+import { aliasArn } from '../keys/arn.js'
+import { epochSeconds } from '../keys/metadata.js'
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { optional } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { keyIdShape, limit, marker } from './fields.js'
+import { decodeMarker, encodeMarker } from './markers.js'
+
+export const listAliases = defineOperation({
+  name: 'ListAliases',
+  readOnly: true,
+  request: { KeyId: optional(keyIdShape), Limit: limit(1000), Marker: marker },
+  async run(ctx, req) {
+    ctx.authorizeAccount('kms:ListAliases')
+    let keyId: string | undefined
+    if (req.KeyId !== undefined) {
+      const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState, action: 'kms:ListAliases' })
+      keyId = key.record.keyId
+    }
+    const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'alias')
+    const page = await ctx.services.store.listAliases(ctx.caller.accountId, ctx.region, {
+      ...(keyId === undefined ? {} : { keyId }),
+      ...(after === undefined ? {} : { after }),
+      limit: Math.min(req.Limit ?? 50, 100),
+    })
+    const aliases = page.items.map((a) => ({
+      AliasName: a.aliasName,
+      AliasArn: aliasArn(ctx.partition, a.region, a.accountId, a.aliasName),
+      TargetKeyId: a.keyId,
+      CreationDate: epochSeconds(a.creationDate),
+      LastUpdatedDate: epochSeconds(a.lastUpdatedDate),
+    }))
+    return page.next === undefined
+      ? { Aliases: aliases, Truncated: false }
+      : { Aliases: aliases, NextMarker: encodeMarker('alias', page.next), Truncated: true }
+  },
+})

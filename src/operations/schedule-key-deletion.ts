@@ -1,0 +1,37 @@
+// AWS KMS API Reference > ScheduleKeyDeletion (reference §6.7, §5.3): a 7..30 day window (default
+// 30); the sweeper deletes the key and its aliases when it ends.
+import { ALL_STATES, transition } from '../keys/lifecycle.js'
+import { epochSeconds } from '../keys/metadata.js'
+import { ValidationException } from '../protocol/errors.js'
+import { int, optional } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { keyId } from './fields.js'
+
+const DAY_MS = 86_400_000
+const MIN_DAYS = 7
+const MAX_DAYS = 30
+
+export const scheduleKeyDeletion = defineOperation({
+  name: 'ScheduleKeyDeletion',
+  request: { KeyId: keyId, PendingWindowInDays: optional(int({ min: 1, max: 365 })) },
+  async run(ctx, req) {
+    const days = req.PendingWindowInDays ?? MAX_DAYS
+    if (days < MIN_DAYS || days > MAX_DAYS) {
+      const bound = days < MIN_DAYS ? `greater than or equal to ${MIN_DAYS}` : `less than or equal to ${MAX_DAYS}`
+      throw new ValidationException(
+        `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`,
+      )
+    }
+    const { record, arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES }, (r, keyArn) => ({
+      ...r,
+      state: transition('ScheduleKeyDeletion', keyArn, r.state),
+      deletionDate: ctx.now + days * DAY_MS,
+    }))
+    return {
+      KeyId: arn,
+      DeletionDate: epochSeconds(record.deletionDate ?? ctx.now + days * DAY_MS),
+      KeyState: record.state,
+      PendingWindowInDays: days,
+    }
+  },
+})

@@ -1,0 +1,31 @@
+// AWS KMS API Reference > VerifyMac (reference §6.5). A wrong MAC is KMSInvalidMacException, never
+// MacValid: false; the comparison is constant-time.
+import { computeMac, macsEqual } from '../crypto/hmac.js'
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { KMSInvalidMacException } from '../protocol/errors.js'
+import { blob, required } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { dryRun, grantTokens, keyId, macAlgorithm, message } from './fields.js'
+import { macKeyOf } from './mac-key.js'
+
+export const verifyMac = defineOperation({
+  name: 'VerifyMac',
+  readOnly: true,
+  request: {
+    Message: message,
+    KeyId: keyId,
+    MacAlgorithm: macAlgorithm,
+    Mac: required(blob({ min: 1, max: 6144 })),
+    GrantTokens: grantTokens,
+    DryRun: dryRun,
+  },
+  async run(ctx, req) {
+    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.VerifyMac, grantTokens: req.GrantTokens })
+    const material = macKeyOf(key, 'VerifyMac', req.MacAlgorithm)
+    const expected = computeMac(req.MacAlgorithm, material, req.Message)
+    // A dry run still checks the MAC: DryRunOperationException means the call would have succeeded.
+    if (!macsEqual(expected, req.Mac)) throw new KMSInvalidMacException()
+    if (req.DryRun === true) ctx.dryRunSucceeded()
+    return { KeyId: key.arn, MacValid: true, MacAlgorithm: req.MacAlgorithm }
+  },
+})

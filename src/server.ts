@@ -1,0 +1,135 @@
+// node:http transport: POST / with a body limit, a request id on every answer, GET /healthz and
+// /readyz, and a clean shutdown that lets in-flight requests finish.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import { Kms, newRequestId, type KmsOptions, type KmsResponse } from './service.js'
+
+export interface RunningServer {
+  readonly url: string
+  readonly port: number
+  readonly kms: Kms
+  close(): Promise<void>
+}
+
+const JSON_TYPE = 'application/x-amz-json-1.1'
+
+export async function startServer(config: Config, options: KmsOptions): Promise<RunningServer> {
+  const kms = await Kms.open(config, options)
+  const logger = options.logger
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }, (req, res) => {
+    void handle(kms, config, logger, req, res)
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (err) {
+    await kms.close()
+    throw err
+  }
+  const { port } = server.address() as AddressInfo
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    kms,
+    close: () => (closing ??= shutdown(server, kms)),
+  }
+}
+
+async function shutdown(server: Server, kms: Kms): Promise<void> {
+  // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  await closed
+  await kms.close()
+}
+
+async function handle(kms: Kms, config: Config, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = newRequestId()
+  const started = process.hrtime.bigint()
+  try {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method === 'GET' && path === '/healthz') return sendText(res, 200, 'ok\n', requestId)
+    if (req.method === 'GET' && path === '/readyz') return sendText(res, 200, 'ready\n', requestId)
+    const body = await readBody(req, config.maxBodyBytes)
+    let response: KmsResponse
+    if (body === undefined) {
+      response = {
+        status: 400,
+        body: JSON.stringify({ __type: 'SerializationException', message: `Request body exceeds the limit of ${config.maxBodyBytes} bytes.` }),
+      }
+      res.setHeader('connection', 'close')
+    } else if (path !== '/') {
+      response = { status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown path ${path}; KMS requests are POST /.` }) }
+    } else {
+      response = await kms.handle({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body, requestId })
+    }
+    send(res, response, requestId)
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    if (response.cause !== undefined) {
+      logger.error({ requestId, operation: response.operation, err: response.cause }, 'internal error')
+    } else if (logger.isLevelEnabled('debug')) {
+      logger.debug({ requestId, operation: response.operation, status: response.status, error: response.error?.code, ms }, 'request')
+    }
+  } catch (err) {
+    logger.error({ requestId, err }, 'request failed outside the KMS handler')
+    if (!res.headersSent) {
+      send(res, { status: 500, body: JSON.stringify({ __type: 'KMSInternalException', message: 'An internal error occurred. Try again later.' }) }, requestId)
+    } else {
+      res.destroy()
+    }
+  }
+}
+
+function send(res: ServerResponse, response: KmsResponse, requestId: string): void {
+  const body = Buffer.from(response.body, 'utf8')
+  res.writeHead(response.status, {
+    'x-amzn-requestid': requestId,
+    'content-type': JSON_TYPE,
+    'content-length': body.length,
+  })
+  res.end(body)
+}
+
+function sendText(res: ServerResponse, status: number, text: string, requestId: string): void {
+  res.writeHead(status, { 'x-amzn-requestid': requestId, 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+/** The raw body, or undefined if it exceeds `limit` bytes (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume()
+    return Promise.resolve(undefined)
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let over = false
+    req.on('data', (chunk: Buffer) => {
+      if (over) return
+      size += chunk.length
+      if (size > limit) {
+        over = true
+        chunks.length = 0
+        resolve(undefined)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks, size))
+    })
+    req.on('error', reject)
+    req.on('aborted', () => reject(new Error('request aborted')))
+  })
+}

@@ -1,0 +1,369 @@
+// The KMS service: opens the store and root of trust, bootstraps the root credentials, and turns
+// one HTTP request (method, headers, raw body) into one KMS response. Transport lives in server.ts.
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { CredentialResolver, newAccessKeyId, newSecretAccessKey, secretContext, type Caller, type Credential } from './auth/principals.js'
+import { authorizeAccount, authorizeKey } from './auth/authorize.js'
+import { SigV4Verifier } from './auth/sigv4.js'
+import type { Config } from './config.js'
+import { open as openEnvelope, seal } from './crypto/envelope.js'
+import { keyArn } from './keys/arn.js'
+import { KeyCache, type CachedKey } from './keys/cache.js'
+import { assertUsable } from './keys/lifecycle.js'
+import { keyNotFound, locateKey, type KeyLocation, type ResolveScope } from './keys/resolve.js'
+import { Sweeper } from './keys/sweeper.js'
+import { OPERATIONS } from './operations/index.js'
+import type { Operation, OperationContext, UseKeyOptions } from './operations/define.js'
+import {
+  DryRunOperationException,
+  KMSInternalException,
+  KmsError,
+  SerializationException,
+  UnknownOperationException,
+} from './protocol/errors.js'
+import { openSqliteStore } from './store/sqlite/index.js'
+import { StoreConflictError, type KeyRecord, type Store } from './store/store.js'
+import { openRootOfTrust } from './trust/index.js'
+import type { RootOfTrust } from './trust/root-of-trust.js'
+
+export interface Services {
+  readonly config: Config
+  readonly store: Store
+  readonly root: RootOfTrust
+  readonly keys: KeyCache
+  readonly now: () => number
+  /** Wraps new key material under the root of trust, bound to the key's ARN. */
+  sealMaterial(material: Buffer, arn: string): Promise<Buffer>
+  readonly sweeper: Sweeper
+}
+
+export interface KmsRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: Buffer
+  readonly requestId: string
+}
+
+export interface KmsResponse {
+  readonly status: number
+  /** JSON text of the body. */
+  readonly body: string
+  readonly operation?: string
+  readonly error?: KmsError
+  /** The unexpected error behind a KMSInternalException, for the log only. */
+  readonly cause?: unknown
+}
+
+export interface KmsOptions {
+  readonly logger: Logger
+  /** Clock override for tests (epoch ms). */
+  readonly now?: () => number
+  /** Receives the bootstrap credentials when they are generated (printed once by `serve`). */
+  readonly onGeneratedCredentials?: (accessKeyId: string, secretAccessKey: string) => void
+}
+
+const TARGET_PREFIX = 'TrentService.'
+const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0'])
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function materialContext(arn: string): Buffer {
+  return Buffer.from(`macaw:key-material:v1:${arn}`)
+}
+
+export class Kms {
+  private readonly verifier: SigV4Verifier
+  private readonly credentials: CredentialResolver
+  readonly services: Services
+
+  readonly config: Config
+  readonly store: Store
+  readonly root: RootOfTrust
+  readonly now: () => number
+
+  private constructor(config: Config, store: Store, root: RootOfTrust, logger: Logger, now: () => number) {
+    this.config = config
+    this.store = store
+    this.root = root
+    this.now = now
+    const unwrap = async (record: KeyRecord, arn: string): Promise<KeyObject | undefined> => {
+      if (!record.material) return undefined
+      const material = await openEnvelope(root, record.material, materialContext(arn))
+      const key = createSecretKey(material)
+      material.fill(0)
+      return key
+    }
+    const keys = new KeyCache(store, {
+      ttlMs: config.cacheTtlMs,
+      maxEntries: 200_000,
+      now,
+      arnOf: (r) => keyArn(config.partition, r.region, r.accountId, r.keyId),
+      unwrap,
+    })
+    this.credentials = new CredentialResolver(store, config.partition, async (record) => {
+      const secret = await openEnvelope(root, record.secret, secretContext(record.accessKeyId))
+      return secret.toString('utf8')
+    })
+    // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
+    this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs })
+    const sweeper = new Sweeper(store, logger, now, config.sweepIntervalMs)
+    this.services = {
+      config,
+      store,
+      root,
+      keys,
+      now,
+      sweeper,
+      sealMaterial: (material, arn) => seal(root, material, materialContext(arn)),
+    }
+  }
+
+  static async open(config: Config, options: KmsOptions): Promise<Kms> {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    const root = await openRootOfTrust(config.root, { createIfMissing: true })
+    let store: Store | undefined
+    try {
+      const opened = openSqliteStore({ path: config.store.path })
+      store = opened
+      const kms = new Kms(config, opened, root, options.logger, options.now ?? Date.now)
+      await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
+      kms.services.sweeper.start()
+      return kms
+    } catch (err) {
+      await store?.close()
+      await root.close()
+      throw err
+    }
+  }
+
+  /**
+   * Makes sure the default account's root user can sign in: with the configured pair (stored,
+   * replacing an older secret for the same id), or an existing stored pair, or a new pair.
+   */
+  private async bootstrapRootCredentials(
+    onGenerated: ((id: string, secret: string) => void) | undefined,
+  ): Promise<void> {
+    const { accountId, rootAccessKeyId, rootSecretAccessKey } = this.config
+    if (rootAccessKeyId !== undefined && rootSecretAccessKey !== undefined) {
+      const existing = await this.store.getAccessKey(rootAccessKeyId)
+      if (existing) {
+        const current = await openEnvelope(this.root, existing.secret, secretContext(rootAccessKeyId))
+        if (existing.accountId === accountId && existing.userName === undefined && current.toString('utf8') === rootSecretAccessKey) {
+          return
+        }
+        await this.store.deleteAccessKey(rootAccessKeyId)
+      }
+      await this.insertRootKey(rootAccessKeyId, rootSecretAccessKey)
+      return
+    }
+    const keys = await this.store.listAccessKeys(accountId)
+    if (keys.some((k) => k.userName === undefined && k.status === 'Active')) return
+    const id = newAccessKeyId()
+    const secret = newSecretAccessKey()
+    await this.insertRootKey(id, secret)
+    onGenerated?.(id, secret)
+  }
+
+  private async insertRootKey(accessKeyId: string, secretAccessKey: string): Promise<void> {
+    await this.store.insertAccessKey({
+      accessKeyId,
+      accountId: this.config.accountId,
+      secret: await seal(this.root, Buffer.from(secretAccessKey, 'utf8'), secretContext(accessKeyId)),
+      status: 'Active',
+      createDate: this.now(),
+    })
+  }
+
+  async close(): Promise<void> {
+    this.services.sweeper.stop()
+    this.services.keys.close()
+    this.credentials.close()
+    await this.store.close()
+    await this.root.close()
+  }
+
+  /** Handles one KMS API request. Never throws: every failure becomes a KMS error response. */
+  async handle(req: KmsRequest): Promise<KmsResponse> {
+    let operation: Operation | undefined
+    try {
+      operation = this.operationOf(req)
+      const body = parseBody(req.body)
+      const verified = await this.verifier.verify(req, (id: string) => this.lookupCredential(id))
+      const ctx = new RequestContext(this, operation, verified.principal.caller, verified.region, req.requestId)
+      const output = await operation.execute(ctx, body)
+      return { status: 200, body: JSON.stringify(output), operation: operation.name }
+    } catch (err) {
+      return this.errorResponse(err, operation?.name)
+    }
+  }
+
+  private lookupCredential(accessKeyId: string): Promise<Credential | undefined> {
+    return this.credentials.resolve(accessKeyId)
+  }
+
+  private operationOf(req: KmsRequest): Operation {
+    if (req.method !== 'POST') {
+      throw new UnknownOperationException(`Method ${req.method} is not supported; KMS requests are POST /.`)
+    }
+    const contentType = headerValue(req.headers['content-type'])?.split(';')[0]?.trim().toLowerCase()
+    if (contentType === undefined || !JSON_CONTENT_TYPES.has(contentType)) {
+      throw new UnknownOperationException(
+        `Content-Type must be application/x-amz-json-1.1, got '${contentType ?? ''}'.`,
+      )
+    }
+    const target = headerValue(req.headers['x-amz-target'])
+    if (target === undefined || !target.startsWith(TARGET_PREFIX)) {
+      throw new UnknownOperationException('X-Amz-Target must name a TrentService operation.')
+    }
+    const name = target.slice(TARGET_PREFIX.length)
+    // Object.hasOwn: `TrentService.constructor` must not reach the object's prototype.
+    if (!Object.hasOwn(OPERATIONS, name)) {
+      throw new UnknownOperationException(`Operation ${name.slice(0, 64)} is not supported by this service.`)
+    }
+    return OPERATIONS[name] as Operation
+  }
+
+  private errorResponse(err: unknown, operation: string | undefined): KmsResponse {
+    if (err instanceof KmsError) {
+      const body = err.hasMessage ? { __type: err.code, message: err.message } : { __type: err.code }
+      return { status: err.status, body: JSON.stringify(body), error: err, ...(operation ? { operation } : {}) }
+    }
+    const internal = new KMSInternalException('An internal error occurred. Try again later.', { cause: err })
+    return {
+      status: internal.status,
+      body: JSON.stringify({ __type: internal.code, message: internal.message }),
+      error: internal,
+      cause: err,
+      ...(operation ? { operation } : {}),
+    }
+  }
+
+  /** Called by the request context: resolve + cache + authorize + state. */
+  async useKey(ctx: RequestContext, text: string, options: UseKeyOptions): Promise<CachedKey> {
+    const loc = await locateKey(this.scopeOf(ctx), text, options.forms)
+    const key = await this.services.keys.getKey(loc.accountId, loc.region, loc.keyId)
+    if (!key || this.isDeleted(key.record)) throw keyNotFound(this.config.partition, loc)
+    authorizeKey(ctx.caller, options.action ?? ctx.operation.action, key.record, key.arn)
+    assertUsable(key.arn, key.record.state, options.usableIn)
+    return key
+  }
+
+  async updateKey(
+    ctx: RequestContext,
+    text: string,
+    options: UseKeyOptions,
+    change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
+  ): Promise<{ record: KeyRecord; arn: string }> {
+    const loc = await locateKey(this.scopeOf(ctx), text, options.forms)
+    for (let attempt = 0; ; attempt++) {
+      const record = await this.store.getKey(loc.accountId, loc.region, loc.keyId)
+      if (!record || this.isDeleted(record)) throw keyNotFound(this.config.partition, loc)
+      const arn = keyArn(this.config.partition, record.region, record.accountId, record.keyId)
+      authorizeKey(ctx.caller, options.action ?? ctx.operation.action, record, arn)
+      assertUsable(arn, record.state, options.usableIn)
+      const next = await change(record, arn)
+      if (next === record) return { record, arn }
+      try {
+        return { record: await this.store.updateKey(next), arn }
+      } catch (err) {
+        // Another writer changed the key between our read and write: re-read and re-check.
+        if (err instanceof StoreConflictError && attempt < 10) continue
+        throw err
+      }
+    }
+  }
+
+  /** A key whose deletion window has passed is gone, even before the sweeper removes it. */
+  isDeleted(record: KeyRecord): boolean {
+    if (record.state !== 'PendingDeletion' || record.deletionDate === undefined) return false
+    if (record.deletionDate > this.now()) return false
+    this.services.sweeper.wake()
+    return true
+  }
+
+  scopeOf(ctx: RequestContext): ResolveScope {
+    return {
+      partition: this.config.partition,
+      accountId: ctx.caller.accountId,
+      region: ctx.region,
+      aliasTarget: (a, r, n) => this.services.keys.getAliasTarget(a, r, n),
+    }
+  }
+}
+
+class RequestContext implements OperationContext {
+  readonly now: number
+  readonly partition: string
+  readonly services: Services
+
+  private readonly kms: Kms
+  readonly operation: Operation
+  readonly caller: Caller
+  readonly region: string
+  readonly requestId: string
+
+  constructor(kms: Kms, operation: Operation, caller: Caller, region: string, requestId: string) {
+    this.kms = kms
+    this.operation = operation
+    this.caller = caller
+    this.region = region
+    this.requestId = requestId
+    this.now = kms.now()
+    this.partition = kms.config.partition
+    this.services = kms.services
+  }
+
+  useKey(keyId: string, options: UseKeyOptions): Promise<CachedKey> {
+    return this.kms.useKey(this, keyId, options)
+  }
+
+  updateKey(
+    keyId: string,
+    options: UseKeyOptions,
+    change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
+  ): Promise<{ record: KeyRecord; arn: string }> {
+    return this.kms.updateKey(this, keyId, options, change)
+  }
+
+  locateKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<KeyLocation> {
+    return locateKey(this.kms.scopeOf(this), keyId, forms)
+  }
+
+  authorizeAccount(action: string): void {
+    authorizeAccount(this.caller, action, this.region, this.partition)
+  }
+
+  dryRunSucceeded(): never {
+    throw new DryRunOperationException()
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** The body must be one JSON object in valid UTF-8; an empty body reads as `{}`. */
+function parseBody(raw: Buffer): unknown {
+  if (raw.length === 0) return {}
+  let text: string
+  try {
+    text = utf8.decode(raw)
+  } catch {
+    throw new SerializationException('The request body is not valid UTF-8.')
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new SerializationException('The request body is not valid JSON.')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SerializationException('The request body must be a JSON object.')
+  }
+  return value
+}
+
+export function newRequestId(): string {
+  return randomUUID()
+}

@@ -1,0 +1,494 @@
+// The embedded SQLite store (better-sqlite3): WAL, synchronous=FULL, so a write that returned
+// survives kill -9. Every write also appends to `changes` in the same transaction; other
+// connections (admin commands, other workers) are noticed by polling PRAGMA data_version.
+import Database from 'better-sqlite3'
+import type { Tag } from '../../domain.js'
+import {
+  StoreConflictError,
+  type AccessKeyRecord,
+  type AliasRecord,
+  type KeyRecord,
+  type Page,
+  type Store,
+  type StoreChange,
+} from '../store.js'
+import { MIGRATIONS } from './migrations/index.js'
+
+export interface SqliteStoreOptions {
+  readonly path: string
+  /** How often to look for changes made by other connections; 0 disables. Default 50 ms. */
+  readonly pollIntervalMs?: number
+}
+
+interface KeyRow {
+  account_id: string
+  region: string
+  key_id: string
+  state: string
+  deletion_date: number | null
+  creation_date: number
+  version: number
+  doc: string
+  material: Buffer | null
+}
+
+/** Fields of a key kept as JSON: the ones never searched on. */
+interface KeyDoc {
+  keySpec: KeyRecord['keySpec']
+  keyUsage: KeyRecord['keyUsage']
+  origin: KeyRecord['origin']
+  description: string
+  multiRegion: boolean
+  policy: string
+  tags: Tag[]
+}
+
+interface AliasRow {
+  account_id: string
+  region: string
+  alias_name: string
+  key_id: string
+  creation_date: number
+  last_updated_date: number
+}
+
+interface AccessKeyRow {
+  access_key_id: string
+  account_id: string
+  user_name: string | null
+  secret: Buffer
+  status: string
+  create_date: number
+}
+
+interface ChangeRow {
+  seq: number
+  kind: string
+  account_id: string | null
+  region: string | null
+  id: string
+}
+
+const PRUNE_AFTER_MS = 10 * 60_000
+
+function toKey(row: KeyRow): KeyRecord {
+  const doc = JSON.parse(row.doc) as KeyDoc
+  return {
+    accountId: row.account_id,
+    region: row.region,
+    keyId: row.key_id,
+    keySpec: doc.keySpec,
+    keyUsage: doc.keyUsage,
+    origin: doc.origin,
+    state: row.state as KeyRecord['state'],
+    description: doc.description,
+    creationDate: row.creation_date,
+    ...(row.deletion_date === null ? {} : { deletionDate: row.deletion_date }),
+    multiRegion: doc.multiRegion,
+    policy: doc.policy,
+    tags: doc.tags,
+    ...(row.material === null ? {} : { material: row.material }),
+    version: row.version,
+  }
+}
+
+function docOf(key: Omit<KeyRecord, 'version'>): string {
+  const doc: KeyDoc = {
+    keySpec: key.keySpec,
+    keyUsage: key.keyUsage,
+    origin: key.origin,
+    description: key.description,
+    multiRegion: key.multiRegion,
+    policy: key.policy,
+    tags: key.tags.map((t) => ({ key: t.key, value: t.value })),
+  }
+  return JSON.stringify(doc)
+}
+
+function toAlias(row: AliasRow): AliasRecord {
+  return {
+    accountId: row.account_id,
+    region: row.region,
+    aliasName: row.alias_name,
+    keyId: row.key_id,
+    creationDate: row.creation_date,
+    lastUpdatedDate: row.last_updated_date,
+  }
+}
+
+function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
+  return {
+    accessKeyId: row.access_key_id,
+    accountId: row.account_id,
+    ...(row.user_name === null ? {} : { userName: row.user_name }),
+    secret: row.secret,
+    status: row.status as AccessKeyRecord['status'],
+    createDate: row.create_date,
+  }
+}
+
+function toChange(row: ChangeRow): StoreChange {
+  switch (row.kind) {
+    case 'key':
+      return { kind: 'key', accountId: row.account_id ?? '', region: row.region ?? '', keyId: row.id }
+    case 'alias':
+      return { kind: 'alias', accountId: row.account_id ?? '', region: row.region ?? '', aliasName: row.id }
+    default:
+      return { kind: 'accessKey', accessKeyId: row.id }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string }).code
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options)
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database
+  private readonly listeners = new Set<(change: StoreChange) => void>()
+  private readonly timer: NodeJS.Timeout | undefined
+  private lastSeq: number
+  private dataVersion: number
+  private closed = false
+  private writes = 0
+  private readonly s
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = new Database(options.path)
+    try {
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma('synchronous = FULL')
+      this.db.pragma('foreign_keys = ON')
+      this.db.pragma('busy_timeout = 5000')
+      migrate(this.db)
+    } catch (err) {
+      this.db.close()
+      throw err
+    }
+    const db = this.db
+    this.s = {
+      getKey: db.prepare<[string, string, string], KeyRow>('SELECT * FROM keys WHERE account_id = ? AND region = ? AND key_id = ?'),
+      listKeys: db.prepare<[string, string, string, number], KeyRow>(
+        'SELECT * FROM keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
+      ),
+      countKeys: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM keys'),
+      insertKey: db.prepare(
+        'INSERT INTO keys (account_id, region, key_id, state, deletion_date, creation_date, version, doc, material) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
+      ),
+      updateKey: db.prepare(
+        'UPDATE keys SET state = ?, deletion_date = ?, creation_date = ?, version = version + 1, doc = ?, material = ? WHERE account_id = ? AND region = ? AND key_id = ? AND version = ?',
+      ),
+      deleteKey: db.prepare('DELETE FROM keys WHERE account_id = ? AND region = ? AND key_id = ?'),
+      aliasesOfKey: db.prepare<[string, string, string], { alias_name: string }>(
+        'SELECT alias_name FROM aliases WHERE account_id = ? AND region = ? AND key_id = ?',
+      ),
+      dueKeys: db.prepare<[number, number], KeyRow>(
+        "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date IS NOT NULL AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
+      ),
+      getAlias: db.prepare<[string, string, string], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?'),
+      listAliases: db.prepare<[string, string, string, number], AliasRow>(
+        'SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+      ),
+      listAliasesOfKey: db.prepare<[string, string, string, string, number], AliasRow>(
+        'SELECT * FROM aliases WHERE account_id = ? AND region = ? AND key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+      ),
+      countAliases: db.prepare<[string, string, string], { n: number }>(
+        'SELECT count(*) AS n FROM aliases WHERE account_id = ? AND region = ? AND key_id = ?',
+      ),
+      insertAlias: db.prepare(
+        'INSERT INTO aliases (account_id, region, alias_name, key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      updateAlias: db.prepare(
+        'UPDATE aliases SET key_id = ?, last_updated_date = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
+      ),
+      deleteAlias: db.prepare('DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?'),
+      getAccessKey: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      listAccessKeys: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE account_id = ? ORDER BY access_key_id'),
+      insertAccessKey: db.prepare(
+        'INSERT INTO access_keys (access_key_id, account_id, user_name, secret, status, create_date) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      deleteAccessKey: db.prepare('DELETE FROM access_keys WHERE access_key_id = ?'),
+      logChange: db.prepare<[string, string | null, string | null, string, number]>(
+        'INSERT INTO changes (kind, account_id, region, id, at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      changesSince: db.prepare<[number], ChangeRow>('SELECT seq, kind, account_id, region, id FROM changes WHERE seq > ? ORDER BY seq'),
+      maxSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes'),
+      prune: db.prepare('DELETE FROM changes WHERE at < ?'),
+    }
+    this.lastSeq = this.s.maxSeq.get()?.seq ?? 0
+    this.dataVersion = this.currentDataVersion()
+    const interval = options.pollIntervalMs ?? 50
+    if (interval > 0) {
+      this.timer = setInterval(() => this.poll(), interval)
+      this.timer.unref()
+    }
+  }
+
+  private currentDataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number
+  }
+
+  /** Runs `fn` in a write transaction, logs its changes, and tells listeners after commit. */
+  private write<T>(fn: (log: (change: StoreChange) => void) => T): T {
+    const changes: StoreChange[] = []
+    const log = (change: StoreChange): void => {
+      changes.push(change)
+      const now = Date.now()
+      switch (change.kind) {
+        case 'key':
+          this.s.logChange.run('key', change.accountId, change.region, change.keyId, now)
+          break
+        case 'alias':
+          this.s.logChange.run('alias', change.accountId, change.region, change.aliasName, now)
+          break
+        case 'accessKey':
+          this.s.logChange.run('accessKey', null, null, change.accessKeyId, now)
+          break
+      }
+    }
+    const result = this.db.transaction(() => {
+      const out = fn(log)
+      if (++this.writes % 1000 === 0) this.s.prune.run(Date.now() - PRUNE_AFTER_MS)
+      return out
+    }).immediate()
+    // Our own change rows need not be replayed by the poller.
+    this.lastSeq = Math.max(this.lastSeq, this.s.maxSeq.get()?.seq ?? 0)
+    for (const change of changes) this.emit(change)
+    return result
+  }
+
+  private emit(change: StoreChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change)
+      } catch {
+        // A failing listener must not break the store or the other listeners.
+      }
+    }
+  }
+
+  /** Emits changes committed by other connections since the last look. */
+  poll(): void {
+    if (this.closed) return
+    const version = this.currentDataVersion()
+    if (version === this.dataVersion) return
+    this.dataVersion = version
+    for (const row of this.s.changesSince.all(this.lastSeq)) {
+      this.lastSeq = row.seq
+      this.emit(toChange(row))
+    }
+  }
+
+  getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
+    const row = this.s.getKey.get(accountId, region, keyId)
+    return Promise.resolve(row && toKey(row))
+  }
+
+  listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
+    const rows = this.s.listKeys.all(accountId, region, after ?? '', limit + 1)
+    return Promise.resolve(page(rows.map(toKey), limit, (k) => k.keyId))
+  }
+
+  countKeys(): Promise<number> {
+    return Promise.resolve(this.s.countKeys.get()?.n ?? 0)
+  }
+
+  insertKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord> {
+    return new Promise((resolve) => {
+      try {
+        this.write((log) => {
+          this.s.insertKey.run(key.accountId, key.region, key.keyId, key.state, key.deletionDate ?? null, key.creationDate, docOf(key), key.material ?? null)
+          log({ kind: 'key', accountId: key.accountId, region: key.region, keyId: key.keyId })
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`key ${key.keyId} exists`)
+        throw err
+      }
+      resolve({ ...key, version: 1 })
+    })
+  }
+
+  updateKey(key: KeyRecord): Promise<KeyRecord> {
+    return new Promise((resolve) => {
+      this.write((log) => {
+        const result = this.s.updateKey.run(
+          key.state,
+          key.deletionDate ?? null,
+          key.creationDate,
+          docOf(key),
+          key.material ?? null,
+          key.accountId,
+          key.region,
+          key.keyId,
+          key.version,
+        )
+        if (result.changes !== 1) throw new StoreConflictError(`key ${key.keyId} changed or is gone`)
+        log({ kind: 'key', accountId: key.accountId, region: key.region, keyId: key.keyId })
+      })
+      resolve({ ...key, version: key.version + 1 })
+    })
+  }
+
+  deleteKey(accountId: string, region: string, keyId: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const aliases = this.s.aliasesOfKey.all(accountId, region, keyId)
+          // Aliases go with the key (ON DELETE CASCADE); log them for the caches.
+          const deleted = this.s.deleteKey.run(accountId, region, keyId).changes === 1
+          if (deleted) {
+            log({ kind: 'key', accountId, region, keyId })
+            for (const a of aliases) log({ kind: 'alias', accountId, region, aliasName: a.alias_name })
+          }
+          return deleted
+        }),
+      )
+    })
+  }
+
+  listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
+    return Promise.resolve(this.s.dueKeys.all(now, limit).map(toKey))
+  }
+
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const row = this.s.getAlias.get(accountId, region, aliasName)
+    return Promise.resolve(row && toAlias(row))
+  }
+
+  listAliases(accountId: string, region: string, filter: { keyId?: string; after?: string; limit: number }): Promise<Page<AliasRecord>> {
+    const after = filter.after ?? ''
+    const rows =
+      filter.keyId === undefined
+        ? this.s.listAliases.all(accountId, region, after, filter.limit + 1)
+        : this.s.listAliasesOfKey.all(accountId, region, filter.keyId, after, filter.limit + 1)
+    return Promise.resolve(page(rows.map(toAlias), filter.limit, (a) => a.aliasName))
+  }
+
+  countAliasesForKey(accountId: string, region: string, keyId: string): Promise<number> {
+    return Promise.resolve(this.s.countAliases.get(accountId, region, keyId)?.n ?? 0)
+  }
+
+  insertAlias(alias: AliasRecord): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.write((log) => {
+          this.s.insertAlias.run(alias.accountId, alias.region, alias.aliasName, alias.keyId, alias.creationDate, alias.lastUpdatedDate)
+          log({ kind: 'alias', accountId: alias.accountId, region: alias.region, aliasName: alias.aliasName })
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`alias ${alias.aliasName} exists`)
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreConflictError(`key ${alias.keyId} is gone`)
+        throw err
+      }
+      resolve()
+    })
+  }
+
+  updateAlias(alias: AliasRecord): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const n = this.s.updateAlias.run(alias.keyId, alias.lastUpdatedDate, alias.accountId, alias.region, alias.aliasName).changes
+          if (n === 1) log({ kind: 'alias', accountId: alias.accountId, region: alias.region, aliasName: alias.aliasName })
+          return n === 1
+        }),
+      )
+    })
+  }
+
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const n = this.s.deleteAlias.run(accountId, region, aliasName).changes
+          if (n === 1) log({ kind: 'alias', accountId, region, aliasName })
+          return n === 1
+        }),
+      )
+    })
+  }
+
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    const row = this.s.getAccessKey.get(accessKeyId)
+    return Promise.resolve(row && toAccessKey(row))
+  }
+
+  listAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
+    return Promise.resolve(this.s.listAccessKeys.all(accountId).map(toAccessKey))
+  }
+
+  insertAccessKey(record: AccessKeyRecord): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.write((log) => {
+          this.s.insertAccessKey.run(record.accessKeyId, record.accountId, record.userName ?? null, record.secret, record.status, record.createDate)
+          log({ kind: 'accessKey', accessKeyId: record.accessKeyId })
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`access key ${record.accessKeyId} exists`)
+        throw err
+      }
+      resolve()
+    })
+  }
+
+  deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const n = this.s.deleteAccessKey.run(accessKeyId).changes
+          if (n === 1) log({ kind: 'accessKey', accessKeyId })
+          return n === 1
+        }),
+      )
+    })
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** SQLite's own consistency check: 'ok' when the file is sound. */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true
+      if (this.timer) clearInterval(this.timer)
+      this.listeners.clear()
+      this.db.close()
+    }
+    return Promise.resolve()
+  }
+}
+
+function page<T>(rows: T[], limit: number, position: (row: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows }
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  return last === undefined ? { items } : { items, next: position(last) }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  const current = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0
+  const known = MIGRATIONS.at(-1)?.version ?? 0
+  if (current > known) {
+    throw new Error(`the database is at schema version ${current}, newer than this macaw knows (${known}); upgrade macaw`)
+  }
+  const apply = db.transaction(() => {
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now())
+    }
+  })
+  apply.immediate()
+}

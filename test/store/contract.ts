@@ -1,0 +1,154 @@
+// The store contract: every driver (SQLite today, PostgreSQL next) must pass this suite. It uses
+// only the Store interface.
+import assert from 'node:assert/strict'
+import { describe, it, type TestContext } from 'node:test'
+import { StoreConflictError, type KeyRecord, type Store, type StoreChange } from '../../src/store/store.js'
+
+export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
+
+const A = '111122223333'
+const B = '444455556666'
+const R = 'us-east-1'
+
+export function keyRecord(keyId: string, extra: Partial<KeyRecord> = {}): Omit<KeyRecord, 'version'> {
+  return {
+    accountId: A,
+    region: R,
+    keyId,
+    keySpec: 'HMAC_256',
+    keyUsage: 'GENERATE_VERIFY_MAC',
+    origin: 'AWS_KMS',
+    state: 'Enabled',
+    description: '',
+    creationDate: 1_700_000_000_123,
+    multiRegion: false,
+    policy: '{}',
+    tags: [],
+    material: Buffer.from([1, 2, 3]),
+    ...extra,
+  }
+}
+
+export function storeContract(name: string, open: OpenStore): void {
+  async function fresh(t: TestContext): Promise<Store> {
+    const { store, cleanup } = await open()
+    t.after(async () => {
+      await store.close()
+      await cleanup()
+    })
+    return store
+  }
+
+  describe(`store contract: ${name}`, () => {
+    it('round-trips a key with every field, and omits absent optional fields', async (t) => {
+      const store = await fresh(t)
+      const full = keyRecord('k1', { deletionDate: 1_800_000_000_000, state: 'PendingDeletion', tags: [{ key: 'a', value: '' }, { key: 'b', value: '2' }], description: 'd', multiRegion: true })
+      const inserted = await store.insertKey(full)
+      assert.equal(inserted.version, 1)
+      assert.deepEqual(await store.getKey(A, R, 'k1'), { ...full, version: 1 })
+      const { material: _m, ...bare } = keyRecord('k2')
+      await store.insertKey(bare)
+      const got = await store.getKey(A, R, 'k2')
+      assert.ok(got && !('material' in got) && !('deletionDate' in got))
+      assert.equal(await store.getKey(B, R, 'k1'), undefined)
+    })
+
+    it('refuses a duplicate key id, and updates with compare-and-swap on version', async (t) => {
+      const store = await fresh(t)
+      const v1 = await store.insertKey(keyRecord('k'))
+      await assert.rejects(store.insertKey(keyRecord('k')), StoreConflictError)
+      const v2 = await store.updateKey({ ...v1, state: 'Disabled' })
+      assert.equal(v2.version, 2)
+      await assert.rejects(store.updateKey({ ...v1, state: 'Enabled' }), StoreConflictError)
+      assert.equal((await store.getKey(A, R, 'k'))?.state, 'Disabled')
+      assert.equal(await store.deleteKey(A, R, 'k'), true)
+      await assert.rejects(store.updateKey(v2), StoreConflictError)
+      assert.equal(await store.deleteKey(A, R, 'k'), false)
+    })
+
+    it('pages keys of one account and region only', async (t) => {
+      const store = await fresh(t)
+      for (const id of ['c', 'a', 'e', 'b', 'd']) await store.insertKey(keyRecord(id))
+      await store.insertKey(keyRecord('x', { accountId: B }))
+      await store.insertKey(keyRecord('y', { region: 'eu-west-1' }))
+      const p1 = await store.listKeys(A, R, undefined, 2)
+      assert.deepEqual(p1.items.map((k) => k.keyId), ['a', 'b'])
+      const p2 = await store.listKeys(A, R, p1.next, 2)
+      assert.deepEqual(p2.items.map((k) => k.keyId), ['c', 'd'])
+      const p3 = await store.listKeys(A, R, p2.next, 2)
+      assert.deepEqual(p3.items.map((k) => k.keyId), ['e'])
+      assert.equal(p3.next, undefined)
+      const exact = await store.listKeys(A, R, undefined, 5)
+      assert.equal(exact.items.length, 5)
+      assert.equal(exact.next, undefined)
+      assert.equal(await store.countKeys(), 7)
+    })
+
+    it('finds keys due for deletion across accounts', async (t) => {
+      const store = await fresh(t)
+      await store.insertKey(keyRecord('due', { state: 'PendingDeletion', deletionDate: 100 }))
+      await store.insertKey(keyRecord('due-b', { accountId: B, state: 'PendingDeletion', deletionDate: 200 }))
+      await store.insertKey(keyRecord('later', { state: 'PendingDeletion', deletionDate: 10_000 }))
+      await store.insertKey(keyRecord('live'))
+      assert.deepEqual((await store.listKeysDueForDeletion(500, 10)).map((k) => k.keyId), ['due', 'due-b'])
+    })
+
+    it('keeps aliases unique, follows updates, and deletes them with their key', async (t) => {
+      const store = await fresh(t)
+      await store.insertKey(keyRecord('k1'))
+      await store.insertKey(keyRecord('k2'))
+      const alias = { accountId: A, region: R, aliasName: 'alias/a', keyId: 'k1', creationDate: 1, lastUpdatedDate: 1 }
+      await store.insertAlias(alias)
+      await assert.rejects(store.insertAlias({ ...alias, keyId: 'k2' }), StoreConflictError)
+      await store.insertAlias({ ...alias, aliasName: 'alias/b' })
+      assert.equal(await store.countAliasesForKey(A, R, 'k1'), 2)
+      assert.equal(await store.updateAlias({ ...alias, keyId: 'k2', lastUpdatedDate: 2 }), true)
+      assert.equal(await store.updateAlias({ ...alias, aliasName: 'alias/none' }), false)
+      assert.deepEqual((await store.getAlias(A, R, 'alias/a'))?.keyId, 'k2')
+      const byKey = await store.listAliases(A, R, { keyId: 'k1', limit: 10 })
+      assert.deepEqual(byKey.items.map((a) => a.aliasName), ['alias/b'])
+      const page = await store.listAliases(A, R, { limit: 1 })
+      assert.deepEqual(page.items.map((a) => a.aliasName), ['alias/a'])
+      assert.deepEqual((await store.listAliases(A, R, { limit: 1, ...(page.next ? { after: page.next } : {}) })).items.map((a) => a.aliasName), ['alias/b'])
+      await store.deleteKey(A, R, 'k1')
+      assert.equal(await store.getAlias(A, R, 'alias/b'), undefined)
+      assert.equal(await store.deleteAlias(A, R, 'alias/a'), true)
+      assert.equal(await store.deleteAlias(A, R, 'alias/a'), false)
+    })
+
+    it('stores access keys of root and users', async (t) => {
+      const store = await fresh(t)
+      await store.insertAccessKey({ accessKeyId: 'AKIA1', accountId: A, secret: Buffer.from('s1'), status: 'Active', createDate: 5 })
+      await store.insertAccessKey({ accessKeyId: 'AKIA2', accountId: A, userName: 'alice', secret: Buffer.from('s2'), status: 'Active', createDate: 6 })
+      await assert.rejects(store.insertAccessKey({ accessKeyId: 'AKIA1', accountId: B, secret: Buffer.from('x'), status: 'Active', createDate: 7 }), StoreConflictError)
+      const root = await store.getAccessKey('AKIA1')
+      assert.ok(root && !('userName' in root))
+      assert.deepEqual(root.secret, Buffer.from('s1'))
+      assert.equal((await store.getAccessKey('AKIA2'))?.userName, 'alice')
+      assert.deepEqual((await store.listAccessKeys(A)).map((k) => k.accessKeyId), ['AKIA1', 'AKIA2'])
+      assert.equal(await store.deleteAccessKey('AKIA2'), true)
+      assert.equal(await store.getAccessKey('AKIA2'), undefined)
+    })
+
+    it('announces every write', async (t) => {
+      const store = await fresh(t)
+      const seen: StoreChange[] = []
+      const off = store.onChange((c) => seen.push(c))
+      const k = await store.insertKey(keyRecord('k'))
+      await store.updateKey(k)
+      await store.insertAlias({ accountId: A, region: R, aliasName: 'alias/x', keyId: 'k', creationDate: 1, lastUpdatedDate: 1 })
+      await store.insertAccessKey({ accessKeyId: 'AKIA9', accountId: A, secret: Buffer.from('s'), status: 'Active', createDate: 1 })
+      await store.deleteKey(A, R, 'k')
+      off()
+      await store.insertKey(keyRecord('after'))
+      assert.deepEqual(seen, [
+        { kind: 'key', accountId: A, region: R, keyId: 'k' },
+        { kind: 'key', accountId: A, region: R, keyId: 'k' },
+        { kind: 'alias', accountId: A, region: R, aliasName: 'alias/x' },
+        { kind: 'accessKey', accessKeyId: 'AKIA9' },
+        { kind: 'key', accountId: A, region: R, keyId: 'k' },
+        { kind: 'alias', accountId: A, region: R, aliasName: 'alias/x' },
+      ])
+    })
+  })
+}

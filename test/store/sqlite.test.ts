@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it, type TestContext } from 'node:test'
+import Database from 'better-sqlite3'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import type { StoreChange } from '../../src/store/store.js'
+import { keyRecord, storeContract } from './contract.js'
+
+storeContract('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'macaw-store-'))
+  return { store: openSqliteStore({ path: join(dir, 'macaw.db') }), cleanup: () => rm(dir, { recursive: true, force: true }) }
+})
+
+async function dbPath(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'macaw-store-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return join(dir, 'macaw.db')
+}
+
+describe('sqlite store', () => {
+  it('keeps data across reopening, in WAL mode with synchronous=FULL', async (t) => {
+    const path = await dbPath(t)
+    const a = openSqliteStore({ path })
+    await a.insertKey(keyRecord('kept'))
+    await a.close()
+    const b = openSqliteStore({ path })
+    t.after(() => b.close())
+    assert.equal((await b.getKey('111122223333', 'us-east-1', 'kept'))?.keyId, 'kept')
+    assert.equal(b.integrityCheck(), 'ok')
+    const db = new Database(path, { readonly: true })
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }])
+    db.close()
+  })
+
+  it('tells one store object about writes made through another on the same file', async (t) => {
+    const path = await dbPath(t)
+    const writer = openSqliteStore({ path, pollIntervalMs: 0 })
+    const reader = openSqliteStore({ path, pollIntervalMs: 10 })
+    t.after(async () => {
+      await writer.close()
+      await reader.close()
+    })
+    const seen: StoreChange[] = []
+    reader.onChange((c) => seen.push(c))
+    await writer.insertKey(keyRecord('shared'))
+    for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(seen, [{ kind: 'key', accountId: '111122223333', region: 'us-east-1', keyId: 'shared' }])
+  })
+
+  it('refuses a database written by a newer schema', async (t) => {
+    const path = await dbPath(t)
+    await openSqliteStore({ path }).close()
+    const db = new Database(path)
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)').run()
+    db.close()
+    assert.throws(() => openSqliteStore({ path }), /schema version 99, newer than this macaw knows/)
+  })
+})

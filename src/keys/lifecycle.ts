@@ -1,19 +1,10 @@
 // The key-state table: which states each operation accepts, the transitions that change state,
 // and the error each refused state gives (reference §5.2). Handlers ask this table; they don't
 // hard-code rules.
-import type { KeyState } from '../domain.js'
+import { KEY_STATES, type KeyState } from '../domain.js'
 import { DisabledException, KMSInvalidStateException, type KmsError } from '../protocol/errors.js'
 
-export const ALL_STATES: readonly KeyState[] = [
-  'Creating',
-  'Enabled',
-  'Disabled',
-  'PendingDeletion',
-  'PendingImport',
-  'PendingReplicaDeletion',
-  'Unavailable',
-  'Updating',
-]
+export const ALL_STATES: readonly KeyState[] = KEY_STATES
 
 export const TRANSITIONS = {
   EnableKey: { from: ['Enabled', 'Disabled'], to: 'Enabled' },

@@ -5,7 +5,8 @@ import { request } from 'node:http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { ROOT } from './server.js'
 
-class Sha256 {
+/** node:crypto in the shape @smithy/signature-v4 expects of a hash constructor. */
+export class Sha256 {
   private readonly hash
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret as string)

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import { createHash, createHmac } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { SigV4Verifier, type SignedRequest } from '../../../src/auth/sigv4.js'
+import { Sha256 } from '../../helpers/raw.js'
 
 interface Suite {
   accessKeyId: string
@@ -30,18 +31,6 @@ function suiteRequest(c: Suite['cases'][number], signature = c.signature): Signe
   }
 }
 
-class Sha256 {
-  private readonly h
-  constructor(s?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = s === undefined ? createHash('sha256') : createHmac('sha256', s as string)
-  }
-  update(d: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof d === 'string' ? d : Buffer.from(d as Uint8Array))
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.h.digest())
-  }
-}
 
 const KMS_NOW = Date.UTC(2025, 0, 1, 12, 0, 0)
 const CREDS = { accessKeyId: 'AKIAMACAWUNITTEST001', secretAccessKey: 'unit-test-secret-unit-test-secret' }

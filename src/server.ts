@@ -70,7 +70,15 @@ async function handle(kms: Kms, config: Config, logger: Logger, req: IncomingMes
     } else if (path !== '/') {
       response = { status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown path ${path}; KMS requests are POST /.` }) }
     } else {
-      response = await kms.handle({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body, requestId })
+      response = await kms.handle({
+        method: req.method ?? '',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body,
+        requestId,
+        remoteAddress: req.socket.remoteAddress,
+        secure: 'encrypted' in req.socket && req.socket.encrypted === true,
+      })
     }
     send(res, response, requestId)
     const ms = Number(process.hrtime.bigint() - started) / 1e6

@@ -4,7 +4,10 @@ import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { CredentialResolver, newAccessKeyId, newSecretAccessKey, secretContext, type Caller, type Credential } from './auth/principals.js'
-import { authorizeAccount, authorizeKey } from './auth/authorize.js'
+import { decideIdentityAccess, decideKeyAccess, enforce, type Decision } from './auth/authorize.js'
+import { conditionLookup, type RequestFacts, type RequestValues } from './auth/context.js'
+import { GrantIndex, grantIdOfToken, HMAC_GRANT_OPERATIONS } from './auth/grants.js'
+import { DENY_ALL, PolicyCache, type CompiledPolicy } from './auth/policy.js'
 import { SigV4Verifier } from './auth/sigv4.js'
 import type { Config } from './config.js'
 import { open as openEnvelope, seal } from './crypto/envelope.js'
@@ -23,7 +26,7 @@ import {
   UnknownOperationException,
 } from './protocol/errors.js'
 import { openSqliteStore } from './store/sqlite/index.js'
-import { StoreConflictError, type KeyRecord, type Store } from './store/store.js'
+import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
 import { openRootOfTrust } from './trust/index.js'
 import type { RootOfTrust } from './trust/root-of-trust.js'
 
@@ -32,6 +35,8 @@ export interface Services {
   readonly store: Store
   readonly root: RootOfTrust
   readonly keys: KeyCache
+  /** Compiled key and identity policies, shared by text. */
+  readonly policies: PolicyCache
   readonly now: () => number
   /** Wraps new key material under the root of trust, bound to the key's ARN. */
   sealMaterial(material: Buffer, arn: string): Promise<Buffer>
@@ -44,6 +49,10 @@ export interface KmsRequest {
   readonly headers: Record<string, string | string[] | undefined>
   readonly body: Buffer
   readonly requestId: string
+  /** The client's address (aws:SourceIp). */
+  readonly remoteAddress?: string | undefined
+  /** Whether the request came over TLS (aws:SecureTransport). */
+  readonly secure?: boolean
 }
 
 export interface KmsResponse {
@@ -94,14 +103,24 @@ export class Kms {
       material.fill(0)
       return key
     }
+    const policies = new PolicyCache()
     const keys = new KeyCache(store, {
       ttlMs: config.cacheTtlMs,
       maxEntries: 200_000,
       now,
       arnOf: (r) => keyArn(config.partition, r.region, r.accountId, r.keyId),
-      unwrap,
+      load: async (record, arn) => {
+        const grants = await store.grantsOfKey(record.accountId, record.region, record.keyId)
+        return {
+          record,
+          arn,
+          material: await unwrap(record, arn),
+          policy: keyPolicyOf(policies, record),
+          grants: grants.length === 0 ? GrantIndex.EMPTY : new GrantIndex(grants),
+        }
+      },
     })
-    this.credentials = new CredentialResolver(store, config.partition, async (record) => {
+    this.credentials = new CredentialResolver(store, config.partition, policies, async (record) => {
       const secret = await openEnvelope(root, record.secret, secretContext(record.accessKeyId))
       return secret.toString('utf8')
     })
@@ -113,6 +132,7 @@ export class Kms {
       store,
       root,
       keys,
+      policies,
       now,
       sweeper,
       sealMaterial: (material, arn) => seal(root, material, materialContext(arn)),
@@ -189,8 +209,10 @@ export class Kms {
     try {
       operation = this.operationOf(req)
       const body = parseBody(req.body)
+      // Changes other processes made (a deleted access key, a revoked grant) count from now on.
+      this.store.catchUp()
       const verified = await this.verifier.verify(req, (id: string) => this.lookupCredential(id))
-      const ctx = new RequestContext(this, operation, verified.principal.caller, verified.region, req.requestId)
+      const ctx = new RequestContext(this, operation, verified.principal.caller, verified.region, req)
       const output = await operation.execute(ctx, body)
       return { status: 200, body: JSON.stringify(output), operation: operation.name }
     } catch (err) {
@@ -244,9 +266,64 @@ export class Kms {
     const loc = await locateKey(this.scopeOf(ctx), text, options.forms)
     const key = await this.services.keys.getKey(loc.accountId, loc.region, loc.keyId)
     if (!key || this.isDeleted(key.record)) throw keyNotFound(this.config.partition, loc)
-    authorizeKey(ctx.caller, options.action ?? ctx.operation.action, key.record, key.arn)
+    const action = options.action ?? ctx.operation.action
+    enforce(await this.decide(ctx, key, loc.viaAlias, options, true), ctx.caller, action, key.arn)
     assertUsable(key.arn, key.record.state, options.usableIn)
     return key
+  }
+
+  /**
+   * The authorization decision for a key: key policy, identity policy, and (if `withGrants`) the
+   * key's grants and those named by the request's grant tokens.
+   */
+  async decide(
+    ctx: RequestContext,
+    key: Pick<CachedKey, 'record' | 'arn' | 'policy' | 'grants'>,
+    viaAlias: string | undefined,
+    options: Pick<UseKeyOptions, 'action' | 'grantTokens' | 'values'>,
+    withGrants: boolean,
+  ): Promise<Decision> {
+    const action = options.action ?? ctx.operation.action
+    const { record } = key
+    const tokenGrants = await this.grantsOfTokens(options.grantTokens, key)
+    const wantsAliases =
+      key.policy.conditionKeys.has('kms:resourcealiases') || ctx.caller.identity?.conditionKeys.has('kms:resourcealiases') === true
+    const resourceAliases = wantsAliases
+      ? (await this.store.listAliases(record.accountId, record.region, { keyId: record.keyId, limit: 50 })).items.map((a) => a.aliasName)
+      : undefined
+    const lookup = conditionLookup(ctx.facts, { record, requestAlias: viaAlias, resourceAliases }, options.values)
+    const ownAction = action === ctx.operation.action
+    return decideKeyAccess(
+      ctx.caller,
+      { accountId: record.accountId, arn: key.arn, policy: key.policy, grants: withGrants ? key.grants : GrantIndex.EMPTY },
+      {
+        action,
+        crossAccount: ctx.operation.crossAccount,
+        grantOperation: withGrants && ownAction && GRANTABLE.has(ctx.operation.name) ? ctx.operation.name : undefined,
+        tokenGrants: withGrants ? tokenGrants : undefined,
+        lookup,
+      },
+    )
+  }
+
+  /**
+   * Grants named by grant tokens that the key's cached index does not hold yet (made through
+   * another node a moment ago). A malformed token is InvalidGrantTokenException.
+   */
+  private async grantsOfTokens(
+    tokens: readonly string[] | undefined,
+    key: Pick<CachedKey, 'record' | 'grants'>,
+  ): Promise<GrantRecord[] | undefined> {
+    if (tokens === undefined || tokens.length === 0) return undefined
+    const ids = tokens.map(grantIdOfToken)
+    const found: GrantRecord[] = []
+    for (const id of ids) {
+      if (key.grants.has(id)) continue
+      const grant = await this.store.getGrant(id)
+      const r = key.record
+      if (grant && grant.accountId === r.accountId && grant.region === r.region && grant.keyId === r.keyId) found.push(grant)
+    }
+    return found
   }
 
   async updateKey(
@@ -260,7 +337,8 @@ export class Kms {
       const record = await this.store.getKey(loc.accountId, loc.region, loc.keyId)
       if (!record || this.isDeleted(record)) throw keyNotFound(this.config.partition, loc)
       const arn = keyArn(this.config.partition, record.region, record.accountId, record.keyId)
-      authorizeKey(ctx.caller, options.action ?? ctx.operation.action, record, arn)
+      const access = { record, arn, policy: keyPolicyOf(this.services.policies, record), grants: GrantIndex.EMPTY }
+      enforce(await this.decide(ctx, access, loc.viaAlias, options, false), ctx.caller, options.action ?? ctx.operation.action, arn)
       assertUsable(arn, record.state, options.usableIn)
       const next = await change(record, arn)
       if (next === record) return { record, arn }
@@ -296,6 +374,7 @@ class RequestContext implements OperationContext {
   readonly now: number
   readonly partition: string
   readonly services: Services
+  readonly facts: RequestFacts
 
   private readonly kms: Kms
   readonly operation: Operation
@@ -303,15 +382,25 @@ class RequestContext implements OperationContext {
   readonly region: string
   readonly requestId: string
 
-  constructor(kms: Kms, operation: Operation, caller: Caller, region: string, requestId: string) {
+  constructor(kms: Kms, operation: Operation, caller: Caller, region: string, req: KmsRequest) {
     this.kms = kms
     this.operation = operation
     this.caller = caller
     this.region = region
-    this.requestId = requestId
+    this.requestId = req.requestId
     this.now = kms.now()
     this.partition = kms.config.partition
     this.services = kms.services
+    this.facts = {
+      principalArn: caller.arn,
+      accountId: caller.accountId,
+      isRoot: caller.isRoot,
+      userName: caller.userName,
+      sourceIp: normalizeIp(req.remoteAddress),
+      secure: req.secure === true,
+      now: this.now,
+      region,
+    }
   }
 
   useKey(keyId: string, options: UseKeyOptions): Promise<CachedKey> {
@@ -330,13 +419,35 @@ class RequestContext implements OperationContext {
     return locateKey(this.kms.scopeOf(this), keyId, forms)
   }
 
-  authorizeAccount(action: string): void {
-    authorizeAccount(this.caller, action, this.region, this.partition)
+  authorizeAccount(action: string, resource?: string, values?: RequestValues): void {
+    const target = resource ?? `arn:${this.partition}:kms:${this.region}:${this.caller.accountId}:*`
+    const lookup = conditionLookup(this.facts, undefined, values)
+    enforce(decideIdentityAccess(this.caller, action, target, lookup), this.caller, action, target)
+  }
+
+  isAllowedByPolicy(key: CachedKey, action: string, values?: RequestValues): Promise<boolean> {
+    return this.kms.decide(this, key, undefined, { action, values }, false).then((d) => d.allowed)
   }
 
   dryRunSucceeded(): never {
     throw new DryRunOperationException()
   }
+}
+
+const GRANTABLE: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)
+
+/** The compiled key policy; one that cannot be compiled denies everything (fail closed). */
+function keyPolicyOf(policies: PolicyCache, record: KeyRecord): CompiledPolicy {
+  try {
+    return policies.get(record.policy, 'key')
+  } catch {
+    return DENY_ALL
+  }
+}
+
+/** IPv4 clients on a dual-stack socket show up as ::ffff:a.b.c.d. */
+function normalizeIp(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

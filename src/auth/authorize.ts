@@ -1,22 +1,102 @@
-// Authorization decisions. Until key policies, IAM policies and grants are evaluated (issue 3),
-// this fails closed: only the root user of the key's own account may use a key, which is what
-// AWS's default key policy ("Enable IAM User Permissions" for the account root) allows.
+// Authorization decisions, as AWS KMS makes them (reference §9): explicit deny anywhere wins; a key
+// policy must allow the caller, either directly or by naming the caller's account, which then
+// delegates to the caller's identity policy (the account root has every identity permission);
+// cross-account use needs both sides; grants allow their grantee the operations they list.
 import { AccessDeniedException } from '../protocol/errors.js'
-import type { KeyRecord } from '../store/store.js'
-import type { Caller } from './principals.js'
+import type { GrantRecord } from '../store/store.js'
+import { GrantIndex } from './grants.js'
+import { allowMatch, denies, type CompiledPolicy, type ConditionLookup, type Subject } from './policy.js'
 
-export function authorizeKey(caller: Caller, action: string, key: KeyRecord, arn: string): void {
-  if (caller.isRoot && caller.accountId === key.accountId) return
-  throw new AccessDeniedException(
-    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
-  )
+export interface Principal extends Subject {
+  /** The IAM user's identity policy; undefined for root users and users without a policy. */
+  readonly identity?: CompiledPolicy | undefined
 }
 
-/** Actions on no key (CreateKey, ListKeys, ListAliases, GenerateRandom): IAM-only permissions. */
-export function authorizeAccount(caller: Caller, action: string, region: string, partition: string): void {
-  if (caller.isRoot) return
-  const resource = `arn:${partition}:kms:${region}:${caller.accountId}:*`
+export interface KeyAccess {
+  readonly accountId: string
+  readonly arn: string
+  readonly policy: CompiledPolicy
+  readonly grants: GrantIndex
+}
+
+export interface AccessCheck {
+  /** The IAM action, e.g. `kms:GenerateMac`. */
+  readonly action: string
+  /** May the operation act on a key of another account (reference §6, "Cross-account")? */
+  readonly crossAccount: boolean
+  /** The grant operation that allows this action, if grants can allow it. */
+  readonly grantOperation?: string | undefined
+  /** Grants named by grant tokens that are not (yet) in the key's index. */
+  readonly tokenGrants?: readonly GrantRecord[] | undefined
+  readonly lookup: ConditionLookup
+}
+
+export type Decision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: string }
+
+const ALLOWED: Decision = { allowed: true }
+
+function identityAllows(p: Principal, action: string, resource: string, lookup: ConditionLookup): boolean {
+  if (p.isRoot) return true
+  return p.identity !== undefined && allowMatch(p.identity, p, action, resource, lookup) !== undefined
+}
+
+function grantAllows(
+  p: Principal,
+  key: KeyAccess,
+  check: AccessCheck,
+  identity: () => boolean,
+  rootOfCaller: string,
+): boolean {
+  const op = check.grantOperation
+  if (op === undefined) return false
+  const extra = check.tokenGrants && check.tokenGrants.length > 0 ? new GrantIndex(check.tokenGrants) : undefined
+  for (const index of extra ? [key.grants, extra] : [key.grants]) {
+    if (index.allows(p.arn, op)) return true
+    // A grant to an account lets that account's identities use it as their IAM policies allow.
+    if (index.allows(rootOfCaller, op) && identity()) return true
+  }
+  return false
+}
+
+/** The decision for one action on one key. */
+export function decideKeyAccess(p: Principal, key: KeyAccess, check: AccessCheck): Decision {
+  const { action, lookup } = check
+  const resource = key.arn
+  const sameAccount = p.accountId === key.accountId
+  if (!sameAccount && !check.crossAccount) {
+    return { allowed: false, reason: `because no resource-based policy allows the ${action} action` }
+  }
+  if (denies(key.policy, p, action, resource, lookup)) {
+    return { allowed: false, reason: 'with an explicit deny in a resource-based policy' }
+  }
+  if (p.identity !== undefined && denies(p.identity, p, action, resource, lookup)) {
+    return { allowed: false, reason: 'with an explicit deny in an identity-based policy' }
+  }
+  const match = allowMatch(key.policy, p, action, resource, lookup)
+  let identity: boolean | undefined
+  const identityOk = (): boolean => (identity ??= identityAllows(p, action, resource, lookup))
+  if (match === 'direct' && sameAccount) return ALLOWED
+  if (match !== undefined && identityOk()) return ALLOWED
+  const rootOfCaller = p.isRoot ? p.arn : p.arn.replace(/:user\/.*$/, ':root')
+  if (grantAllows(p, key, check, identityOk, rootOfCaller)) return ALLOWED
+  if (match === undefined) return { allowed: false, reason: `because no resource-based policy allows the ${action} action` }
+  return { allowed: false, reason: `because no identity-based policy allows the ${action} action` }
+}
+
+/** Actions that name no key (CreateKey, ListKeys, ...): the caller's identity policy decides. */
+export function decideIdentityAccess(p: Principal, action: string, resource: string, lookup: ConditionLookup): Decision {
+  if (p.identity !== undefined && denies(p.identity, p, action, resource, lookup)) {
+    return { allowed: false, reason: 'with an explicit deny in an identity-based policy' }
+  }
+  if (identityAllows(p, action, resource, lookup)) return ALLOWED
+  return { allowed: false, reason: `because no identity-based policy allows the ${action} action` }
+}
+
+export function enforce(decision: Decision, p: Principal, action: string, resource: string): void {
+  if (decision.allowed) return
   throw new AccessDeniedException(
-    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${decision.reason}`,
   )
 }

@@ -1,9 +1,12 @@
-// Callers: who signed a request. Resolves an access key id to its account, user and (unwrapped)
-// secret, with an in-memory cache dropped on every access-key change.
+// Callers: who signed a request. Resolves an access key id to its account, user, compiled
+// identity policy and (unwrapped) secret, with an in-memory cache dropped on every access-key or
+// user change.
 import { randomBytes } from 'node:crypto'
 import type { AccessKeyRecord, Store } from '../store/store.js'
+import type { Principal } from './authorize.js'
+import { DENY_ALL, type PolicyCache } from './policy.js'
 
-export interface Caller {
+export interface Caller extends Principal {
   readonly accountId: string
   /** `arn:<partition>:iam::<account>:root` or `arn:<partition>:iam::<account>:user/<name>`. */
   readonly arn: string
@@ -53,16 +56,27 @@ export class CredentialResolver {
 
   private readonly store: Store
   private readonly partition: string
+  private readonly policies: PolicyCache
   private readonly unwrapSecret: (record: AccessKeyRecord) => Promise<string>
 
-  constructor(store: Store, partition: string, unwrapSecret: (record: AccessKeyRecord) => Promise<string>) {
+  constructor(
+    store: Store,
+    partition: string,
+    policies: PolicyCache,
+    unwrapSecret: (record: AccessKeyRecord) => Promise<string>,
+  ) {
     this.store = store
     this.partition = partition
+    this.policies = policies
     this.unwrapSecret = unwrapSecret
     this.unsubscribe = store.onChange((change) => {
       if (change.kind === 'accessKey') {
         this.epoch++
         this.cache.delete(change.accessKeyId)
+      } else if (change.kind === 'user') {
+        // Rare: a user's policy changed or the user went away. Drop everything.
+        this.epoch++
+        this.cache.clear()
       }
     })
   }
@@ -82,12 +96,11 @@ export class CredentialResolver {
         record.userName === undefined
           ? rootArn(this.partition, record.accountId)
           : userArn(this.partition, record.accountId, record.userName)
-      const caller: Caller = {
-        accountId: record.accountId,
-        arn,
-        accessKeyId,
-        isRoot: record.userName === undefined,
-        ...(record.userName === undefined ? {} : { userName: record.userName }),
+      let caller: Caller = { accountId: record.accountId, arn, accessKeyId, isRoot: record.userName === undefined }
+      if (record.userName !== undefined) {
+        const user = await this.store.getUser(record.accountId, record.userName)
+        caller = { ...caller, userName: record.userName, identity: this.identityPolicy(user?.policy) }
+        if (user === undefined) caller = { ...caller, identity: DENY_ALL }
       }
       credential = { caller, secretAccessKey: await this.unwrapSecret(record) }
     }
@@ -97,5 +110,15 @@ export class CredentialResolver {
       this.cache.set(accessKeyId, credential)
     }
     return credential ?? undefined
+  }
+
+  private identityPolicy(text: string | undefined): Principal['identity'] {
+    if (text === undefined) return undefined
+    try {
+      return this.policies.get(text, 'identity')
+    } catch {
+      // A stored policy that no longer compiles denies everything rather than nothing.
+      return DENY_ALL
+    }
   }
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js'
 import { rootInit } from './root.js'
 import { serve } from './serve.js'
+import * as users from './users.js'
 
 /** The flags shared by every command that opens the data dir. */
 export function addStoreOptions(cmd: Command): Command {
@@ -45,6 +46,35 @@ export function program(): Command {
     .action(async (opts: { root: string }) => {
       await rootInit(opts.root)
     })
+  const usersCmd = cli.command('users').description('IAM users of an account (run while the server runs, or not)')
+  addStoreOptions(usersCmd.command('create').description('create a user with one access key; prints {AccessKeyId, SecretAccessKey, Arn} once'))
+    .requiredOption('--name <name>', 'user name')
+    .option('--policy <file.json>', 'identity policy document for the user')
+    .action((opts: users.UserFlags) => users.usersCreate(opts))
+  addStoreOptions(usersCmd.command('list').description('list the users of the account (no secrets)'))
+    .option('--all', 'list the users of every account')
+    .action((opts: RawSettings & { all?: boolean }) => users.usersList(opts))
+  addStoreOptions(usersCmd.command('delete').description('delete a user and its access keys (they stop working at once)'))
+    .requiredOption('--name <name>', 'user name')
+    .action((opts: users.UserFlags) => users.usersDelete(opts))
+  addStoreOptions(usersCmd.command('put-policy').description("replace a user's identity policy"))
+    .requiredOption('--name <name>', 'user name')
+    .requiredOption('--policy <file.json>', 'identity policy document')
+    .action((opts: users.UserFlags & { policy: string }) => users.usersPutPolicy(opts))
+  addStoreOptions(usersCmd.command('get-policy').description("print a user's identity policy"))
+    .requiredOption('--name <name>', 'user name')
+    .action((opts: users.UserFlags) => users.usersGetPolicy(opts))
+
+  const keysCmd = cli.command('access-keys').description('access keys of users and of account root users')
+  addStoreOptions(keysCmd.command('create').description('create an access key (the account root user\'s without --user-name)'))
+    .option('--user-name <name>', 'the IAM user that owns the key')
+    .action((opts: RawSettings & { userName?: string }) => users.accessKeysCreate(opts))
+  addStoreOptions(keysCmd.command('delete').description('delete an access key (it stops working at once)'))
+    .requiredOption('--access-key-id <id>', 'the access key id')
+    .action((opts: RawSettings & { accessKeyId: string }) => users.accessKeysDelete(opts))
+  addStoreOptions(keysCmd.command('list').description('list the access keys of the account (no secrets)'))
+    .option('--user-name <name>', 'only the keys of this user')
+    .action((opts: RawSettings & { userName?: string }) => users.accessKeysList(opts))
   return cli
 }
 
@@ -54,6 +84,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode
+    if (err instanceof users.AdminError) {
+      process.stderr.write(`macaw: ${err.message}\n`)
+      return 1
+    }
     if (err instanceof ConfigError) {
       process.stderr.write(`macaw: ${err.message}\n`)
       return 2

@@ -1,8 +1,10 @@
 // The decrypted-key cache behind GenerateMac/VerifyMac: resolved key records with their material
-// as a KeyObject, and alias -> key id links. Entries are dropped on every store change and
+// as a KeyObject, compiled policy and grants, and alias -> key id links. Entries are dropped on every store change and
 // re-checked against the store after `ttlMs` (the safety net when a change notice is missed);
 // a re-check that finds the same version keeps the unwrapped material.
 import type { KeyObject } from 'node:crypto'
+import type { GrantIndex } from '../auth/grants.js'
+import type { CompiledPolicy } from '../auth/policy.js'
 import type { KeyRecord, Store, StoreChange } from '../store/store.js'
 
 export interface CachedKey {
@@ -10,6 +12,10 @@ export interface CachedKey {
   readonly arn: string
   /** Unwrapped material; absent for keys without material (PendingImport). */
   readonly material: KeyObject | undefined
+  /** The key policy, compiled. */
+  readonly policy: CompiledPolicy
+  /** The key's grants by grantee. */
+  readonly grants: GrantIndex
 }
 
 interface Entry {
@@ -27,7 +33,8 @@ export interface KeyCacheOptions {
   readonly maxEntries: number
   readonly now: () => number
   readonly arnOf: (record: KeyRecord) => string
-  readonly unwrap: (record: KeyRecord, arn: string) => Promise<KeyObject | undefined>
+  /** Builds the cached form of a record: unwrapped material, compiled policy, grant index. */
+  readonly load: (record: KeyRecord, arn: string) => Promise<CachedKey>
 }
 
 const sep = '\u0000'
@@ -64,6 +71,7 @@ export class KeyCache {
         this.aliases.delete(change.accountId + sep + change.region + sep + change.aliasName)
         break
       case 'accessKey':
+      case 'user':
         break
     }
   }
@@ -98,8 +106,7 @@ export class KeyCache {
     if (entry && entry.value.record.version === record.version) {
       value = entry.value
     } else {
-      const arn = this.options.arnOf(record)
-      value = { record, arn, material: await this.options.unwrap(record, arn) }
+      value = await this.options.load(record, this.options.arnOf(record))
     }
     if (epoch === this.epoch) this.remember(this.keys, id, { value, checkedAt: now })
     return value

@@ -24,6 +24,7 @@ export const USABLE_IN = {
   // Cryptographic operations an HMAC key refuses anyway; the state check comes first (§7).
   OtherCrypto: ['Enabled', 'Updating'],
   DescribeKey: ALL_STATES,
+  CreateGrant: ['Enabled', 'Updating'],
   UpdateKeyDescription: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
   TagResource: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
   CreateAlias: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],

@@ -14,6 +14,8 @@ export const createAlias = defineOperation({
   request: { AliasName: required(aliasName), TargetKeyId: required(keyIdShape) },
   async run(ctx, req) {
     checkAliasName(req.AliasName)
+    // kms:CreateAlias is needed on the alias (identity policy) and on the key (key policy).
+    ctx.authorizeAccount('kms:CreateAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
     const key = await ctx.useKey(req.TargetKeyId, { forms: 'idOrArn', usableIn: USABLE_IN.CreateAlias })
     const { accountId, region, keyId } = key.record
     const store = ctx.services.store

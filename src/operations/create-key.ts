@@ -4,7 +4,8 @@ import { HMAC_KEY_SPECS, type HmacKeySpec, type KeySpec } from '../domain.js'
 import { generateMaterial } from '../crypto/hmac.js'
 import { keyArn } from '../keys/arn.js'
 import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
-import { checkKeyPolicy } from '../keys/policy-text.js'
+import { checkLockout, checkPrincipals, compileKeyPolicy } from '../keys/key-policy.js'
+import { requestTagValues } from '../auth/context.js'
 import { checkRequestTags, sortTags } from '../keys/tags.js'
 import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js'
 import { bool, optional, str } from '../protocol/validate.js'
@@ -55,32 +56,45 @@ export const createKey = defineOperation({
       throw new UnsupportedOperationException(`Custom key stores cannot hold keys with KeySpec ${spec}.`)
     }
     const tags = sortTags(checkRequestTags(req.Tags ?? []))
-    if (req.Policy !== undefined) checkKeyPolicy(req.Policy)
-    ctx.authorizeAccount('kms:CreateKey')
-    if (tags.length > 0) ctx.authorizeAccount('kms:TagResource')
-
+    const policy = req.Policy === undefined ? undefined : compileKeyPolicy(ctx, req.Policy)
     const multiRegion = req.MultiRegion ?? false
+    const bypass = req.BypassPolicyLockoutSafetyCheck ?? false
+    const values = new Map<string, readonly string[]>([
+      ['kms:keyspec', [spec]],
+      ['kms:keyusage', [usage]],
+      ['kms:keyorigin', [keyOrigin]],
+      ['kms:multiregion', [String(multiRegion)]],
+      ['kms:bypasspolicylockoutsafetycheck', [String(bypass)]],
+    ])
+    if (req.Tags !== undefined) requestTagValues(req.Tags, values)
+    ctx.authorizeAccount('kms:CreateKey', undefined, values)
+    if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', undefined, values)
+
     const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID()
     const arn = keyArn(ctx.partition, ctx.region, ctx.caller.accountId, keyId)
+    const fields = {
+      accountId: ctx.caller.accountId,
+      region: ctx.region,
+      keyId,
+      keySpec: spec,
+      keyUsage: 'GENERATE_VERIFY_MAC',
+      origin: 'AWS_KMS',
+      state: 'Enabled',
+      description: req.Description ?? '',
+      creationDate: ctx.now,
+      multiRegion,
+      policy: req.Policy ?? defaultKeyPolicy(ctx.partition, ctx.caller.accountId),
+      tags,
+    } as const
+    if (policy !== undefined) {
+      await checkPrincipals(ctx, policy)
+      checkLockout(ctx, policy, { ...fields, version: 0 }, arn, bypass)
+    }
     const material = generateMaterial(spec)
     const wrapped = await ctx.services.sealMaterial(material, arn)
     material.fill(0)
     try {
-      const record = await ctx.services.store.insertKey({
-        accountId: ctx.caller.accountId,
-        region: ctx.region,
-        keyId,
-        keySpec: spec,
-        keyUsage: 'GENERATE_VERIFY_MAC',
-        origin: 'AWS_KMS',
-        state: 'Enabled',
-        description: req.Description ?? '',
-        creationDate: ctx.now,
-        multiRegion,
-        policy: req.Policy ?? defaultKeyPolicy(ctx.partition, ctx.caller.accountId),
-        tags,
-        material: wrapped,
-      })
+      const record = await ctx.services.store.insertKey({ ...fields, material: wrapped })
       return { KeyMetadata: keyMetadata(record, arn) }
     } catch (err) {
       // A random 122-bit id colliding means something is badly wrong; never overwrite a key.

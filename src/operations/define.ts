@@ -1,9 +1,11 @@
 // What an operation is (name, IAM action, request parser, handler) and the per-request context
 // it runs with. The shared `ctx.useKey` enforces resolution, authorization and key state, so no
 // handler repeats that code.
+import type { RequestFacts, RequestValues } from '../auth/context.js'
 import type { Caller } from '../auth/principals.js'
 import type { KeyState } from '../domain.js'
 import type { CachedKey } from '../keys/cache.js'
+import type { KeyLocation } from '../keys/resolve.js'
 import type { Services } from '../service.js'
 import type { KeyRecord } from '../store/store.js'
 import { compileRequest, type Members, type StructOf } from '../protocol/validate.js'
@@ -15,7 +17,9 @@ export interface UseKeyOptions {
   readonly usableIn: readonly KeyState[]
   readonly grantTokens?: readonly string[] | undefined
   /** The IAM action to authorize; defaults to the operation's own. */
-  readonly action?: string
+  readonly action?: string | undefined
+  /** Request-specific condition values (kms:MacAlgorithm, aws:RequestTag/..., lower-cased keys). */
+  readonly values?: RequestValues | undefined
 }
 
 export interface OperationContext {
@@ -37,8 +41,17 @@ export interface OperationContext {
     options: UseKeyOptions,
     change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
   ): Promise<{ record: KeyRecord; arn: string }>
-  /** Authorizes an action that names no key (CreateKey, ListKeys, ...). */
-  authorizeAccount(action: string): void
+  /** Resolves a KeyId to its location without loading or authorizing the key. */
+  locateKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<KeyLocation>
+  /** What policies may see of the request (aws:SourceIp, aws:CurrentTime, ...). */
+  readonly facts: RequestFacts
+  /**
+   * Authorizes an action that names no key (CreateKey, ListKeys, ...) by the caller's identity
+   * policy; `resource` defaults to `arn:<partition>:kms:<region>:<account>:*`.
+   */
+  authorizeAccount(action: string, resource?: string, values?: RequestValues): void
+  /** Would the key policy and identity policy alone (no grants) allow `action`? */
+  isAllowedByPolicy(key: CachedKey, action: string, values?: RequestValues): Promise<boolean>
   /** Throws DryRunOperationException. */
   dryRunSucceeded(): never
   /** Services the handlers need; see service.ts. */
@@ -51,6 +64,8 @@ export interface Operation {
   readonly action: string
   /** Read-only operations are marked so in audit records. */
   readonly readOnly: boolean
+  /** May it act on a key of another account (named by ARN)? */
+  readonly crossAccount: boolean
   /** Parses the JSON body into the typed request (ValidationException...) and runs the handler. */
   execute(ctx: OperationContext, body: unknown): Promise<object>
 }
@@ -63,6 +78,7 @@ export function defineOperation<M extends Members, Res extends object>(op: {
   name: string
   action?: string
   readOnly?: boolean
+  crossAccount?: boolean
   request: M
   run(ctx: OperationContext, req: StructOf<M>): Promise<Res> | Res
 }): Operation {
@@ -71,6 +87,7 @@ export function defineOperation<M extends Members, Res extends object>(op: {
     name: op.name,
     action: op.action ?? `kms:${op.name}`,
     readOnly: op.readOnly ?? false,
+    crossAccount: op.crossAccount ?? false,
     execute: async (ctx: OperationContext, body: unknown) => op.run(ctx, parse(body)),
   })
 }

@@ -7,6 +7,7 @@ import { grantTokens, keyId } from './fields.js'
 export const describeKey = defineOperation({
   name: 'DescribeKey',
   readOnly: true,
+  crossAccount: true,
   request: { KeyId: keyId, GrantTokens: grantTokens },
   async run(ctx, req) {
     const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.DescribeKey, grantTokens: req.GrantTokens })

@@ -3,11 +3,12 @@ import { computeMac } from '../crypto/hmac.js'
 import { USABLE_IN } from '../keys/lifecycle.js'
 import { defineOperation } from './define.js'
 import { dryRun, grantTokens, keyId, macAlgorithm, message } from './fields.js'
-import { macKeyOf } from './mac-key.js'
+import { MAC_ALGORITHM_VALUES, macKeyOf } from './mac-key.js'
 
 export const generateMac = defineOperation({
   name: 'GenerateMac',
   readOnly: true,
+  crossAccount: true,
   request: {
     Message: message,
     KeyId: keyId,
@@ -16,7 +17,10 @@ export const generateMac = defineOperation({
     DryRun: dryRun,
   },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.GenerateMac, grantTokens: req.GrantTokens })
+    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.GenerateMac,
+      grantTokens: req.GrantTokens,
+      values: MAC_ALGORITHM_VALUES[req.MacAlgorithm],
+    })
     const material = macKeyOf(key, 'GenerateMac', req.MacAlgorithm)
     if (req.DryRun === true) ctx.dryRunSucceeded()
     const mac = computeMac(req.MacAlgorithm, material, req.Message)

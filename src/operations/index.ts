@@ -10,6 +10,8 @@ import { enableKey } from './enable-key.js'
 import { generateMac } from './generate-mac.js'
 import { generateRandom } from './generate-random.js'
 import { getKeyPolicy, listKeyPolicies } from './get-key-policy.js'
+import * as grants from './grants.js'
+import { putKeyPolicy } from './put-key-policy.js'
 import { listAliases } from './list-aliases.js'
 import { listKeys } from './list-keys.js'
 import { listResourceTags } from './list-resource-tags.js'
@@ -41,7 +43,13 @@ const all: readonly Operation[] = [
   untagResource,
   listResourceTags,
   getKeyPolicy,
+  putKeyPolicy,
   listKeyPolicies,
+  grants.createGrant,
+  grants.listGrants,
+  grants.listRetirableGrants,
+  grants.retireGrant,
+  grants.revokeGrant,
   rotation.getKeyRotationStatus,
   rotation.enableKeyRotation,
   rotation.disableKeyRotation,

@@ -6,6 +6,14 @@ import { MAC_ALGORITHM_OF } from '../crypto/hmac.js'
 import type { CachedKey } from '../keys/cache.js'
 import { InvalidKeyUsageException, KMSInternalException } from '../protocol/errors.js'
 
+/** kms:MacAlgorithm for each algorithm, built once (no allocation per request). */
+export const MAC_ALGORITHM_VALUES: Readonly<Record<MacAlgorithm, ReadonlyMap<string, readonly string[]>>> = {
+  HMAC_SHA_224: new Map([['kms:macalgorithm', ['HMAC_SHA_224']]]),
+  HMAC_SHA_256: new Map([['kms:macalgorithm', ['HMAC_SHA_256']]]),
+  HMAC_SHA_384: new Map([['kms:macalgorithm', ['HMAC_SHA_384']]]),
+  HMAC_SHA_512: new Map([['kms:macalgorithm', ['HMAC_SHA_512']]]),
+}
+
 export function macKeyOf(key: CachedKey, operation: string, algorithm: MacAlgorithm): KeyObject {
   const { record } = key
   if (record.keyUsage !== 'GENERATE_VERIFY_MAC') {

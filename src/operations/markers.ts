@@ -2,7 +2,7 @@
 // list (or a made-up one) is InvalidMarkerException rather than a silent wrong page.
 import { InvalidMarkerException } from '../protocol/errors.js'
 
-export type MarkerKind = 'key' | 'alias' | 'tag'
+export type MarkerKind = 'key' | 'alias' | 'tag' | 'grant'
 
 export function encodeMarker(kind: MarkerKind, position: string): string {
   return Buffer.from(`${kind}:${position}`, 'utf8').toString('base64url')

@@ -15,6 +15,7 @@ async function refuse(ctx: OperationContext, text: string, operation: string, to
 function keyUsageRefusal(name: string): Operation {
   return defineOperation({
     name,
+    crossAccount: true,
     request: { KeyId: keyId, GrantTokens: grantTokens },
     run: (ctx, req) => refuse(ctx, req.KeyId, name, req.GrantTokens),
   })
@@ -31,6 +32,7 @@ export const deriveSharedSecret = keyUsageRefusal('DeriveSharedSecret')
 
 export const decrypt = defineOperation({
   name: 'Decrypt',
+  crossAccount: true,
   request: { KeyId: optional(keyIdShape), GrantTokens: grantTokens },
   async run(ctx, req) {
     if (req.KeyId !== undefined) {
@@ -45,6 +47,7 @@ export const decrypt = defineOperation({
 
 export const reEncrypt = defineOperation({
   name: 'ReEncrypt',
+  crossAccount: true,
   request: { DestinationKeyId: keyId, SourceKeyId: optional(keyIdShape), GrantTokens: grantTokens },
   async run(ctx, req) {
     if (req.SourceKeyId !== undefined) {
@@ -57,6 +60,7 @@ export const reEncrypt = defineOperation({
 
 export const getPublicKey = defineOperation({
   name: 'GetPublicKey',
+  crossAccount: true,
   readOnly: true,
   request: { KeyId: keyId, GrantTokens: grantTokens },
   async run(ctx, req) {

@@ -52,6 +52,7 @@ export const listKeyRotations = defineOperation({
 export const getKeyRotationStatus = defineOperation({
   name: 'GetKeyRotationStatus',
   readOnly: true,
+  crossAccount: true,
   request: { KeyId: keyId },
   async run(ctx, req) {
     const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })

@@ -22,7 +22,8 @@ export const scheduleKeyDeletion = defineOperation({
         `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`,
       )
     }
-    const { record, arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES }, (r, keyArn) => ({
+    const values = new Map([['kms:schedulekeydeletionpendingwindowindays', [String(days)]]])
+    const { record, arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES, values }, (r, keyArn) => ({
       ...r,
       state: transition('ScheduleKeyDeletion', keyArn, r.state),
       deletionDate: ctx.now + days * DAY_MS,

@@ -9,7 +9,8 @@ export const untagResource = defineOperation({
   request: { KeyId: keyId, TagKeys: required(list(str({ min: 1, max: 128 }))) },
   async run(ctx, req) {
     const removed = new Set(req.TagKeys)
-    await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.TagResource }, (record) => {
+    const values = new Map([['aws:tagkeys', req.TagKeys]])
+    await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.TagResource, values }, (record) => {
       const tags = record.tags.filter((t) => !removed.has(t.key))
       return tags.length === record.tags.length ? record : { ...record, tags }
     })

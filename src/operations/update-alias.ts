@@ -12,6 +12,8 @@ export const updateAlias = defineOperation({
   request: { AliasName: required(aliasName), TargetKeyId: required(keyIdShape) },
   async run(ctx, req) {
     const store = ctx.services.store
+    // kms:UpdateAlias on the alias (identity policy), the current key and the new key (key policies).
+    ctx.authorizeAccount('kms:UpdateAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
     const alias = await store.getAlias(ctx.caller.accountId, ctx.region, req.AliasName)
     if (!alias) {
       throw new NotFoundException(`Alias ${aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName)} is not found.`)

@@ -6,11 +6,12 @@ import { KMSInvalidMacException } from '../protocol/errors.js'
 import { blob, required } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
 import { dryRun, grantTokens, keyId, macAlgorithm, message } from './fields.js'
-import { macKeyOf } from './mac-key.js'
+import { MAC_ALGORITHM_VALUES, macKeyOf } from './mac-key.js'
 
 export const verifyMac = defineOperation({
   name: 'VerifyMac',
   readOnly: true,
+  crossAccount: true,
   request: {
     Message: message,
     KeyId: keyId,
@@ -20,7 +21,10 @@ export const verifyMac = defineOperation({
     DryRun: dryRun,
   },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.VerifyMac, grantTokens: req.GrantTokens })
+    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.VerifyMac,
+      grantTokens: req.GrantTokens,
+      values: MAC_ALGORITHM_VALUES[req.MacAlgorithm],
+    })
     const material = macKeyOf(key, 'VerifyMac', req.MacAlgorithm)
     const expected = computeMac(req.MacAlgorithm, material, req.Message)
     // A dry run still checks the MAC: DryRunOperationException means the call would have succeeded.

@@ -47,6 +47,34 @@ export interface AccessKeyRecord {
   readonly createDate: number
 }
 
+/** An IAM user of an account; its access keys are AccessKeyRecords with its name. */
+export interface UserRecord {
+  readonly accountId: string
+  readonly userName: string
+  /** The user's identity policy document, if any. */
+  readonly policy?: string
+  readonly createDate: number
+}
+
+/** A grant on a key (reference §6.13). */
+export interface GrantRecord {
+  readonly grantId: string
+  readonly accountId: string
+  readonly region: string
+  readonly keyId: string
+  readonly name?: string
+  readonly granteePrincipal: string
+  readonly retiringPrincipal?: string
+  readonly operations: readonly string[]
+  /** ARN of the account root that created the grant. */
+  readonly issuingAccount: string
+  readonly creationDate: number
+}
+
+export type CreateGrantResult =
+  | { readonly status: 'created' | 'existing'; readonly grant: GrantRecord }
+  | { readonly status: 'limit' }
+
 export interface Page<T> {
   readonly items: T[]
   /** Present when more items follow: pass it back as `after`. */
@@ -66,6 +94,7 @@ export type StoreChange =
   | { readonly kind: 'key'; readonly accountId: string; readonly region: string; readonly keyId: string }
   | { readonly kind: 'alias'; readonly accountId: string; readonly region: string; readonly aliasName: string }
   | { readonly kind: 'accessKey'; readonly accessKeyId: string }
+  | { readonly kind: 'user'; readonly accountId: string; readonly userName: string }
 
 export interface Store {
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined>
@@ -80,7 +109,7 @@ export interface Store {
    * version. StoreConflictError if the version moved on or the key is gone.
    */
   updateKey(key: KeyRecord): Promise<KeyRecord>
-  /** Deletes a key with its aliases, atomically. Returns false if it did not exist. */
+  /** Deletes a key with its aliases and grants, atomically. Returns false if it did not exist. */
   deleteKey(accountId: string, region: string, keyId: string): Promise<boolean>
   /** Keys in PendingDeletion whose deletionDate is at or before `now`, across all accounts. */
   listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>
@@ -105,6 +134,40 @@ export interface Store {
   insertAccessKey(record: AccessKeyRecord): Promise<void>
   deleteAccessKey(accessKeyId: string): Promise<boolean>
 
+  getUser(accountId: string, userName: string): Promise<UserRecord | undefined>
+  /** Users ordered by account and name; all accounts when `accountId` is undefined. */
+  listUsers(accountId: string | undefined): Promise<UserRecord[]>
+  /** StoreConflictError if the user exists. */
+  insertUser(user: UserRecord): Promise<void>
+  /** Replaces (or with undefined removes) a user's policy; false if there is no such user. */
+  putUserPolicy(accountId: string, userName: string, policy: string | undefined): Promise<boolean>
+  /** Deletes a user and all its access keys, atomically; false if there is no such user. */
+  deleteUser(accountId: string, userName: string): Promise<boolean>
+
+  getGrant(grantId: string): Promise<GrantRecord | undefined>
+  /** Every grant of a key, oldest first (for the authorization index). */
+  grantsOfKey(accountId: string, region: string, keyId: string): Promise<GrantRecord[]>
+  listGrants(
+    accountId: string,
+    region: string,
+    keyId: string,
+    filter: { grantId?: string; granteePrincipal?: string; after?: string; limit: number },
+  ): Promise<Page<GrantRecord>>
+  listRetirableGrants(retiringPrincipal: string, after: string | undefined, limit: number): Promise<Page<GrantRecord>>
+  /**
+   * Inserts a grant unless the key already has `limit` grants, or (when the grant has a name) an
+   * identical grant with that name exists, which is returned instead. Bumps the key's version, so
+   * caches reload its grants. StoreConflictError if the key is gone.
+   */
+  createGrant(grant: GrantRecord, limit: number): Promise<CreateGrantResult>
+  /** Deletes a grant and bumps its key's version; returns the deleted grant. */
+  deleteGrant(grantId: string): Promise<GrantRecord | undefined>
+
+  /**
+   * Delivers changes made by other processes that are already visible, before a request relies on
+   * its caches. Cheap (SQLite: one pragma); a no-op where changes are pushed.
+   */
+  catchUp(): void
   /** Subscribes to every change this store makes or learns of; returns an unsubscribe function. */
   onChange(listener: (change: StoreChange) => void): () => void
   close(): Promise<void>

@@ -1,6 +1,8 @@
 // Runs `macaw serve` from the built dist/ as a child process, for tests that kill it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ROOT } from './server.js'
 
@@ -55,4 +57,40 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
       }
     },
   }
+}
+
+/** Runs a `macaw` admin command from dist/ against a data dir; returns stdout, throws on failure. */
+export async function macaw(dataDir: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [MAIN, ...args, '--data-dir', dataDir], {
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw Object.assign(new Error(`macaw ${args.join(' ')} exited ${String(code)}: ${stderr}`), { code, stderr })
+  return stdout
+}
+
+export interface CreatedUser {
+  readonly AccessKeyId: string
+  readonly SecretAccessKey: string
+  readonly Arn: string
+}
+
+/** `macaw users create`, with an optional identity policy document. */
+export async function createUser(dataDir: string, accountId: string, name: string, policy?: object): Promise<CreatedUser> {
+  const args = ['users', 'create', '--account-id', accountId, '--name', name]
+  if (policy !== undefined) {
+    const file = join(dataDir, `policy-${name}-${accountId}.json`)
+    await writeFile(file, JSON.stringify(policy))
+    args.push('--policy', file)
+  }
+  return JSON.parse(await macaw(dataDir, args)) as CreatedUser
+}
+
+export function credentialsOf(user: CreatedUser): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: user.AccessKeyId, secretAccessKey: user.SecretAccessKey }
 }

@@ -2,7 +2,7 @@
 // only the Store interface.
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { StoreConflictError, type KeyRecord, type Store, type StoreChange } from '../../src/store/store.js'
+import { StoreConflictError, type GrantRecord, type KeyRecord, type Store, type StoreChange } from '../../src/store/store.js'
 
 export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
 
@@ -149,6 +149,73 @@ export function storeContract(name: string, open: OpenStore): void {
         { kind: 'key', accountId: A, region: R, keyId: 'k' },
         { kind: 'alias', accountId: A, region: R, aliasName: 'alias/x' },
       ])
+    })
+
+    it('keeps users with their policy, and deletes a user with its access keys', async (t) => {
+      const store = await fresh(t)
+      const seen: StoreChange[] = []
+      store.onChange((c) => seen.push(c))
+      await store.insertUser({ accountId: A, userName: 'alice', createDate: 5 })
+      await assert.rejects(store.insertUser({ accountId: A, userName: 'alice', createDate: 6 }), StoreConflictError)
+      await store.insertUser({ accountId: B, userName: 'alice', policy: '{"p":1}', createDate: 7 })
+      assert.deepEqual(await store.getUser(A, 'alice'), { accountId: A, userName: 'alice', createDate: 5 })
+      assert.equal(await store.putUserPolicy(A, 'alice', '{"p":2}'), true)
+      assert.equal((await store.getUser(A, 'alice'))?.policy, '{"p":2}')
+      assert.equal(await store.putUserPolicy(A, 'nobody', '{}'), false)
+      assert.deepEqual((await store.listUsers(undefined)).map((u) => `${u.accountId}/${u.userName}`), [`${A}/alice`, `${B}/alice`])
+      assert.deepEqual((await store.listUsers(B)).map((u) => u.policy), ['{"p":1}'])
+      await store.insertAccessKey({ accessKeyId: 'AKIAU1', accountId: A, userName: 'alice', secret: Buffer.from('s'), status: 'Active', createDate: 1 })
+      await store.insertAccessKey({ accessKeyId: 'AKIAU2', accountId: B, userName: 'alice', secret: Buffer.from('s'), status: 'Active', createDate: 1 })
+      seen.length = 0
+      assert.equal(await store.deleteUser(A, 'alice'), true)
+      assert.equal(await store.deleteUser(A, 'alice'), false)
+      assert.equal(await store.getAccessKey('AKIAU1'), undefined)
+      assert.ok(await store.getAccessKey('AKIAU2'))
+      assert.deepEqual(seen, [
+        { kind: 'accessKey', accessKeyId: 'AKIAU1' },
+        { kind: 'user', accountId: A, userName: 'alice' },
+      ])
+    })
+
+    it('creates, lists, pages and deletes grants, bumping the key version', async (t) => {
+      const store = await fresh(t)
+      const k = await store.insertKey(keyRecord('k'))
+      const grant = (id: string, extra: Partial<GrantRecord> = {}): GrantRecord => ({
+        grantId: id,
+        accountId: A,
+        region: R,
+        keyId: 'k',
+        granteePrincipal: `arn:aws:iam::${B}:root`,
+        operations: ['GenerateMac'],
+        issuingAccount: `arn:aws:iam::${A}:root`,
+        creationDate: 9,
+        ...extra,
+      })
+      assert.deepEqual(await store.createGrant(grant('g1'), 10), { status: 'created', grant: grant('g1') })
+      assert.equal((await store.getKey(A, R, 'k'))?.version, k.version + 1)
+      const named = grant('g2', { name: 'n', retiringPrincipal: `arn:aws:iam::${A}:user/bob`, operations: ['VerifyMac', 'GenerateMac'] })
+      assert.equal((await store.createGrant(named, 10)).status, 'created')
+      // Same name and same parameters (operations in another order): the existing grant.
+      const again = await store.createGrant(grant('g3', { name: 'n', retiringPrincipal: `arn:aws:iam::${A}:user/bob`, operations: ['GenerateMac', 'VerifyMac'] }), 10)
+      assert.deepEqual(again, { status: 'existing', grant: named })
+      // Same name, other parameters: a new grant.
+      assert.equal((await store.createGrant(grant('g4', { name: 'n' }), 10)).status, 'created')
+      assert.deepEqual(await store.createGrant(grant('g5'), 3), { status: 'limit' })
+      assert.deepEqual((await store.grantsOfKey(A, R, 'k')).map((g) => g.grantId), ['g1', 'g2', 'g4'])
+      const first = await store.listGrants(A, R, 'k', { limit: 2 })
+      assert.deepEqual(first.items.map((g) => g.grantId), ['g1', 'g2'])
+      assert.ok(first.next !== undefined)
+      const second = await store.listGrants(A, R, 'k', { limit: 2, after: first.next })
+      assert.deepEqual(second.items.map((g) => g.grantId), ['g4'])
+      assert.equal(second.next, undefined)
+      assert.deepEqual((await store.listGrants(A, R, 'k', { limit: 9, grantId: 'g2' })).items, [named])
+      assert.equal((await store.listGrants(A, R, 'k', { limit: 9, granteePrincipal: 'x' })).items.length, 0)
+      assert.deepEqual((await store.listRetirableGrants(`arn:aws:iam::${A}:user/bob`, undefined, 9)).items, [named])
+      assert.deepEqual(await store.deleteGrant('g1'), grant('g1'))
+      assert.equal(await store.deleteGrant('g1'), undefined)
+      await assert.rejects(store.createGrant(grant('g6', { keyId: 'nokey' }), 10), StoreConflictError)
+      await store.deleteKey(A, R, 'k')
+      assert.equal(await store.getGrant('g2'), undefined)
     })
   })
 }

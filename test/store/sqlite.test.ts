@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
+import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import type { StoreChange } from '../../src/store/store.js'
 import { keyRecord, storeContract } from './contract.js'
@@ -31,7 +32,10 @@ describe('sqlite store', () => {
     assert.equal(b.integrityCheck(), 'ok')
     const db = new Database(path, { readonly: true })
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
-    assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }])
+    assert.deepEqual(
+      db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    )
     db.close()
   })
 

@@ -7,10 +7,13 @@ import {
   StoreConflictError,
   type AccessKeyRecord,
   type AliasRecord,
+  type CreateGrantResult,
+  type GrantRecord,
   type KeyRecord,
   type Page,
   type Store,
   type StoreChange,
+  type UserRecord,
 } from '../store.js'
 import { MIGRATIONS } from './migrations/index.js'
 
@@ -59,6 +62,27 @@ interface AccessKeyRow {
   secret: Buffer
   status: string
   create_date: number
+}
+
+interface UserRow {
+  account_id: string
+  user_name: string
+  policy: string | null
+  create_date: number
+}
+
+interface GrantRow {
+  seq: number
+  grant_id: string
+  account_id: string
+  region: string
+  key_id: string
+  name: string | null
+  grantee: string
+  retiring_principal: string | null
+  operations: string
+  issuing_account: string
+  creation_date: number
 }
 
 interface ChangeRow {
@@ -127,8 +151,44 @@ function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
   }
 }
 
+function toUser(row: UserRow): UserRecord {
+  return {
+    accountId: row.account_id,
+    userName: row.user_name,
+    ...(row.policy === null ? {} : { policy: row.policy }),
+    createDate: row.create_date,
+  }
+}
+
+function toGrant(row: GrantRow): GrantRecord {
+  return {
+    grantId: row.grant_id,
+    accountId: row.account_id,
+    region: row.region,
+    keyId: row.key_id,
+    ...(row.name === null ? {} : { name: row.name }),
+    granteePrincipal: row.grantee,
+    ...(row.retiring_principal === null ? {} : { retiringPrincipal: row.retiring_principal }),
+    operations: JSON.parse(row.operations) as string[],
+    issuingAccount: row.issuing_account,
+    creationDate: row.creation_date,
+  }
+}
+
+/** Grants with the same name are the same grant when everything else matches too. */
+export function sameGrant(a: GrantRecord, b: GrantRecord): boolean {
+  const ops = (g: GrantRecord): string => [...g.operations].sort().join(',')
+  return (
+    a.granteePrincipal === b.granteePrincipal &&
+    a.retiringPrincipal === b.retiringPrincipal &&
+    ops(a) === ops(b)
+  )
+}
+
 function toChange(row: ChangeRow): StoreChange {
   switch (row.kind) {
+    case 'user':
+      return { kind: 'user', accountId: row.account_id ?? '', userName: row.id }
     case 'key':
       return { kind: 'key', accountId: row.account_id ?? '', region: row.region ?? '', keyId: row.id }
     case 'alias':
@@ -212,6 +272,40 @@ export class SqliteStore implements Store {
         'INSERT INTO access_keys (access_key_id, account_id, user_name, secret, status, create_date) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       deleteAccessKey: db.prepare('DELETE FROM access_keys WHERE access_key_id = ?'),
+      accessKeysOfUser: db.prepare<[string, string], { access_key_id: string }>(
+        'SELECT access_key_id FROM access_keys WHERE account_id = ? AND user_name = ?',
+      ),
+      deleteAccessKeysOfUser: db.prepare('DELETE FROM access_keys WHERE account_id = ? AND user_name = ?'),
+      getUser: db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE account_id = ? AND user_name = ?'),
+      listUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY account_id, user_name'),
+      listUsersOf: db.prepare<[string], UserRow>('SELECT * FROM users WHERE account_id = ? ORDER BY user_name'),
+      insertUser: db.prepare('INSERT INTO users (account_id, user_name, policy, create_date) VALUES (?, ?, ?, ?)'),
+      putUserPolicy: db.prepare('UPDATE users SET policy = ? WHERE account_id = ? AND user_name = ?'),
+      deleteUser: db.prepare('DELETE FROM users WHERE account_id = ? AND user_name = ?'),
+      getGrant: db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE grant_id = ?'),
+      grantsOfKey: db.prepare<[string, string, string], GrantRow>(
+        'SELECT * FROM grants WHERE account_id = ? AND region = ? AND key_id = ? ORDER BY seq',
+      ),
+      listGrants: db.prepare<
+        [{ account: string; region: string; key: string; after: number; grantId: string | null; grantee: string | null; limit: number }],
+        GrantRow
+      >(
+        'SELECT * FROM grants WHERE account_id = @account AND region = @region AND key_id = @key AND seq > @after AND (@grantId IS NULL OR grant_id = @grantId) AND (@grantee IS NULL OR grantee = @grantee) ORDER BY seq LIMIT @limit',
+      ),
+      listRetirable: db.prepare<[string, number, number], GrantRow>(
+        'SELECT * FROM grants WHERE retiring_principal = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      grantsNamed: db.prepare<[string, string, string, string], GrantRow>(
+        'SELECT * FROM grants WHERE account_id = ? AND region = ? AND key_id = ? AND name = ? ORDER BY seq',
+      ),
+      countGrants: db.prepare<[string, string, string], { n: number }>(
+        'SELECT count(*) AS n FROM grants WHERE account_id = ? AND region = ? AND key_id = ?',
+      ),
+      insertGrant: db.prepare(
+        'INSERT INTO grants (grant_id, account_id, region, key_id, name, grantee, retiring_principal, operations, issuing_account, creation_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deleteGrant: db.prepare('DELETE FROM grants WHERE grant_id = ?'),
+      bumpKey: db.prepare('UPDATE keys SET version = version + 1 WHERE account_id = ? AND region = ? AND key_id = ?'),
       logChange: db.prepare<[string, string | null, string | null, string, number]>(
         'INSERT INTO changes (kind, account_id, region, id, at) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -247,6 +341,9 @@ export class SqliteStore implements Store {
           break
         case 'accessKey':
           this.s.logChange.run('accessKey', null, null, change.accessKeyId, now)
+          break
+        case 'user':
+          this.s.logChange.run('user', change.accountId, null, change.userName, now)
           break
       }
     }
@@ -448,6 +545,145 @@ export class SqliteStore implements Store {
     })
   }
 
+  getUser(accountId: string, userName: string): Promise<UserRecord | undefined> {
+    const row = this.s.getUser.get(accountId, userName)
+    return Promise.resolve(row && toUser(row))
+  }
+
+  listUsers(accountId: string | undefined): Promise<UserRecord[]> {
+    const rows = accountId === undefined ? this.s.listUsers.all() : this.s.listUsersOf.all(accountId)
+    return Promise.resolve(rows.map(toUser))
+  }
+
+  insertUser(user: UserRecord): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.write((log) => {
+          this.s.insertUser.run(user.accountId, user.userName, user.policy ?? null, user.createDate)
+          log({ kind: 'user', accountId: user.accountId, userName: user.userName })
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`user ${user.userName} exists`)
+        throw err
+      }
+      resolve()
+    })
+  }
+
+  putUserPolicy(accountId: string, userName: string, policy: string | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const n = this.s.putUserPolicy.run(policy ?? null, accountId, userName).changes
+          if (n === 1) log({ kind: 'user', accountId, userName })
+          return n === 1
+        }),
+      )
+    })
+  }
+
+  deleteUser(accountId: string, userName: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const keys = this.s.accessKeysOfUser.all(accountId, userName)
+          this.s.deleteAccessKeysOfUser.run(accountId, userName)
+          for (const k of keys) log({ kind: 'accessKey', accessKeyId: k.access_key_id })
+          const n = this.s.deleteUser.run(accountId, userName).changes
+          if (n === 1) log({ kind: 'user', accountId, userName })
+          return n === 1
+        }),
+      )
+    })
+  }
+
+  getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    const row = this.s.getGrant.get(grantId)
+    return Promise.resolve(row && toGrant(row))
+  }
+
+  grantsOfKey(accountId: string, region: string, keyId: string): Promise<GrantRecord[]> {
+    return Promise.resolve(this.s.grantsOfKey.all(accountId, region, keyId).map(toGrant))
+  }
+
+  listGrants(
+    accountId: string,
+    region: string,
+    keyId: string,
+    filter: { grantId?: string; granteePrincipal?: string; after?: string; limit: number },
+  ): Promise<Page<GrantRecord>> {
+    const rows = this.s.listGrants.all({
+      account: accountId,
+      region,
+      key: keyId,
+      after: seqAfter(filter.after),
+      grantId: filter.grantId ?? null,
+      grantee: filter.granteePrincipal ?? null,
+      limit: filter.limit + 1,
+    })
+    return Promise.resolve(grantPage(rows, filter.limit))
+  }
+
+  listRetirableGrants(retiringPrincipal: string, after: string | undefined, limit: number): Promise<Page<GrantRecord>> {
+    const rows = this.s.listRetirable.all(retiringPrincipal, seqAfter(after), limit + 1)
+    return Promise.resolve(grantPage(rows, limit))
+  }
+
+  createGrant(grant: GrantRecord, limit: number): Promise<CreateGrantResult> {
+    return new Promise((resolve) => {
+      const { accountId, region, keyId } = grant
+      let result: CreateGrantResult
+      try {
+        result = this.write((log): CreateGrantResult => {
+          if (grant.name !== undefined) {
+            const same = this.s.grantsNamed.all(accountId, region, keyId, grant.name).map(toGrant).find((g) => sameGrant(g, grant))
+            if (same) return { status: 'existing', grant: same }
+          }
+          if ((this.s.countGrants.get(accountId, region, keyId)?.n ?? 0) >= limit) return { status: 'limit' }
+          this.s.insertGrant.run(
+            grant.grantId,
+            accountId,
+            region,
+            keyId,
+            grant.name ?? null,
+            grant.granteePrincipal,
+            grant.retiringPrincipal ?? null,
+            JSON.stringify(grant.operations),
+            grant.issuingAccount,
+            grant.creationDate,
+          )
+          this.s.bumpKey.run(accountId, region, keyId)
+          log({ kind: 'key', accountId, region, keyId })
+          return { status: 'created', grant }
+        })
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreConflictError(`key ${keyId} is gone`)
+        if (isUniqueViolation(err)) throw new StoreConflictError(`grant ${grant.grantId} exists`)
+        throw err
+      }
+      resolve(result)
+    })
+  }
+
+  deleteGrant(grantId: string): Promise<GrantRecord | undefined> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const row = this.s.getGrant.get(grantId)
+          if (!row) return undefined
+          this.s.deleteGrant.run(grantId)
+          this.s.bumpKey.run(row.account_id, row.region, row.key_id)
+          log({ kind: 'key', accountId: row.account_id, region: row.region, keyId: row.key_id })
+          return toGrant(row)
+        }),
+      )
+    })
+  }
+
+  catchUp(): void {
+    this.poll()
+  }
+
   onChange(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
@@ -467,6 +703,16 @@ export class SqliteStore implements Store {
     }
     return Promise.resolve()
   }
+}
+
+function seqAfter(marker: string | undefined): number {
+  return marker !== undefined && /^\d{1,15}$/.test(marker) ? Number(marker) : 0
+}
+
+function grantPage(rows: GrantRow[], limit: number): Page<GrantRecord> {
+  const items = rows.slice(0, limit).map(toGrant)
+  const last = rows[limit - 1]
+  return rows.length > limit && last ? { items, next: String(last.seq) } : { items }
 }
 
 function page<T>(rows: T[], limit: number, position: (row: T) => string): Page<T> {

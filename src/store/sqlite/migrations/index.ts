@@ -1,4 +1,8 @@
 // The numbered migrations, applied in order at open.
 import { sql as initial } from './001-initial.js'
+import { sql as identitiesAndGrants } from './002-identities-and-grants.js'
 
-export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [{ version: 1, sql: initial }]
+export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
+  { version: 1, sql: initial },
+  { version: 2, sql: identitiesAndGrants },
+]

@@ -1,0 +1,56 @@
+// Checks a key policy before it is stored (CreateKey, PutKeyPolicy; reference §6.12, §9.2): the
+// 32 KB quota, the grammar (auth/policy.ts), principals that exist, and the lockout safety check.
+import { decideKeyAccess } from '../auth/authorize.js'
+import { conditionLookup } from '../auth/context.js'
+import { GrantIndex } from '../auth/grants.js'
+import type { CompiledPolicy } from '../auth/policy.js'
+import type { OperationContext } from '../operations/define.js'
+import { LimitExceededException, MalformedPolicyDocumentException } from '../protocol/errors.js'
+import type { KeyRecord } from '../store/store.js'
+
+export const MAX_POLICY_BYTES = 32768
+
+const INVALID_PRINCIPALS = 'Policy contains a statement with one or more invalid principals.'
+const LOCKOUT = 'The new key policy will not allow you to update the key policy in the future.'
+
+/** Size and grammar only: what can be checked before the key is found. */
+export function compileKeyPolicy(ctx: OperationContext, text: string): CompiledPolicy {
+  if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) {
+    throw new LimitExceededException(`The key policy exceeds the quota of ${MAX_POLICY_BYTES} bytes.`)
+  }
+  const policy = ctx.services.policies.get(text, 'key')
+  if (policy.unknownOperators.length > 0) {
+    throw new MalformedPolicyDocumentException(`Policy contains an unknown condition operator: ${policy.unknownOperators[0] ?? ''}.`)
+  }
+  return policy
+}
+
+/**
+ * Principals must exist: any account (macaw accounts exist implicitly) and IAM users that have
+ * been created. macaw has no roles or federated users, so those never exist.
+ */
+export async function checkPrincipals(ctx: OperationContext, policy: CompiledPolicy): Promise<void> {
+  for (const arn of policy.principalArns) {
+    if (arn === `arn:${ctx.partition}:iam::${arn.slice(-17, -5)}:root`) continue
+    const m = /^arn:([a-z-]+):iam::(\d{12}):user\/(.+)$/.exec(arn)
+    if (m?.[1] !== ctx.partition) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
+    const user = await ctx.services.store.getUser(m[2] ?? '', m[3] ?? '')
+    if (user === undefined) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
+  }
+}
+
+/** The new policy must still let the caller call PutKeyPolicy, unless the caller bypasses this. */
+export function checkLockout(ctx: OperationContext, policy: CompiledPolicy, record: KeyRecord, arn: string, bypass: boolean): void {
+  if (bypass) return
+  const values = new Map([['kms:bypasspolicylockoutsafetycheck', ['false']]])
+  const decision = decideKeyAccess(
+    ctx.caller,
+    { accountId: record.accountId, arn, policy, grants: GrantIndex.EMPTY },
+    {
+      action: 'kms:PutKeyPolicy',
+      crossAccount: false,
+      lookup: conditionLookup({ ...ctx.facts }, { record }, values),
+    },
+  )
+  if (!decision.allowed) throw new MalformedPolicyDocumentException(LOCKOUT)
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +33,7 @@ describe('sqlite store', () => {
     assert.equal(b.integrityCheck(), 'ok')
     const db = new Database(path, { readonly: true })
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+    for (const file of [path, `${path}-wal`]) assert.equal(statSync(file).mode & 0o777, 0o600, file)
     assert.deepEqual(
       db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
       MIGRATIONS.map((m) => ({ version: m.version })),

@@ -1,6 +1,7 @@
 // The embedded SQLite store (better-sqlite3): WAL, synchronous=FULL, so a write that returned
 // survives kill -9. Every write also appends to `changes` in the same transaction; other
 // connections (admin commands, other workers) are noticed by polling PRAGMA data_version.
+import { chmodSync, existsSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import type { Tag } from '../../domain.js'
 import {
@@ -220,6 +221,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.path)
     try {
+      restrictToOwner(options.path)
       this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = FULL')
       this.db.pragma('foreign_keys = ON')
@@ -702,6 +704,13 @@ export class SqliteStore implements Store {
       this.db.close()
     }
     return Promise.resolve()
+  }
+}
+
+/** The database holds only wrapped secrets, but it is still nobody else's business: 0600. */
+function restrictToOwner(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600)
   }
 }
 

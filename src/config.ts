@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 
-export type StoreConfig = { readonly kind: 'sqlite'; readonly path: string }
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string }
 
 export interface Config {
   readonly host: string
@@ -35,6 +37,7 @@ export interface RawSettings {
   accountId?: string | undefined
   partition?: string | undefined
   root?: string | undefined
+  store?: string | undefined
   rootAccessKeyId?: string | undefined
   rootSecretAccessKey?: string | undefined
   rootSecretAccessKeyFile?: string | undefined
@@ -54,6 +57,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   accountId: 'MACAW_ACCOUNT_ID',
   partition: 'MACAW_PARTITION',
   root: 'MACAW_ROOT',
+  store: 'MACAW_STORE',
   rootAccessKeyId: 'MACAW_ROOT_ACCESS_KEY_ID',
   rootSecretAccessKey: 'MACAW_ROOT_SECRET_ACCESS_KEY',
   rootSecretAccessKeyFile: 'MACAW_ROOT_SECRET_ACCESS_KEY_FILE',
@@ -129,6 +133,12 @@ export function buildConfig(raw: RawSettings): Config {
 
   const dataDir = resolve(raw.dataDir ?? DEFAULTS.dataDir)
   const root = raw.root ?? `file:${join(dataDir, 'root.key')}`
+  let store: StoreConfig = { kind: 'sqlite', path: join(dataDir, 'macaw.db') }
+  if (raw.store !== undefined && raw.store !== 'sqlite') {
+    if (/^postgres(ql)?:\/\//.test(raw.store)) store = { kind: 'postgres', url: raw.store }
+    else if (raw.store.startsWith('sqlite:')) store = { kind: 'sqlite', path: resolve(raw.store.slice('sqlite:'.length)) }
+    else problems.push(`store (MACAW_STORE) must be sqlite, sqlite:<path> or postgres://user:password@host/db, got '${raw.store.replace(/\/\/[^@]*@/, '//***@')}'`)
+  }
 
   let rootSecretAccessKey = raw.rootSecretAccessKey
   if (rootSecretAccessKey === undefined && raw.rootSecretAccessKeyFile !== undefined) {
@@ -158,7 +168,7 @@ export function buildConfig(raw: RawSettings): Config {
     accountId,
     partition,
     root,
-    store: Object.freeze({ kind: 'sqlite' as const, path: join(dataDir, 'macaw.db') }),
+    store: Object.freeze(store),
     ...(rootAccessKeyId === undefined ? {} : { rootAccessKeyId }),
     ...(rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey }),
     maxBodyBytes,
@@ -173,6 +183,7 @@ export function buildConfig(raw: RawSettings): Config {
 export function redactedConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
+    store: config.store.kind === 'postgres' ? { kind: 'postgres', url: config.store.url.replace(/:[^:@/]*@/, ':<redacted>@') } : config.store,
     ...(config.rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey: '<redacted>' }),
     dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),
   }

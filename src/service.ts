@@ -25,7 +25,7 @@ import {
   SerializationException,
   UnknownOperationException,
 } from './protocol/errors.js'
-import { openSqliteStore } from './store/sqlite/index.js'
+import { openStore } from './store/index.js'
 import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
 import { openRootOfTrust } from './trust/index.js'
 import type { RootOfTrust } from './trust/root-of-trust.js'
@@ -144,7 +144,7 @@ export class Kms {
     const root = await openRootOfTrust(config.root, { createIfMissing: true })
     let store: Store | undefined
     try {
-      const opened = openSqliteStore({ path: config.store.path })
+      const opened = await openStore(config.store)
       store = opened
       const kms = new Kms(config, opened, root, options.logger, options.now ?? Date.now)
       await kms.bootstrapRootCredentials(options.onGeneratedCredentials)

@@ -9,6 +9,7 @@ import * as users from './users.js'
 export function addStoreOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--data-dir <dir>', 'data directory (SQLite store, default root key)').env(ENV_NAMES.dataDir).default(DEFAULTS.dataDir))
+    .addOption(new Option('--store <url>', 'sqlite (default, <data-dir>/macaw.db), sqlite:<path> or postgres://user:password@host/db').env(ENV_NAMES.store))
     .addOption(new Option('--root <uri>', 'root of trust URI, e.g. file:/path/root.key (default: file:<data-dir>/root.key)').env(ENV_NAMES.root))
     .addOption(new Option('--region <region>', 'default region').env(ENV_NAMES.region).default(DEFAULTS.region))
     .addOption(new Option('--account-id <id>', 'default account (12 digits)').env(ENV_NAMES.accountId).default(DEFAULTS.accountId))
@@ -42,6 +43,7 @@ export function program(): Command {
   root
     .command('init')
     .description('create the root key if it does not exist (idempotent; never overwrites)')
+    .addOption(new Option('--store <url>', 'sqlite (default, <data-dir>/macaw.db), sqlite:<path> or postgres://user:password@host/db').env(ENV_NAMES.store))
     .addOption(new Option('--root <uri>', 'root of trust URI, e.g. file:/path/root.key').env(ENV_NAMES.root).makeOptionMandatory())
     .action(async (opts: { root: string }) => {
       await rootInit(opts.root)

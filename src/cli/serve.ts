@@ -3,6 +3,7 @@
 import { buildConfig, fromEnv, redactedConfig, type RawSettings } from '../config.js'
 import { createLogger } from '../log.js'
 import { startServer } from '../server.js'
+import { describeStore } from '../store/index.js'
 
 export async function serve(flags: RawSettings & { printConfig?: boolean }): Promise<void> {
   const config = buildConfig(fromEnv(flags))
@@ -21,7 +22,7 @@ export async function serve(flags: RawSettings & { printConfig?: boolean }): Pro
       )
     },
   })
-  logger.info({ url: server.url, dataDir: config.dataDir, root: server.kms.root.description, store: 'sqlite' }, 'macaw is serving')
+  logger.info({ url: server.url, dataDir: config.dataDir, root: server.kms.root.description, store: describeStore(config.store) }, 'macaw is serving')
   process.stdout.write(`macaw listening on ${server.url}\n`)
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -8,7 +8,7 @@ import { compilePolicy } from '../auth/policy.js'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
 import { seal } from '../crypto/envelope.js'
 import { KmsError } from '../protocol/errors.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
+import { openStore } from '../store/index.js'
 import { StoreConflictError, type Store } from '../store/store.js'
 import { openRootOfTrust } from '../trust/index.js'
 import type { RootOfTrust } from '../trust/root-of-trust.js'
@@ -35,7 +35,7 @@ async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Promise<T>
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const root = await openRootOfTrust(config.root, { createIfMissing: true })
   try {
-    const store = openSqliteStore({ path: config.store.path, pollIntervalMs: 0 })
+    const store = await openStore(config.store, { watchChanges: false })
     try {
       return await fn({ config, store, root })
     } finally {

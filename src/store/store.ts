@@ -75,6 +75,42 @@ export type CreateGrantResult =
   | { readonly status: 'created' | 'existing'; readonly grant: GrantRecord }
   | { readonly status: 'limit' }
 
+/** One audit record as stored: the CloudTrail-shaped event as JSON, chained by hash. */
+export interface AuditRow {
+  /** Position in the chain, from 1, assigned by the store. */
+  readonly seq: number
+  /** eventTime, epoch ms. */
+  readonly time: number
+  readonly eventId: string
+  readonly eventName: string
+  /** Account of the caller, or '' when the request was not authenticated. */
+  readonly accountId: string
+  /** The key ARN the request was about, if any. */
+  readonly keyArn?: string
+  /** The caller's ARN, or '' when the request was not authenticated. */
+  readonly principal: string
+  readonly outcome: 'success' | 'failure'
+  /** The whole event, JSON. */
+  readonly event: string
+  /** Hash of the previous record ('' before the first), and of this one (audit/chain.ts). */
+  readonly prevHash: string
+  readonly hash: string
+}
+
+export type NewAuditRow = Omit<AuditRow, 'seq' | 'prevHash' | 'hash'>
+
+export interface AuditFilter {
+  readonly from?: number
+  readonly to?: number
+  readonly keyArn?: string
+  readonly principal?: string
+  readonly eventName?: string
+  readonly outcome?: 'success' | 'failure'
+  /** Only records with a larger seq (paging). */
+  readonly afterSeq?: number
+  readonly limit: number
+}
+
 export interface Page<T> {
   readonly items: T[]
   /** Present when more items follow: pass it back as `after`. */
@@ -162,6 +198,21 @@ export interface Store {
   createGrant(grant: GrantRecord, limit: number): Promise<CreateGrantResult>
   /** Deletes a grant and bumps its key's version; returns the deleted grant. */
   deleteGrant(grantId: string): Promise<GrantRecord | undefined>
+
+  /**
+   * Appends audit records in one transaction, continuing the hash chain from the stored head
+   * (`chain(prevHash, row)` computes each hash), serialized across processes and nodes.
+   */
+  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void>
+  /** Audit records in seq order matching the filter. */
+  queryAudit(filter: AuditFilter): Promise<AuditRow[]>
+  /**
+   * Deletes records older than `before` (retention) and remembers the last deleted record's hash
+   * and seq, so the chain still verifies from there. Returns the number deleted.
+   */
+  pruneAudit(before: number): Promise<number>
+  /** Where the stored chain starts: after the pruned prefix (seq 0 and '' when nothing pruned). */
+  auditAnchor(): Promise<{ seq: number; hash: string }>
 
   /**
    * Delivers changes made by other processes that are already visible, before a request relies on

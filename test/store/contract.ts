@@ -2,7 +2,7 @@
 // only the Store interface.
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { StoreConflictError, type GrantRecord, type KeyRecord, type Store, type StoreChange } from '../../src/store/store.js'
+import { StoreConflictError, type GrantRecord, type KeyRecord, type NewAuditRow, type Store, type StoreChange } from '../../src/store/store.js'
 
 export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
 
@@ -216,6 +216,43 @@ export function storeContract(name: string, open: OpenStore): void {
       await assert.rejects(store.createGrant(grant('g6', { keyId: 'nokey' }), 10), StoreConflictError)
       await store.deleteKey(A, R, 'k')
       assert.equal(await store.getGrant('g2'), undefined)
+    })
+
+    it('appends audit records as one hash chain, filters them, and prunes with an anchor', async (t) => {
+      const store = await fresh(t)
+      const chain = (prev: string, row: NewAuditRow & { seq: number }) => `${prev}>${row.seq}:${row.eventId}`
+      const row = (n: number, extra: Partial<NewAuditRow> = {}): NewAuditRow => ({
+        time: 1000 * n,
+        eventId: `e${n}`,
+        eventName: n % 2 === 0 ? 'GenerateMac' : 'CreateKey',
+        accountId: A,
+        principal: `arn:aws:iam::${A}:root`,
+        outcome: 'success',
+        event: JSON.stringify({ n }),
+        ...extra,
+      })
+      await store.appendAudit([row(1), row(2, { keyArn: 'arn:k', outcome: 'failure' })], chain)
+      await store.appendAudit([], chain)
+      await store.appendAudit([row(3), row(4, { keyArn: 'arn:k' })], chain)
+      const all = await store.queryAudit({ limit: 100 })
+      assert.deepEqual(all.map((r) => [r.seq, r.prevHash, r.hash]), [
+        [1, '', '>1:e1'],
+        [2, '>1:e1', '>1:e1>2:e2'],
+        [3, '>1:e1>2:e2', '>1:e1>2:e2>3:e3'],
+        [4, '>1:e1>2:e2>3:e3', '>1:e1>2:e2>3:e3>4:e4'],
+      ])
+      assert.equal(all[1]?.keyArn, 'arn:k')
+      assert.ok(!('keyArn' in (all[0] ?? {})))
+      assert.deepEqual((await store.queryAudit({ keyArn: 'arn:k', limit: 9 })).map((r) => r.seq), [2, 4])
+      assert.deepEqual((await store.queryAudit({ outcome: 'failure', limit: 9 })).map((r) => r.seq), [2])
+      assert.deepEqual((await store.queryAudit({ eventName: 'CreateKey', from: 2000, limit: 9 })).map((r) => r.seq), [3])
+      assert.deepEqual((await store.queryAudit({ afterSeq: 2, limit: 1 })).map((r) => r.seq), [3])
+      assert.deepEqual(await store.auditAnchor(), { seq: 0, hash: '' })
+      assert.equal(await store.pruneAudit(2500), 2)
+      assert.deepEqual(await store.auditAnchor(), { seq: 2, hash: '>1:e1>2:e2' })
+      assert.deepEqual((await store.queryAudit({ limit: 9 })).map((r) => r.seq), [3, 4])
+      await store.appendAudit([row(5)], chain)
+      assert.equal((await store.queryAudit({ afterSeq: 4, limit: 9 }))[0]?.prevHash, '>1:e1>2:e2>3:e3>4:e4')
     })
   })
 }

@@ -8,6 +8,9 @@ import {
   StoreConflictError,
   type AccessKeyRecord,
   type AliasRecord,
+  type AuditFilter,
+  type AuditRow,
+  type NewAuditRow,
   type CreateGrantResult,
   type GrantRecord,
   type KeyRecord,
@@ -84,6 +87,36 @@ interface GrantRow {
   operations: string
   issuing_account: string
   creation_date: number
+}
+
+interface AuditDbRow {
+  seq: number
+  time: number
+  event_id: string
+  event_name: string
+  account_id: string
+  key_arn: string | null
+  principal: string
+  outcome: string
+  event: string
+  prev_hash: string
+  hash: string
+}
+
+function toAudit(row: AuditDbRow): AuditRow {
+  return {
+    seq: row.seq,
+    time: row.time,
+    eventId: row.event_id,
+    eventName: row.event_name,
+    accountId: row.account_id,
+    ...(row.key_arn === null ? {} : { keyArn: row.key_arn }),
+    principal: row.principal,
+    outcome: row.outcome as AuditRow['outcome'],
+    event: row.event,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  }
 }
 
 interface ChangeRow {
@@ -307,6 +340,20 @@ export class SqliteStore implements Store {
         'INSERT INTO grants (grant_id, account_id, region, key_id, name, grantee, retiring_principal, operations, issuing_account, creation_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteGrant: db.prepare('DELETE FROM grants WHERE grant_id = ?'),
+      auditHead: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
+      auditAnchor: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_anchor WHERE id = 1'),
+      insertAudit: db.prepare(
+        'INSERT INTO audit (seq, time, event_id, event_name, account_id, key_arn, principal, outcome, event, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      queryAudit: db.prepare<
+        [{ from: number | null; to: number | null; key: string | null; principal: string | null; name: string | null; outcome: string | null; after: number; limit: number }],
+        AuditDbRow
+      >(
+        'SELECT * FROM audit WHERE seq > @after AND (@from IS NULL OR time >= @from) AND (@to IS NULL OR time <= @to) AND (@key IS NULL OR key_arn = @key) AND (@principal IS NULL OR principal = @principal) AND (@name IS NULL OR event_name = @name) AND (@outcome IS NULL OR outcome = @outcome) ORDER BY seq LIMIT @limit',
+      ),
+      lastBefore: db.prepare<[number], { seq: number; hash: string }>('SELECT seq, hash FROM audit WHERE time < ? ORDER BY seq DESC LIMIT 1'),
+      pruneAudit: db.prepare('DELETE FROM audit WHERE seq <= ?'),
+      setAnchor: db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1'),
       bumpKey: db.prepare('UPDATE keys SET version = version + 1 WHERE account_id = ? AND region = ? AND key_id = ?'),
       logChange: db.prepare<[string, string | null, string | null, string, number]>(
         'INSERT INTO changes (kind, account_id, region, id, at) VALUES (?, ?, ?, ?, ?)',
@@ -680,6 +727,54 @@ export class SqliteStore implements Store {
         }),
       )
     })
+  }
+
+  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void> {
+    if (rows.length === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.write(() => {
+        let head = this.s.auditHead.get() ?? this.s.auditAnchor.get() ?? { seq: 0, hash: '' }
+        for (const row of rows) {
+          const seq = head.seq + 1
+          const hash = chain(head.hash, { ...row, seq })
+          this.s.insertAudit.run(seq, row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome, row.event, head.hash, hash)
+          head = { seq, hash }
+        }
+      })
+      resolve()
+    })
+  }
+
+  queryAudit(filter: AuditFilter): Promise<AuditRow[]> {
+    const rows = this.s.queryAudit.all({
+      from: filter.from ?? null,
+      to: filter.to ?? null,
+      key: filter.keyArn ?? null,
+      principal: filter.principal ?? null,
+      name: filter.eventName ?? null,
+      outcome: filter.outcome ?? null,
+      after: filter.afterSeq ?? 0,
+      limit: filter.limit,
+    })
+    return Promise.resolve(rows.map(toAudit))
+  }
+
+  pruneAudit(before: number): Promise<number> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write(() => {
+          const last = this.s.lastBefore.get(before)
+          if (!last) return 0
+          const n = this.s.pruneAudit.run(last.seq).changes
+          this.s.setAnchor.run(last.seq, last.hash)
+          return n
+        }),
+      )
+    })
+  }
+
+  auditAnchor(): Promise<{ seq: number; hash: string }> {
+    return Promise.resolve(this.s.auditAnchor.get() ?? { seq: 0, hash: '' })
   }
 
   catchUp(): void {

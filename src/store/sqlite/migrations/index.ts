@@ -1,8 +1,10 @@
 // The numbered migrations, applied in order at open.
 import { sql as initial } from './001-initial.js'
 import { sql as identitiesAndGrants } from './002-identities-and-grants.js'
+import { sql as audit } from './003-audit.js'
 
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
   { version: 1, sql: initial },
   { version: 2, sql: identitiesAndGrants },
+  { version: 3, sql: audit },
 ]

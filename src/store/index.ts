@@ -1,0 +1,26 @@
+// Opens the configured store. The PostgreSQL driver is loaded only when it is used.
+import type { StoreConfig } from '../config.js'
+import { openSqliteStore } from './sqlite/index.js'
+import type { Store } from './store.js'
+
+export interface OpenStoreOptions {
+  /** Admin commands do not need to watch for other processes' changes. */
+  readonly watchChanges?: boolean
+}
+
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
+  const watch = options.watchChanges ?? true
+  switch (config.kind) {
+    case 'sqlite':
+      return openSqliteStore({ path: config.path, ...(watch ? {} : { pollIntervalMs: 0 }) })
+    case 'postgres': {
+      const { openPostgresStore } = await import('./postgres/index.js')
+      return openPostgresStore({ url: config.url, listen: watch })
+    }
+  }
+}
+
+/** A description of the store for logs, without credentials. */
+export function describeStore(config: StoreConfig): string {
+  return config.kind === 'sqlite' ? `sqlite:${config.path}` : config.url.replace(/\/\/[^@]*@/, '//')
+}

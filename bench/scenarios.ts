@@ -1,0 +1,91 @@
+// The benchmark scenarios: which operation, message size, connection count and key set each one
+// drives. docs/performance.md explains what each measures.
+
+export const SCENARIO_NAMES = [
+  'gm64-c64',
+  'gm4k-c64',
+  'verify-c64',
+  'gm64-c1',
+  'keys100k',
+  'createkey',
+] as const
+export type ScenarioName = (typeof SCENARIO_NAMES)[number]
+
+export type Operation = 'GenerateMac' | 'VerifyMac' | 'CreateKey'
+
+export interface Scenario {
+  readonly name: ScenarioName
+  readonly description: string
+  readonly operation: Operation
+  readonly messageBytes: number
+  readonly connections: number
+  /** `many`: requests rotate over a large key set (the --keys option) instead of one key. */
+  readonly keys: 'one' | 'many'
+  /** Whether the baseline runs too; CreateKey has no baseline (it keeps no keys). */
+  readonly compared: boolean
+}
+
+export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
+  'gm64-c64': {
+    name: 'gm64-c64',
+    description: 'GenerateMac, 64 B message, one key, 64 connections: throughput of the hot path',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+  },
+  'gm4k-c64': {
+    name: 'gm4k-c64',
+    description:
+      'GenerateMac, 4 KiB message (the KMS maximum), one key, 64 connections: body and hashing cost',
+    operation: 'GenerateMac',
+    messageBytes: 4096,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+  },
+  'verify-c64': {
+    name: 'verify-c64',
+    description: 'VerifyMac, 64 B message, one key, 64 connections',
+    operation: 'VerifyMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+  },
+  'gm64-c1': {
+    name: 'gm64-c1',
+    description: 'GenerateMac, 64 B message, one key, 1 connection: unloaded latency',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 1,
+    keys: 'one',
+    compared: true,
+  },
+  keys100k: {
+    name: 'keys100k',
+    description:
+      'GenerateMac, 64 B message, 64 connections, a random key per request out of --keys keys: key cache misses',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'many',
+    compared: true,
+  },
+  createkey: {
+    name: 'createkey',
+    description: 'CreateKey HMAC_256, 64 connections: keys created per second (macaw only)',
+    operation: 'CreateKey',
+    messageBytes: 0,
+    connections: 64,
+    keys: 'one',
+    compared: false,
+  },
+}
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name)
+}
+
+export const CREATE_KEY_FIELDS = { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' } as const

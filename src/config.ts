@@ -26,6 +26,14 @@ export interface Config {
   readonly sweepIntervalMs: number
   readonly cacheTtlMs: number
   readonly logLevel: string
+  readonly audit: {
+    readonly enabled: boolean
+    readonly file?: string
+    readonly flushIntervalMs: number
+    readonly retentionDays: number
+  }
+  /** PEM files; both set means HTTPS. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string }
 }
 
 /** Raw settings by name; each comes from a flag or its environment variable. */
@@ -46,6 +54,12 @@ export interface RawSettings {
   sweepIntervalSeconds?: string | number | undefined
   cacheTtlMs?: string | number | undefined
   logLevel?: string | undefined
+  audit?: string | undefined
+  auditFile?: string | undefined
+  auditFlushMs?: string | number | undefined
+  auditRetentionDays?: string | number | undefined
+  tlsCert?: string | undefined
+  tlsKey?: string | undefined
 }
 
 /** Environment variable of each setting: the flag's name in MACAW_ upper snake case. */
@@ -66,6 +80,12 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   sweepIntervalSeconds: 'MACAW_SWEEP_INTERVAL_SECONDS',
   cacheTtlMs: 'MACAW_CACHE_TTL_MS',
   logLevel: 'MACAW_LOG_LEVEL',
+  audit: 'MACAW_AUDIT',
+  auditFile: 'MACAW_AUDIT_FILE',
+  auditFlushMs: 'MACAW_AUDIT_FLUSH_MS',
+  auditRetentionDays: 'MACAW_AUDIT_RETENTION_DAYS',
+  tlsCert: 'MACAW_TLS_CERT',
+  tlsKey: 'MACAW_TLS_KEY',
 }
 
 export const DEFAULTS = {
@@ -80,6 +100,9 @@ export const DEFAULTS = {
   sweepIntervalSeconds: 60,
   cacheTtlMs: 1000,
   logLevel: 'info',
+  audit: 'on',
+  auditFlushMs: 50,
+  auditRetentionDays: 0,
 } as const
 
 export class ConfigError extends Error {
@@ -121,6 +144,13 @@ export function buildConfig(raw: RawSettings): Config {
   const clockSkewMs = int('clockSkewSeconds', DEFAULTS.clockSkewSeconds, 1, 86400) * 1000
   const sweepIntervalMs = int('sweepIntervalSeconds', DEFAULTS.sweepIntervalSeconds, 1, 86400) * 1000
   const cacheTtlMs = int('cacheTtlMs', DEFAULTS.cacheTtlMs, 0, 3_600_000)
+  const auditFlushMs = int('auditFlushMs', DEFAULTS.auditFlushMs, 1, 60_000)
+  const auditRetentionDays = int('auditRetentionDays', DEFAULTS.auditRetentionDays, 0, 36_500)
+  const audit = raw.audit ?? DEFAULTS.audit
+  if (audit !== 'on' && audit !== 'off') problems.push(`audit (MACAW_AUDIT) must be on or off, got '${audit}'`)
+  if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
+    problems.push('tlsCert (MACAW_TLS_CERT) and tlsKey (MACAW_TLS_KEY) must be set together')
+  }
 
   const region = raw.region ?? DEFAULTS.region
   if (!REGION.test(region)) problems.push(`region (MACAW_REGION) '${region}' is not an AWS region name such as us-east-1`)
@@ -176,6 +206,15 @@ export function buildConfig(raw: RawSettings): Config {
     sweepIntervalMs,
     cacheTtlMs,
     logLevel,
+    audit: Object.freeze({
+      enabled: audit === 'on',
+      ...(raw.auditFile === undefined ? {} : { file: resolve(raw.auditFile) }),
+      flushIntervalMs: auditFlushMs,
+      retentionDays: auditRetentionDays,
+    }),
+    ...(raw.tlsCert !== undefined && raw.tlsKey !== undefined
+      ? { tls: Object.freeze({ certFile: resolve(raw.tlsCert), keyFile: resolve(raw.tlsKey) }) }
+      : {}),
   })
 }
 

@@ -1,26 +1,40 @@
-// node:http transport: POST / with a body limit, a request id on every answer, GET /healthz and
-// /readyz, and a clean shutdown that lets in-flight requests finish.
+// HTTP(S) transport: POST / with a body limit, a request id on every answer, GET /healthz (alive),
+// /readyz (store and root of trust usable) and /metrics (Prometheus), TLS certificates reloadable
+// without a restart, and a clean shutdown that lets in-flight requests finish.
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
+import { SerializationException, UnknownOperationException } from './protocol/errors.js'
 import { Kms, newRequestId, type KmsOptions, type KmsResponse } from './service.js'
 
 export interface RunningServer {
   readonly url: string
   readonly port: number
   readonly kms: Kms
+  /** Re-reads the TLS certificate and key files (SIGHUP); no-op without TLS. */
+  reloadTls(): void
   close(): Promise<void>
+}
+
+function tlsFiles(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (config.tls === undefined) return undefined
+  return { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1'
 
 export async function startServer(config: Config, options: KmsOptions): Promise<RunningServer> {
+  const tls = tlsFiles(config)
   const kms = await Kms.open(config, options)
   const logger = options.logger
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }, (req, res) => {
+  const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(kms, config, logger, req, res)
-  })
+  }
+  const server: Server | TlsServer = tls ? createTlsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener)
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -37,14 +51,25 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   let closing: Promise<void> | undefined
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     kms,
+    reloadTls: () => {
+      if (!('setSecureContext' in server)) return
+      try {
+        const files = tlsFiles(config)
+        if (files) server.setSecureContext(files)
+        logger.info('TLS certificate reloaded')
+      } catch (err) {
+        // Keep serving with the old certificate rather than going down.
+        logger.error({ err }, 'TLS certificate reload failed; keeping the previous one')
+      }
+    },
     close: () => (closing ??= shutdown(server, kms)),
   }
 }
 
-async function shutdown(server: Server, kms: Kms): Promise<void> {
+async function shutdown(server: Server | TlsServer, kms: Kms): Promise<void> {
   // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
   server.closeIdleConnections()
@@ -58,27 +83,34 @@ async function handle(kms: Kms, config: Config, logger: Logger, req: IncomingMes
   try {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && path === '/healthz') return sendText(res, 200, 'ok\n', requestId)
-    if (req.method === 'GET' && path === '/readyz') return sendText(res, 200, 'ready\n', requestId)
+    if (req.method === 'GET' && path === '/readyz') {
+      const problems = await kms.ready()
+      return sendText(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? 'ready\n' : `not ready\n${problems.join('\n')}\n`, requestId)
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const text = await kms.metrics.registry.metrics()
+      res.writeHead(200, { 'content-type': kms.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+      return
+    }
     const body = await readBody(req, config.maxBodyBytes)
     let response: KmsResponse
+    const kmsRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: body ?? Buffer.alloc(0),
+      requestId,
+      remoteAddress: req.socket.remoteAddress,
+      secure: 'encrypted' in req.socket && req.socket.encrypted === true,
+    }
     if (body === undefined) {
-      response = {
-        status: 400,
-        body: JSON.stringify({ __type: 'SerializationException', message: `Request body exceeds the limit of ${config.maxBodyBytes} bytes.` }),
-      }
+      response = kms.refuse(kmsRequest, new SerializationException(`Request body exceeds the limit of ${config.maxBodyBytes} bytes.`))
       res.setHeader('connection', 'close')
     } else if (path !== '/') {
-      response = { status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: `Unknown path ${path}; KMS requests are POST /.` }) }
+      response = kms.refuse(kmsRequest, new UnknownOperationException(`Unknown path ${(path ?? '').slice(0, 128)}; KMS requests are POST /.`))
     } else {
-      response = await kms.handle({
-        method: req.method ?? '',
-        url: req.url ?? '/',
-        headers: req.headers,
-        body,
-        requestId,
-        remoteAddress: req.socket.remoteAddress,
-        secure: 'encrypted' in req.socket && req.socket.encrypted === true,
-      })
+      response = await kms.handle(kmsRequest)
     }
     send(res, response, requestId)
     const ms = Number(process.hrtime.bigint() - started) / 1e6

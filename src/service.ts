@@ -1,6 +1,6 @@
 // The KMS service: opens the store and root of trust, bootstraps the root credentials, and turns
 // one HTTP request (method, headers, raw body) into one KMS response. Transport lives in server.ts.
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto'
+import { createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { CredentialResolver, newAccessKeyId, newSecretAccessKey, secretContext, type Caller, type Credential } from './auth/principals.js'
@@ -25,6 +25,9 @@ import {
   SerializationException,
   UnknownOperationException,
 } from './protocol/errors.js'
+import { AuditTrail } from './audit/trail.js'
+import type { AuditIdentity } from './audit/event.js'
+import { Metrics, type Outcome } from './metrics/index.js'
 import { openStore } from './store/index.js'
 import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
 import { openRootOfTrust } from './trust/index.js'
@@ -85,14 +88,27 @@ export class Kms {
   private readonly verifier: SigV4Verifier
   private readonly credentials: CredentialResolver
   readonly services: Services
+  readonly audit: AuditTrail
+  readonly metrics: Metrics
 
   readonly config: Config
   readonly store: Store
   readonly root: RootOfTrust
   readonly now: () => number
 
-  private constructor(config: Config, store: Store, root: RootOfTrust, logger: Logger, now: () => number) {
+  private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number) {
     this.config = config
+    const later: { keys?: KeyCache } = {}
+    this.metrics = new Metrics({
+      cacheHits: () => later.keys?.hits ?? 0,
+      cacheMisses: () => later.keys?.misses ?? 0,
+      cachedKeys: () => later.keys?.size ?? 0,
+      auditBacklog: () => this.audit.backlog,
+      auditWritten: () => this.audit.written,
+      auditFailures: () => this.audit.failures,
+    })
+    const store = this.metrics.instrument(rawStore)
+    this.audit = new AuditTrail(store, config.audit, logger)
     this.store = store
     this.root = root
     this.now = now
@@ -126,6 +142,7 @@ export class Kms {
     })
     // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
     this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs })
+    later.keys = keys
     const sweeper = new Sweeper(store, logger, now, config.sweepIntervalMs)
     this.services = {
       config,
@@ -148,6 +165,7 @@ export class Kms {
       store = opened
       const kms = new Kms(config, opened, root, options.logger, options.now ?? Date.now)
       await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
+      await kms.audit.start()
       kms.services.sweeper.start()
       return kms
     } catch (err) {
@@ -197,6 +215,7 @@ export class Kms {
 
   async close(): Promise<void> {
     this.services.sweeper.stop()
+    await this.audit.close()
     this.services.keys.close()
     this.credentials.close()
     await this.store.close()
@@ -205,19 +224,94 @@ export class Kms {
 
   /** Handles one KMS API request. Never throws: every failure becomes a KMS error response. */
   async handle(req: KmsRequest): Promise<KmsResponse> {
-    let operation: Operation | undefined
+    const started = performance.now()
+    const facts: Partial<Observed> = {}
+    let response: KmsResponse
     try {
-      operation = this.operationOf(req)
+      const operation = this.operationOf(req)
+      facts.operation = operation
       const body = parseBody(req.body)
+      facts.body = body as Record<string, unknown>
       // Changes other processes made (a deleted access key, a revoked grant) count from now on.
       this.store.catchUp()
       const verified = await this.verifier.verify(req, (id: string) => this.lookupCredential(id))
+      facts.caller = verified.principal.caller
+      facts.region = verified.region
       const ctx = new RequestContext(this, operation, verified.principal.caller, verified.region, req)
+      facts.ctx = ctx
       const output = await operation.execute(ctx, body)
-      return { status: 200, body: JSON.stringify(output), operation: operation.name }
+      facts.output = output as Record<string, unknown>
+      response = { status: 200, body: JSON.stringify(output), operation: operation.name }
     } catch (err) {
-      return this.errorResponse(err, operation?.name)
+      response = this.errorResponse(err, facts.operation?.name)
     }
+    this.observe(req, started, response, facts)
+    return response
+  }
+
+  /** A request the transport refused before routing it (oversized body, wrong path). */
+  refuse(req: KmsRequest, error: KmsError): KmsResponse {
+    const response = this.errorResponse(error, undefined)
+    this.observe(req, performance.now(), response, {})
+    return response
+  }
+
+  private readiness: { at: number; problems: string[] } | undefined
+
+  /** Can this node serve? The store answers and the root of trust wraps and unwraps (cached 2 s). */
+  async ready(): Promise<string[]> {
+    const now = performance.now()
+    if (this.readiness !== undefined && now - this.readiness.at < 2000) return this.readiness.problems
+    const problems: string[] = []
+    try {
+      await this.store.getAccessKey('AKIAMACAWREADINESS00')
+    } catch (err) {
+      problems.push(`store: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    try {
+      const probe = randomBytes(32)
+      const back = await this.root.unwrapKey(await this.root.wrapKey(probe))
+      if (!back.equals(probe)) problems.push('root of trust: unwrap returned other bytes')
+    } catch (err) {
+      problems.push(`root of trust: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    this.readiness = { at: now, problems }
+    return problems
+  }
+
+  /** One audit record and the request metrics for every request, whatever its outcome. */
+  private observe(req: KmsRequest, started: number, response: KmsResponse, facts: Partial<Observed>): void {
+    const name = facts.operation?.name ?? targetName(req)
+    const error = response.error?.code
+    const outcome: Outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
+    this.metrics.observeRequest(facts.operation?.name ?? 'Unknown', outcome, error ?? '', (performance.now() - started) / 1000)
+    if (!this.audit.enabled) return
+    const caller = facts.caller
+    const identity: AuditIdentity = caller
+      ? {
+          type: caller.isRoot ? 'Root' : 'IAMUser',
+          arn: caller.arn,
+          accountId: caller.accountId,
+          accessKeyId: caller.accessKeyId,
+          ...(caller.userName === undefined ? {} : { userName: caller.userName }),
+        }
+      : { type: 'Unknown', ...accessKeyIdOf(req) }
+    this.audit.record({
+      time: this.now(),
+      requestId: req.requestId,
+      eventId: AuditTrail.eventId(),
+      operation: name,
+      readOnly: facts.operation?.readOnly ?? false,
+      region: facts.region ?? this.config.region,
+      sourceIp: normalizeIp(req.remoteAddress),
+      userAgent: headerValue(req.headers['user-agent']),
+      identity,
+      request: facts.body,
+      response: facts.output,
+      errorCode: error,
+      errorMessage: response.error?.hasMessage === true ? response.error.message : undefined,
+      keyArn: facts.ctx?.keyArn,
+    })
   }
 
   private lookupCredential(accessKeyId: string): Promise<Credential | undefined> {
@@ -266,6 +360,7 @@ export class Kms {
     const loc = await locateKey(this.scopeOf(ctx), text, options.forms)
     const key = await this.services.keys.getKey(loc.accountId, loc.region, loc.keyId)
     if (!key || this.isDeleted(key.record)) throw keyNotFound(this.config.partition, loc)
+    ctx.keyArn ??= key.arn
     const action = options.action ?? ctx.operation.action
     enforce(await this.decide(ctx, key, loc.viaAlias, options, true), ctx.caller, action, key.arn)
     assertUsable(key.arn, key.record.state, options.usableIn)
@@ -337,6 +432,7 @@ export class Kms {
       const record = await this.store.getKey(loc.accountId, loc.region, loc.keyId)
       if (!record || this.isDeleted(record)) throw keyNotFound(this.config.partition, loc)
       const arn = keyArn(this.config.partition, record.region, record.accountId, record.keyId)
+      ctx.keyArn ??= arn
       const access = { record, arn, policy: keyPolicyOf(this.services.policies, record), grants: GrantIndex.EMPTY }
       enforce(await this.decide(ctx, access, loc.viaAlias, options, false), ctx.caller, options.action ?? ctx.operation.action, arn)
       assertUsable(arn, record.state, options.usableIn)
@@ -381,6 +477,8 @@ class RequestContext implements OperationContext {
   readonly caller: Caller
   readonly region: string
   readonly requestId: string
+  /** The key the request turned out to be about (audit `resources`). */
+  keyArn: string | undefined
 
   constructor(kms: Kms, operation: Operation, caller: Caller, region: string, req: KmsRequest) {
     this.kms = kms
@@ -429,9 +527,36 @@ class RequestContext implements OperationContext {
     return this.kms.decide(this, key, undefined, { action, values }, false).then((d) => d.allowed)
   }
 
+  noteKey(arn: string): void {
+    this.keyArn ??= arn
+  }
+
   dryRunSucceeded(): never {
     throw new DryRunOperationException()
   }
+}
+
+interface Observed {
+  operation: Operation
+  body: Record<string, unknown>
+  caller: Caller
+  region: string
+  ctx: RequestContext
+  output: Record<string, unknown>
+}
+
+/** The operation name a request asked for, for the audit record of a request we could not route. */
+function targetName(req: KmsRequest): string {
+  const target = headerValue(req.headers['x-amz-target'])
+  if (target === undefined) return 'Unknown'
+  const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target
+  return name.replace(/[^\w.-]/g, '?').slice(0, 64) || 'Unknown'
+}
+
+/** The access key id a request claims to be signed with (for the audit of a refused signature). */
+function accessKeyIdOf(req: KmsRequest): { accessKeyId?: string } {
+  const m = /Credential=([A-Z0-9]{16,128})\//.exec(headerValue(req.headers['authorization']) ?? '')
+  return m?.[1] === undefined ? {} : { accessKeyId: m[1] }
 }
 
 const GRANTABLE: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)

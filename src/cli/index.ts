@@ -4,6 +4,7 @@ import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js
 import { rootInit } from './root.js'
 import { serve } from './serve.js'
 import * as users from './users.js'
+import { auditQuery, auditVerify, type AuditQueryFlags } from './audit.js'
 
 /** The flags shared by every command that opens the data dir. */
 export function addStoreOptions(cmd: Command): Command {
@@ -34,6 +35,12 @@ export function program(): Command {
     .addOption(new Option('--clock-skew-seconds <n>', 'accepted SigV4 clock skew').env(ENV_NAMES.clockSkewSeconds))
     .addOption(new Option('--sweep-interval-seconds <n>', 'how often expired deletion windows are swept').env(ENV_NAMES.sweepIntervalSeconds))
     .addOption(new Option('--cache-ttl-ms <n>', 'how long a cached key is trusted without re-reading the store').env(ENV_NAMES.cacheTtlMs))
+    .addOption(new Option('--audit <on|off>', 'keep an audit record of every request').env(ENV_NAMES.audit))
+    .addOption(new Option('--audit-file <path>', 'also append audit events as JSON lines to this file').env(ENV_NAMES.auditFile))
+    .addOption(new Option('--audit-flush-ms <n>', 'how long audit records may wait before they are stored (default 50)').env(ENV_NAMES.auditFlushMs))
+    .addOption(new Option('--audit-retention-days <n>', 'delete stored audit records older than this (0 = keep all)').env(ENV_NAMES.auditRetentionDays))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS; reloaded on SIGHUP').env(ENV_NAMES.tlsCert))
+    .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env(ENV_NAMES.tlsKey))
     .option('--print-config', 'print the effective configuration (secrets redacted) and exit')
   serveCmd.action(async (opts: RawSettings & { printConfig?: boolean }) => {
     await serve(opts)
@@ -77,6 +84,18 @@ export function program(): Command {
   addStoreOptions(keysCmd.command('list').description('list the access keys of the account (no secrets)'))
     .option('--user-name <name>', 'only the keys of this user')
     .action((opts: RawSettings & { userName?: string }) => users.accessKeysList(opts))
+  const auditCmd = cli.command('audit').description('the audit trail: one CloudTrail-shaped record per request')
+  addStoreOptions(auditCmd.command('verify').description('check the hash chain; names the first removed or edited record'))
+    .action((opts: RawSettings) => auditVerify(opts))
+  addStoreOptions(auditCmd.command('query').description('print matching audit events, one JSON object per line, oldest first'))
+    .option('--from <time>', 'not before this time (ISO 8601)')
+    .option('--to <time>', 'not after this time (ISO 8601)')
+    .option('--key <arn>', 'only requests about this key ARN')
+    .option('--principal <arn>', 'only requests by this principal ARN')
+    .option('--event-name <name>', 'only this operation, e.g. GenerateMac')
+    .option('--outcome <success|failure>', 'only successes or only failures')
+    .option('--limit <n>', 'at most this many events (default 1000)')
+    .action((opts: AuditQueryFlags) => auditQuery(opts))
   return cli
 }
 

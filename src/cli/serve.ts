@@ -32,6 +32,7 @@ export async function serve(flags: RawSettings & { printConfig?: boolean }): Pro
         resolve()
       })
     }
+    process.on('SIGHUP', () => server.reloadTls())
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })

@@ -70,8 +70,14 @@ export class KeyCache {
       case 'alias':
         this.aliases.delete(change.accountId + sep + change.region + sep + change.aliasName)
         break
-      case 'accessKey':
       case 'user':
+        // accountId '*': the store lost track of changes (e.g. a reconnect): forget everything.
+        if (change.accountId === '*') {
+          this.keys.clear()
+          this.aliases.clear()
+        }
+        break
+      case 'accessKey':
         break
     }
   }

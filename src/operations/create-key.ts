@@ -72,6 +72,7 @@ export const createKey = defineOperation({
 
     const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID()
     const arn = keyArn(ctx.partition, ctx.region, ctx.caller.accountId, keyId)
+    ctx.noteKey(arn)
     const fields = {
       accountId: ctx.caller.accountId,
       region: ctx.region,

@@ -52,6 +52,8 @@ export interface OperationContext {
   authorizeAccount(action: string, resource?: string, values?: RequestValues): void
   /** Would the key policy and identity policy alone (no grants) allow `action`? */
   isAllowedByPolicy(key: CachedKey, action: string, values?: RequestValues): Promise<boolean>
+  /** Names the key the request is about, for its audit record (CreateKey, RetireGrant). */
+  noteKey(arn: string): void
   /** Throws DryRunOperationException. */
   dryRunSucceeded(): never
   /** Services the handlers need; see service.ts. */

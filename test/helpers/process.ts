@@ -30,7 +30,7 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000)
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString()
-      const m = /macaw listening on (http:\/\/\S+)/.exec(output)
+      const m = /macaw listening on (https?:\/\/\S+)/.exec(output)
       if (m?.[1]) {
         clearTimeout(timer)
         resolve(m[1])

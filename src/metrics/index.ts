@@ -1,0 +1,146 @@
+// Prometheus metrics (prom-client) on a registry of our own. No per-key labels: operation, outcome
+// and error code are bounded sets. Label children are cached so the request path allocates nothing.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Counter as CounterT } from 'prom-client'
+import type { Store } from '../store/store.js'
+
+export type Outcome = 'success' | 'client_error' | 'server_error'
+
+interface RequestSeries {
+  readonly count: CounterT.Internal
+  readonly duration: { observe(value: number): void }
+}
+
+export interface MetricSources {
+  cacheHits(): number
+  cacheMisses(): number
+  cachedKeys(): number
+  auditBacklog(): number
+  auditWritten(): number
+  auditFailures(): number
+}
+
+export class Metrics {
+  readonly registry = new Registry()
+  private readonly requests: Counter<'operation' | 'outcome' | 'error'>
+  private readonly durations: Histogram<'operation'>
+  private readonly storeDurations: Histogram<'method'>
+  private readonly storeErrors: Counter<'method'>
+  private readonly series = new Map<string, RequestSeries>()
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry, prefix: 'macaw_' })
+    this.requests = new Counter({
+      name: 'macaw_requests_total',
+      help: 'KMS API requests by operation, outcome and error code',
+      labelNames: ['operation', 'outcome', 'error'],
+      registers,
+    })
+    this.durations = new Histogram({
+      name: 'macaw_request_duration_seconds',
+      help: 'Time from a complete request body to the response, by operation',
+      labelNames: ['operation'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    })
+    this.storeDurations = new Histogram({
+      name: 'macaw_store_operation_duration_seconds',
+      help: 'Store calls by method',
+      labelNames: ['method'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
+      registers,
+    })
+    this.storeErrors = new Counter({ name: 'macaw_store_errors_total', help: 'Store calls that failed, by method', labelNames: ['method'], registers })
+    const fromSource = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset()
+          this.inc(read())
+        },
+      })
+    }
+    fromSource('macaw_key_cache_hits_total', 'Key lookups served from memory', () => sources.cacheHits())
+    fromSource('macaw_key_cache_misses_total', 'Key lookups that read the store', () => sources.cacheMisses())
+    fromSource('macaw_audit_records_written_total', 'Audit records stored', () => sources.auditWritten())
+    fromSource('macaw_audit_write_failures_total', 'Audit batches that failed to store (and were retried)', () => sources.auditFailures())
+    new Gauge({
+      name: 'macaw_key_cache_entries',
+      help: 'Keys held in the decrypted-key cache',
+      registers,
+      collect() {
+        this.set(sources.cachedKeys())
+      },
+    })
+    new Gauge({
+      name: 'macaw_audit_backlog',
+      help: 'Audit records waiting to be stored',
+      registers,
+      collect() {
+        this.set(sources.auditBacklog())
+      },
+    })
+  }
+
+  /** Key counts by state, read from the store at scrape time. */
+  watchKeyStates(count: () => Promise<Record<string, number>>): void {
+    new Gauge({
+      name: 'macaw_keys',
+      help: 'KMS keys in the store by key state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        for (const [state, n] of Object.entries(await count())) this.set({ state }, n)
+      },
+    })
+  }
+
+  observeRequest(operation: string, outcome: Outcome, error: string, seconds: number): void {
+    const id = `${operation}\u0000${outcome}\u0000${error}`
+    let s = this.series.get(id)
+    if (s === undefined) {
+      s = { count: this.requests.labels(operation, outcome, error), duration: this.durations.labels(operation) }
+      if (this.series.size < 10_000) this.series.set(id, s)
+    }
+    s.count.inc()
+    s.duration.observe(seconds)
+  }
+
+  /** Wraps a store so that every async call is timed and its failures counted. */
+  instrument(store: Store): Store {
+    const durations = this.storeDurations
+    const errors = this.storeErrors
+    const timers = new Map<string, { observe(v: number): void }>()
+    return new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver)
+        if (typeof value !== 'function' || typeof prop !== 'string') return value
+        if (prop === 'onChange' || prop === 'catchUp' || prop === 'close') return (value as (...a: unknown[]) => unknown).bind(target)
+        return (...args: unknown[]) => {
+          const started = performance.now()
+          let timer = timers.get(prop)
+          if (timer === undefined) {
+            timer = durations.labels(prop)
+            timers.set(prop, timer)
+          }
+          const t = timer
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args)
+          if (!(result instanceof Promise)) return result
+          return result.then(
+            (v: unknown) => {
+              t.observe((performance.now() - started) / 1000)
+              return v
+            },
+            (err: unknown) => {
+              errors.labels(prop).inc()
+              throw err
+            },
+          )
+        }
+      },
+    })
+  }
+}

@@ -1,0 +1,146 @@
+// The audit trail end to end: one CloudTrail-shaped record per request (allowed, failed, denied,
+// unauthenticated), no message or MAC bytes, a hash chain that `macaw audit verify` checks, and
+// records that survive a restart.
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { describe, it } from 'node:test'
+import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms'
+import Database from 'better-sqlite3'
+import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
+import { hmacKey, rejectsWith } from '../helpers/keys.js'
+import { createUser, credentialsOf, macaw } from '../helpers/process.js'
+
+const SECRET_MESSAGE = Buffer.from('audit-must-never-see-this-message-0123456789')
+
+interface Event {
+  eventName: string
+  eventSource: string
+  awsRegion: string
+  eventTime: string
+  errorCode?: string
+  errorMessage?: string
+  readOnly: boolean
+  eventCategory: string
+  requestID: string
+  eventID: string
+  sourceIPAddress: string
+  userAgent: string
+  userIdentity: { type: string; arn?: string; accountId?: string; accessKeyId?: string }
+  requestParameters: Record<string, unknown> | null
+  responseElements: unknown
+  resources: { ARN: string; type: string; accountId: string }[]
+}
+
+const mac = (kms: KMSClient, KeyId: string, MacAlgorithm: 'HMAC_SHA_256' | 'HMAC_SHA_512' = 'HMAC_SHA_256') =>
+  kms.send(new GenerateMacCommand({ KeyId, Message: SECRET_MESSAGE, MacAlgorithm }))
+
+describe('audit trail', () => {
+  it('records a successful, a failed and a denied GenerateMac once each, without message or MAC bytes', async (t) => {
+    const auditFile = join(await mkdtemp(join(tmpdir(), 'macaw-audit-')), 'audit.jsonl')
+    t.after(() => rm(dirname(auditFile), { recursive: true, force: true }))
+    const { server, kms, dataDir, client } = await startKms(t, { settings: { auditFile } })
+    const key = await hmacKey(kms)
+    const alice = await createUser(dataDir, ACCOUNT, 'alice')
+    const ok = await mac(kms, key.keyId)
+    await rejectsWith(mac(kms, key.keyId, 'HMAC_SHA_512'), 'InvalidKeyUsageException')
+    await rejectsWith(mac(client(REGION, credentialsOf(alice)), key.keyId), 'AccessDeniedException')
+    await server.kms.audit.flush()
+
+    const rows = await server.kms.store.queryAudit({ eventName: 'GenerateMac', limit: 100 })
+    assert.equal(rows.length, 3)
+    const events = rows.map((r) => JSON.parse(r.event) as Event)
+    const [success, failed, denied] = events as [Event, Event, Event]
+    for (const e of events) {
+      assert.equal(e.eventSource, 'kms.amazonaws.com')
+      assert.equal(e.awsRegion, REGION)
+      assert.equal(e.readOnly, true)
+      assert.equal(e.eventCategory, 'Management')
+      assert.match(e.eventID, /^[0-9a-f-]{36}$/)
+      assert.match(e.userAgent, /aws-sdk-js/)
+      assert.equal(e.sourceIPAddress, '127.0.0.1')
+      assert.deepEqual(e.resources, [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: key.arn }])
+      assert.equal(e.requestParameters?.['keyId'], key.keyId)
+      assert.ok(!('message' in (e.requestParameters ?? {})))
+      assert.equal(e.responseElements, null)
+    }
+    assert.equal(success.requestID, ok.$metadata.requestId)
+    assert.deepEqual(success.userIdentity, { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, accessKeyId: ROOT.accessKeyId })
+    assert.equal(success.errorCode, undefined)
+    assert.equal(success.requestParameters?.['macAlgorithm'], 'HMAC_SHA_256')
+    assert.equal(failed.errorCode, 'InvalidKeyUsageException')
+    assert.match(failed.errorMessage ?? '', /incompatible with key spec/)
+    assert.equal(denied.errorCode, 'AccessDeniedException')
+    assert.equal(denied.userIdentity.arn, alice.Arn)
+    assert.equal(denied.userIdentity.type, 'IAMUser')
+    assert.deepEqual(rows.map((r) => r.outcome), ['success', 'failure', 'failure'])
+    assert.equal(rows[2]?.principal, alice.Arn)
+
+    // No message or MAC bytes anywhere in the store's audit rows or the JSON-lines file.
+    const macB64 = Buffer.from(ok.Mac ?? new Uint8Array()).toString('base64')
+    const all = (await server.kms.store.queryAudit({ limit: 1000 })).map((r) => r.event).join('\n')
+    const file = await readFile(auditFile, 'utf8')
+    assert.equal(file.trim().split('\n').length, (await server.kms.store.queryAudit({ limit: 1000 })).length)
+    for (const text of [all, file]) {
+      assert.ok(!text.includes(SECRET_MESSAGE.toString('base64')))
+      assert.ok(!text.includes(SECRET_MESSAGE.toString('utf8')))
+      assert.ok(!text.includes(macB64))
+      assert.ok(!text.includes(ROOT.secretAccessKey))
+      assert.ok(!text.includes(alice.SecretAccessKey))
+    }
+  })
+
+  it('records requests that fail authentication or routing', async (t) => {
+    const { server, client } = await startKms(t)
+    await rejectsWith(client(REGION, { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong-secret-wrong-secret' }).send(new GenerateMacCommand({ KeyId: 'alias/x', Message: SECRET_MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })), 'InvalidSignatureException')
+    await fetch(`${server.url}/nowhere`, { method: 'POST', body: '{}' })
+    await server.kms.audit.flush()
+    const events = (await server.kms.store.queryAudit({ limit: 10 })).map((r) => JSON.parse(r.event) as Event)
+    assert.equal(events.length, 2)
+    assert.equal(events[0]?.eventName, 'GenerateMac')
+    assert.equal(events[0]?.errorCode, 'InvalidSignatureException')
+    assert.deepEqual(events[0]?.userIdentity, { type: 'Unknown', accessKeyId: ROOT.accessKeyId })
+    assert.equal(events[1]?.errorCode, 'UnknownOperationException')
+  })
+
+  it('detects an edited or a removed record with audit verify, and keeps records across a restart', async (t) => {
+    const first = await startKms(t, { keepDataDir: true })
+    const key = await hmacKey(first.kms)
+    for (let i = 0; i < 4; i++) await mac(first.kms, key.keyId)
+    await first.server.close()
+    const dataDir = first.dataDir
+
+    const second = await startKms(t, { dataDir })
+    await mac(second.kms, key.arn)
+    await second.server.close()
+    assert.match(await macaw(dataDir, ['audit', 'verify']), /audit chain ok: 6 records verified from the start/)
+    const query = await macaw(dataDir, ['audit', 'query', '--event-name', 'GenerateMac', '--key', key.arn])
+    assert.equal(query.trim().split('\n').length, 5)
+
+    const db = new Database(join(dataDir, 'macaw.db'))
+    t.after(() => db.close())
+    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":true', '\"readOnly\":false') WHERE seq = 3").run()
+    await assert.rejects(macaw(dataDir, ['audit', 'verify']), (err: Error & { stderr: string; code: number }) => {
+      assert.equal(err.code, 1)
+      assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its hash/)
+      return true
+    })
+    const original = db.prepare<[], { event: string }>('SELECT event FROM audit WHERE seq = 3').get()
+    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":false', '\"readOnly\":true') WHERE seq = 3").run()
+    assert.ok(original)
+    assert.match(await macaw(dataDir, ['audit', 'verify']), /ok/)
+    db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run('arn:aws:iam::999999999999:root')
+    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /record 2 .*indexed columns/)
+    db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run(`arn:aws:iam::${ACCOUNT}:root`)
+    db.prepare('DELETE FROM audit WHERE seq = 4').run()
+    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record 4: record 4 is missing/)
+  })
+
+  it('writes nothing when turned off', async (t) => {
+    const { server, kms } = await startKms(t, { settings: { audit: 'off' } })
+    await hmacKey(kms)
+    await server.kms.audit.flush()
+    assert.deepEqual(await server.kms.store.queryAudit({ limit: 10 }), [])
+  })
+})

@@ -10,7 +10,7 @@ import { GrantIndex, grantIdOfToken, HMAC_GRANT_OPERATIONS } from './auth/grants
 import { DENY_ALL, PolicyCache, type CompiledPolicy } from './auth/policy.js'
 import { SigV4Verifier } from './auth/sigv4.js'
 import type { Config } from './config.js'
-import { open as openEnvelope, seal } from './crypto/envelope.js'
+import { keyMaterialContext, open as openEnvelope, seal } from './crypto/envelope.js'
 import { keyArn } from './keys/arn.js'
 import { KeyCache, type CachedKey } from './keys/cache.js'
 import { assertUsable } from './keys/lifecycle.js'
@@ -80,10 +80,6 @@ const TARGET_PREFIX = 'TrentService.'
 const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0'])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-function materialContext(arn: string): Buffer {
-  return Buffer.from(`macaw:key-material:v1:${arn}`)
-}
-
 export class Kms {
   private readonly verifier: SigV4Verifier
   private readonly credentials: CredentialResolver
@@ -114,7 +110,7 @@ export class Kms {
     this.now = now
     const unwrap = async (record: KeyRecord, arn: string): Promise<KeyObject | undefined> => {
       if (!record.material) return undefined
-      const material = await openEnvelope(root, record.material, materialContext(arn))
+      const material = await openEnvelope(root, record.material, keyMaterialContext(arn))
       const key = createSecretKey(material)
       material.fill(0)
       return key
@@ -152,7 +148,7 @@ export class Kms {
       policies,
       now,
       sweeper,
-      sealMaterial: (material, arn) => seal(root, material, materialContext(arn)),
+      sealMaterial: (material, arn) => seal(root, material, keyMaterialContext(arn)),
     }
   }
 

@@ -3,7 +3,7 @@ import { verifyChain } from '../audit/chain.js'
 import { buildConfig, fromEnv, type RawSettings } from '../config.js'
 import { openStore } from '../store/index.js'
 import type { AuditFilter, Store } from '../store/store.js'
-import { AdminError } from './users.js'
+import { AdminError } from './admin.js'
 
 const PAGE = 5000
 

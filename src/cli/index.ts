@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js'
 import { rootInit } from './root.js'
 import { serve } from './serve.js'
+import { AdminError } from './admin.js'
+import * as keys from './keys.js'
 import * as users from './users.js'
 import { auditQuery, auditVerify, type AuditQueryFlags } from './audit.js'
 
@@ -22,6 +24,19 @@ export function program(): Command {
   const cli = new Command('macaw')
     .description('A self-hosted key service that speaks the AWS KMS API for HMAC keys.')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Quick start:
+  macaw serve                                   serve http://127.0.0.1:8420, data in ./.macaw
+  macaw users create --name app --policy p.json an IAM user (prints its access key once)
+  macaw keys create --alias alias/app           an HMAC_256 key
+  macaw keys list                               the keys of the default account and region
+  macaw audit verify                            check the audit trail's hash chain
+
+Every flag has an environment variable (MACAW_DATA_DIR, MACAW_STORE, MACAW_ROOT, ...);
+run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
+    )
     .exitOverride()
 
   const serveCmd = addStoreOptions(
@@ -74,16 +89,32 @@ export function program(): Command {
     .requiredOption('--name <name>', 'user name')
     .action((opts: users.UserFlags) => users.usersGetPolicy(opts))
 
-  const keysCmd = cli.command('access-keys').description('access keys of users and of account root users')
-  addStoreOptions(keysCmd.command('create').description('create an access key (the account root user\'s without --user-name)'))
+  const accessKeysCmd = cli.command('access-keys').description('access keys of users and of account root users')
+  addStoreOptions(accessKeysCmd.command('create').description('create an access key (the account root user\'s without --user-name)'))
     .option('--user-name <name>', 'the IAM user that owns the key')
     .action((opts: RawSettings & { userName?: string }) => users.accessKeysCreate(opts))
-  addStoreOptions(keysCmd.command('delete').description('delete an access key (it stops working at once)'))
+  addStoreOptions(accessKeysCmd.command('delete').description('delete an access key (it stops working at once)'))
     .requiredOption('--access-key-id <id>', 'the access key id')
     .action((opts: RawSettings & { accessKeyId: string }) => users.accessKeysDelete(opts))
-  addStoreOptions(keysCmd.command('list').description('list the access keys of the account (no secrets)'))
+  addStoreOptions(accessKeysCmd.command('list').description('list the access keys of the account (no secrets)'))
     .option('--user-name <name>', 'only the keys of this user')
     .action((opts: RawSettings & { userName?: string }) => users.accessKeysList(opts))
+  const keysCmd = cli.command('keys').description('a human-friendly view of the keys of one account and region (--account-id, --region)')
+  addStoreOptions(keysCmd.command('list').description('list keys as a table'))
+    .option('--json', 'print KeyMetadata objects instead of a table')
+    .action((opts: RawSettings & { json?: boolean }) => keys.keysList(opts))
+  addStoreOptions(keysCmd.command('describe').description('metadata, aliases, tags, grants and policy of one key').argument('<key-id>', 'key id or key ARN'))
+    .action((keyId: string, opts: RawSettings) => keys.keysDescribe({ ...opts, keyId }))
+  addStoreOptions(keysCmd.command('create').description('create an HMAC key with the default key policy'))
+    .option('--spec <spec>', 'HMAC_224, HMAC_256, HMAC_384 or HMAC_512', 'HMAC_256')
+    .option('--description <text>', 'key description')
+    .option('--alias <alias/name>', 'also create this alias')
+    .action((opts: RawSettings & { spec?: string; description?: string; alias?: string }) => keys.keysCreate(opts))
+  addStoreOptions(keysCmd.command('disable').description('disable a key (MAC calls fail with DisabledException)').argument('<key-id>', 'key id or key ARN'))
+    .action((keyId: string, opts: RawSettings) => keys.keysSetEnabled({ ...opts, keyId }, false))
+  addStoreOptions(keysCmd.command('enable').description('enable a disabled key').argument('<key-id>', 'key id or key ARN'))
+    .action((keyId: string, opts: RawSettings) => keys.keysSetEnabled({ ...opts, keyId }, true))
+
   const auditCmd = cli.command('audit').description('the audit trail: one CloudTrail-shaped record per request')
   addStoreOptions(auditCmd.command('verify').description('check the hash chain; names the first removed or edited record'))
     .action((opts: RawSettings) => auditVerify(opts))
@@ -105,7 +136,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode
-    if (err instanceof users.AdminError) {
+    if (err instanceof AdminError) {
       process.stderr.write(`macaw: ${err.message}\n`)
       return 1
     }

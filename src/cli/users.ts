@@ -2,49 +2,16 @@
 // store (the server may be running: it notices the change before its next request). Secrets are
 // sealed under the root of trust, printed once at creation and never listed.
 import { readFileSync } from 'node:fs'
-import { mkdirSync } from 'node:fs'
 import { newAccessKeyId, newSecretAccessKey, rootArn, secretContext, userArn } from '../auth/principals.js'
 import { compilePolicy } from '../auth/policy.js'
-import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
+import type { RawSettings } from '../config.js'
 import { seal } from '../crypto/envelope.js'
 import { KmsError } from '../protocol/errors.js'
-import { openStore } from '../store/index.js'
-import { StoreConflictError, type Store } from '../store/store.js'
-import { openRootOfTrust } from '../trust/index.js'
-import type { RootOfTrust } from '../trust/root-of-trust.js'
-
-/** A mistake in an admin command's input or target; printed without a stack, exit code 1. */
-export class AdminError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'AdminError'
-  }
-}
+import { StoreConflictError } from '../store/store.js'
+import { AdminError, withAdmin, type Admin } from './admin.js'
 
 const USER_NAME = /^[\w+=,.@-]{1,64}$/
 const MAX_IDENTITY_POLICY_CHARS = 10_240
-
-interface Admin {
-  readonly config: Config
-  readonly store: Store
-  readonly root: RootOfTrust
-}
-
-async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const config = buildConfig(fromEnv(flags))
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const root = await openRootOfTrust(config.root, { createIfMissing: true })
-  try {
-    const store = await openStore(config.store, { watchChanges: false })
-    try {
-      return await fn({ config, store, root })
-    } finally {
-      await store.close()
-    }
-  } finally {
-    await root.close()
-  }
-}
 
 function checkUserName(name: string): void {
   if (!USER_NAME.test(name)) throw new AdminError(`user name '${name}' must be 1 to 64 characters of letters, digits and _+=,.@-`)

@@ -123,3 +123,8 @@ export async function rewrap(blob: Buffer, from: RootOfTrust, to: RootOfTrust, c
     plaintext.fill(0)
   }
 }
+
+/** The envelope context binding HMAC key material to its key ARN. */
+export function keyMaterialContext(arn: string): Buffer {
+  return Buffer.from(`macaw:key-material:v1:${arn}`)
+}

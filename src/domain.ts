@@ -34,6 +34,22 @@ export type KeyUsage = (typeof KEY_USAGES)[number]
 export const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] as const
 export type Origin = (typeof ORIGINS)[number]
 
+export const EXPIRATION_MODELS = ['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE'] as const
+export type ExpirationModel = (typeof EXPIRATION_MODELS)[number]
+
+export const WRAPPING_ALGORITHMS = [
+  'RSAES_PKCS1_V1_5',
+  'RSAES_OAEP_SHA_1',
+  'RSAES_OAEP_SHA_256',
+  'RSA_AES_KEY_WRAP_SHA_1',
+  'RSA_AES_KEY_WRAP_SHA_256',
+  'SM2PKE',
+] as const
+export type WrappingAlgorithm = (typeof WRAPPING_ALGORITHMS)[number]
+
+export const WRAPPING_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] as const
+export type WrappingKeySpec = (typeof WRAPPING_KEY_SPECS)[number]
+
 export const MAC_ALGORITHMS = ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const
 export type MacAlgorithm = (typeof MAC_ALGORITHMS)[number]
 

@@ -354,8 +354,13 @@ export class Kms {
   /** Called by the request context: resolve + cache + authorize + state. */
   async useKey(ctx: RequestContext, text: string, options: UseKeyOptions): Promise<CachedKey> {
     const loc = await locateKey(this.scopeOf(ctx), text, options.forms)
-    const key = await this.services.keys.getKey(loc.accountId, loc.region, loc.keyId)
+    let key = await this.services.keys.getKey(loc.accountId, loc.region, loc.keyId)
     if (!key || this.isDeleted(key.record)) throw keyNotFound(this.config.partition, loc)
+    if (hasExpiredMaterial(key.record, this.now())) {
+      // ValidTo has passed: the key is PendingImport now, even before the expiry job stores that.
+      key = { ...key, record: withoutMaterial(key.record), material: undefined }
+      this.services.sweeper.wake()
+    }
     ctx.keyArn ??= key.arn
     const action = options.action ?? ctx.operation.action
     enforce(await this.decide(ctx, key, loc.viaAlias, options, true), ctx.caller, action, key.arn)
@@ -553,6 +558,16 @@ function targetName(req: KmsRequest): string {
 function accessKeyIdOf(req: KmsRequest): { accessKeyId?: string } {
   const m = /Credential=([A-Z0-9]{16,128})\//.exec(headerValue(req.headers['authorization']) ?? '')
   return m?.[1] === undefined ? {} : { accessKeyId: m[1] }
+}
+
+export function hasExpiredMaterial(record: KeyRecord, now: number): boolean {
+  return record.validTo !== undefined && record.material !== undefined && record.validTo <= now
+}
+
+/** A key whose imported material expired or was deleted: PendingImport (unless being deleted). */
+export function withoutMaterial(record: KeyRecord): KeyRecord {
+  const { material: _m, validTo: _v, expirationModel: _e, ...rest } = record
+  return { ...rest, state: record.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' }
 }
 
 const GRANTABLE: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)

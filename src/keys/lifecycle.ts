@@ -14,7 +14,7 @@ export const TRANSITIONS = {
     to: 'PendingDeletion',
   },
   // AWS: CancelKeyDeletion leaves the key Disabled, not Enabled.
-  CancelKeyDeletion: { from: ['PendingDeletion'], to: 'Disabled' },
+  CancelKeyDeletion: { from: ['PendingDeletion', 'PendingReplicaDeletion'], to: 'Disabled' },
 } as const satisfies Record<string, { from: readonly KeyState[]; to: KeyState }>
 
 /** States in which each key operation proceeds; every other state gets `stateError`. */

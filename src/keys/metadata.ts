@@ -24,6 +24,8 @@ export interface KeyMetadata {
   KeySpec: string
   MacAlgorithms: string[]
   MultiRegion: boolean
+  ExpirationModel?: string
+  ValidTo?: number
   MultiRegionConfiguration?: {
     MultiRegionKeyType: 'PRIMARY' | 'REPLICA'
     PrimaryKey: { Arn: string; Region: string }
@@ -31,7 +33,7 @@ export interface KeyMetadata {
   }
 }
 
-export function keyMetadata(record: KeyRecord, arn: string): KeyMetadata {
+export function keyMetadata(record: KeyRecord, arn: string, related?: readonly KeyRecord[]): KeyMetadata {
   return {
     AWSAccountId: record.accountId,
     KeyId: record.keyId,
@@ -48,16 +50,24 @@ export function keyMetadata(record: KeyRecord, arn: string): KeyMetadata {
     KeySpec: record.keySpec,
     MacAlgorithms: [MAC_ALGORITHM_OF[record.keySpec]],
     MultiRegion: record.multiRegion,
-    // A multi-Region key is a primary with no replicas until ReplicateKey exists.
-    ...(record.multiRegion
-      ? {
-          MultiRegionConfiguration: {
-            MultiRegionKeyType: 'PRIMARY' as const,
-            PrimaryKey: { Arn: arn, Region: record.region },
-            ReplicaKeys: [],
-          },
-        }
+    // Imported material: how it expires (AWS shows this once material has been imported).
+    ...(record.origin === 'EXTERNAL' && record.expirationModel !== undefined && record.material !== undefined
+      ? { ExpirationModel: record.expirationModel, ...(record.validTo === undefined ? {} : { ValidTo: epochSeconds(record.validTo) }) }
       : {}),
+    ...(record.multiRegion ? { MultiRegionConfiguration: multiRegionConfiguration(record, arn, related) } : {}),
+  }
+}
+
+/** Primary and replicas, from the copies of the key in every Region (`related`, this one included). */
+function multiRegionConfiguration(record: KeyRecord, arn: string, related: readonly KeyRecord[] | undefined): NonNullable<KeyMetadata['MultiRegionConfiguration']> {
+  const primaryRegion = record.primaryRegion ?? record.region
+  const arnIn = (region: string) => arn.replace(`:kms:${record.region}:`, `:kms:${region}:`)
+  const regions = new Set((related ?? [record]).map((r) => r.region))
+  regions.add(record.region)
+  return {
+    MultiRegionKeyType: primaryRegion === record.region ? 'PRIMARY' : 'REPLICA',
+    PrimaryKey: { Arn: arnIn(primaryRegion), Region: primaryRegion },
+    ReplicaKeys: [...regions].filter((r) => r !== primaryRegion).sort().map((r) => ({ Arn: arnIn(r), Region: r })),
   }
 }
 

@@ -1,7 +1,8 @@
-// Periodic jobs: deletes keys (with their aliases) whose deletion window has ended.
+// Periodic jobs: deletes keys (with their aliases) whose deletion window has ended, and imported
+// key material whose ValidTo has passed.
 // Runs on a timer, and sooner when a request meets a key that is already past its window.
 import type { Logger } from 'pino'
-import type { Store } from '../store/store.js'
+import { StoreConflictError, type KeyRecord, type Store } from '../store/store.js'
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined
@@ -36,8 +37,9 @@ export class Sweeper {
     if (!this.stopped && !this.running) this.schedule(0)
   }
 
-  /** Deletes every key that is due; returns how many. */
+  /** Deletes every key that is due, and the imported material whose ValidTo has passed. */
   async sweepOnce(): Promise<number> {
+    await this.expireMaterial()
     let deleted = 0
     for (;;) {
       const due = await this.store.listKeysDueForDeletion(this.now(), 100)
@@ -45,9 +47,43 @@ export class Sweeper {
         if (await this.store.deleteKey(key.accountId, key.region, key.keyId)) {
           deleted++
           this.logger.info({ keyId: key.keyId, accountId: key.accountId, region: key.region }, 'key deleted at the end of its waiting period')
+          if (key.multiRegion && key.primaryRegion !== undefined && key.primaryRegion !== key.region) await this.releasePrimary(key)
         }
       }
       if (due.length < 100) return deleted
+    }
+  }
+
+  /** A primary waiting for its replicas (PendingReplicaDeletion) starts its own wait when the last goes. */
+  private async releasePrimary(replica: KeyRecord): Promise<void> {
+    const related = await this.store.listRelatedKeys(replica.accountId, replica.keyId)
+    const primary = related.find((k) => k.region === replica.primaryRegion)
+    if (primary?.state !== 'PendingReplicaDeletion' || related.length > 1) return
+    const deletionDate = Math.max(primary.deletionDate ?? 0, this.now())
+    try {
+      await this.store.updateKey({ ...primary, state: 'PendingDeletion', deletionDate })
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err
+    }
+  }
+
+  /** Imported material past its ValidTo is deleted: the key goes back to PendingImport. */
+  private async expireMaterial(): Promise<void> {
+    for (;;) {
+      const due = await this.store.listKeysWithExpiredMaterial(this.now(), 100)
+      let changed = 0
+      for (const key of due) {
+        const { material: _m, validTo: _v, expirationModel: _e, ...rest } = key
+        try {
+          await this.store.updateKey({ ...rest, state: key.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' })
+          changed++
+          this.logger.info({ keyId: key.keyId, accountId: key.accountId, region: key.region }, 'imported key material expired and was deleted')
+        } catch (err) {
+          // Changed meanwhile (re-imported?): the next sweep looks again.
+          if (!(err instanceof StoreConflictError)) throw err
+        }
+      }
+      if (due.length < 100 || changed === 0) return
     }
   }
 

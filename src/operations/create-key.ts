@@ -49,7 +49,7 @@ export const createKey = defineOperation({
       )
     }
     const keyOrigin = req.Origin ?? 'AWS_KMS'
-    if (keyOrigin !== 'AWS_KMS') {
+    if (keyOrigin !== 'AWS_KMS' && keyOrigin !== 'EXTERNAL') {
       throw new UnsupportedOperationException(`Origin ${keyOrigin} is not supported for KeySpec ${spec}.`)
     }
     if (req.CustomKeyStoreId !== undefined || req.XksKeyId !== undefined) {
@@ -79,11 +79,12 @@ export const createKey = defineOperation({
       keyId,
       keySpec: spec,
       keyUsage: 'GENERATE_VERIFY_MAC',
-      origin: 'AWS_KMS',
-      state: 'Enabled',
+      origin: keyOrigin,
+      state: keyOrigin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
       description: req.Description ?? '',
       creationDate: ctx.now,
       multiRegion,
+      ...(multiRegion ? { primaryRegion: ctx.region } : {}),
       policy: req.Policy ?? defaultKeyPolicy(ctx.partition, ctx.caller.accountId),
       tags,
     } as const
@@ -91,11 +92,14 @@ export const createKey = defineOperation({
       await checkPrincipals(ctx, policy)
       checkLockout(ctx, policy, { ...fields, version: 0 }, arn, bypass)
     }
-    const material = generateMaterial(spec)
-    const wrapped = await ctx.services.sealMaterial(material, arn)
-    material.fill(0)
+    let wrapped: Buffer | undefined
+    if (keyOrigin === 'AWS_KMS') {
+      const material = generateMaterial(spec)
+      wrapped = await ctx.services.sealMaterial(material, arn)
+      material.fill(0)
+    }
     try {
-      const record = await ctx.services.store.insertKey({ ...fields, material: wrapped })
+      const record = await ctx.services.store.insertKey(wrapped === undefined ? fields : { ...fields, material: wrapped })
       return { KeyMetadata: keyMetadata(record, arn) }
     } catch (err) {
       // A random 122-bit id colliding means something is badly wrong; never overwrite a key.

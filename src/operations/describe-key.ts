@@ -11,6 +11,8 @@ export const describeKey = defineOperation({
   request: { KeyId: keyId, GrantTokens: grantTokens },
   async run(ctx, req) {
     const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.DescribeKey, grantTokens: req.GrantTokens })
-    return { KeyMetadata: keyMetadata(key.record, key.arn) }
+    const { record } = key
+    const related = record.multiRegion ? await ctx.services.store.listRelatedKeys(record.accountId, record.keyId) : undefined
+    return { KeyMetadata: keyMetadata(record, key.arn, related?.filter((r) => !(r.state === 'PendingDeletion' && r.deletionDate !== undefined && r.deletionDate <= ctx.now))) }
   },
 })

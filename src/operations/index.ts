@@ -11,6 +11,8 @@ import { generateMac } from './generate-mac.js'
 import { generateRandom } from './generate-random.js'
 import { getKeyPolicy, listKeyPolicies } from './get-key-policy.js'
 import * as grants from './grants.js'
+import * as importOps from './import.js'
+import * as multiRegion from './multi-region.js'
 import { putKeyPolicy } from './put-key-policy.js'
 import { listAliases } from './list-aliases.js'
 import { listKeys } from './list-keys.js'
@@ -50,6 +52,11 @@ const all: readonly Operation[] = [
   grants.listRetirableGrants,
   grants.retireGrant,
   grants.revokeGrant,
+  importOps.getParametersForImport,
+  importOps.importKeyMaterial,
+  importOps.deleteImportedKeyMaterial,
+  multiRegion.replicateKey,
+  multiRegion.updatePrimaryRegion,
   rotation.getKeyRotationStatus,
   rotation.enableKeyRotation,
   rotation.disableKeyRotation,

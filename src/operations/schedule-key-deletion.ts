@@ -23,11 +23,15 @@ export const scheduleKeyDeletion = defineOperation({
       )
     }
     const values = new Map([['kms:schedulekeydeletionpendingwindowindays', [String(days)]]])
-    const { record, arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES, values }, (r, keyArn) => ({
-      ...r,
-      state: transition('ScheduleKeyDeletion', keyArn, r.state),
-      deletionDate: ctx.now + days * DAY_MS,
-    }))
+    const { record, arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES, values }, async (r, keyArn) => {
+      let state = transition('ScheduleKeyDeletion', keyArn, r.state)
+      // A multi-Region primary with replicas waits for them (PendingReplicaDeletion).
+      if (r.multiRegion && (r.primaryRegion ?? r.region) === r.region) {
+        const replicas = (await ctx.services.store.listRelatedKeys(r.accountId, r.keyId)).filter((k) => k.region !== r.region)
+        if (replicas.length > 0) state = 'PendingReplicaDeletion'
+      }
+      return { ...r, state, deletionDate: ctx.now + days * DAY_MS }
+    })
     return {
       KeyId: arn,
       DeletionDate: epochSeconds(record.deletionDate ?? ctx.now + days * DAY_MS),

@@ -99,6 +99,15 @@ export class TagException extends KmsError {
 export class UnsupportedOperationException extends KmsError {
   readonly code = 'UnsupportedOperationException'
 }
+export class InvalidImportTokenException extends KmsError {
+  readonly code = 'InvalidImportTokenException'
+}
+export class ExpiredImportTokenException extends KmsError {
+  readonly code = 'ExpiredImportTokenException'
+}
+export class IncorrectKeyMaterialException extends KmsError {
+  readonly code = 'IncorrectKeyMaterialException'
+}
 export class DryRunOperationException extends KmsError {
   readonly code = 'DryRunOperationException'
   constructor() {

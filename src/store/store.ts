@@ -1,6 +1,6 @@
 // The Store interface and its plain record types. Drivers (store/sqlite, store/postgres) implement
 // it and pass one contract suite (test/store/contract.ts). Nothing here imports from above store/.
-import type { HmacKeySpec, KeyState, KeyUsage, Origin, Tag } from '../domain.js'
+import type { ExpirationModel, HmacKeySpec, KeyState, KeyUsage, Origin, Tag } from '../domain.js'
 
 /** A KMS key as stored. Times are epoch milliseconds. */
 export interface KeyRecord {
@@ -22,8 +22,27 @@ export interface KeyRecord {
   readonly tags: readonly Tag[]
   /** Key material wrapped by the root of trust (crypto/envelope.ts); absent while PendingImport. */
   readonly material?: Buffer
+  /** Imported material only: when it expires (ValidTo, epoch ms) under KEY_MATERIAL_EXPIRES. */
+  readonly expirationModel?: ExpirationModel
+  readonly validTo?: number
+  /** Imported material only: a salted digest, so that only the same material can be re-imported. */
+  readonly importCheck?: string
+  /** The latest GetParametersForImport answer: token digest and the sealed RSA private key. */
+  readonly importParameters?: ImportParameters
+  /** Multi-Region keys: the region of the primary (this key's region for the primary itself). */
+  readonly primaryRegion?: string
   /** Bumped by the store on every write; the optimistic-concurrency token. */
   readonly version: number
+}
+
+export interface ImportParameters {
+  readonly tokenDigest: string
+  readonly wrappingAlgorithm: string
+  readonly wrappingKeySpec: string
+  /** PKCS#8 DER of the wrapping private key, sealed under the root of trust. */
+  readonly privateKey: Buffer
+  /** Epoch ms after which the token and public key are expired. */
+  readonly validTo: number
 }
 
 export interface AliasRecord {
@@ -149,6 +168,10 @@ export interface Store {
   deleteKey(accountId: string, region: string, keyId: string): Promise<boolean>
   /** Keys in PendingDeletion whose deletionDate is at or before `now`, across all accounts. */
   listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>
+  /** Keys holding imported material whose validTo is at or before `now`, across all accounts. */
+  listKeysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]>
+  /** Every region's key with this id in the account (a multi-Region key and its replicas). */
+  listRelatedKeys(accountId: string, keyId: string): Promise<KeyRecord[]>
 
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>
   /** Aliases of one account and region ordered by name, optionally only those of one key. */

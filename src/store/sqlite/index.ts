@@ -13,6 +13,7 @@ import {
   type NewAuditRow,
   type CreateGrantResult,
   type GrantRecord,
+  type ImportParameters,
   type KeyRecord,
   type Page,
   type Store,
@@ -48,6 +49,11 @@ interface KeyDoc {
   multiRegion: boolean
   policy: string
   tags: Tag[]
+  expirationModel?: KeyRecord['expirationModel']
+  validTo?: number
+  importCheck?: string
+  importParameters?: Omit<ImportParameters, 'privateKey'> & { privateKey: string }
+  primaryRegion?: string
 }
 
 interface AliasRow {
@@ -146,6 +152,13 @@ function toKey(row: KeyRow): KeyRecord {
     policy: doc.policy,
     tags: doc.tags,
     ...(row.material === null ? {} : { material: row.material }),
+    ...(doc.expirationModel === undefined ? {} : { expirationModel: doc.expirationModel }),
+    ...(doc.validTo === undefined ? {} : { validTo: doc.validTo }),
+    ...(doc.importCheck === undefined ? {} : { importCheck: doc.importCheck }),
+    ...(doc.importParameters === undefined
+      ? {}
+      : { importParameters: { ...doc.importParameters, privateKey: Buffer.from(doc.importParameters.privateKey, 'base64') } }),
+    ...(doc.primaryRegion === undefined ? {} : { primaryRegion: doc.primaryRegion }),
     version: row.version,
   }
 }
@@ -159,6 +172,13 @@ function docOf(key: Omit<KeyRecord, 'version'>): string {
     multiRegion: key.multiRegion,
     policy: key.policy,
     tags: key.tags.map((t) => ({ key: t.key, value: t.value })),
+    ...(key.expirationModel === undefined ? {} : { expirationModel: key.expirationModel }),
+    ...(key.validTo === undefined ? {} : { validTo: key.validTo }),
+    ...(key.importCheck === undefined ? {} : { importCheck: key.importCheck }),
+    ...(key.importParameters === undefined
+      ? {}
+      : { importParameters: { ...key.importParameters, privateKey: key.importParameters.privateKey.toString('base64') } }),
+    ...(key.primaryRegion === undefined ? {} : { primaryRegion: key.primaryRegion }),
   }
   return JSON.stringify(doc)
 }
@@ -273,10 +293,10 @@ export class SqliteStore implements Store {
       ),
       countKeys: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM keys'),
       insertKey: db.prepare(
-        'INSERT INTO keys (account_id, region, key_id, state, deletion_date, creation_date, version, doc, material) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
+        'INSERT INTO keys (account_id, region, key_id, state, deletion_date, creation_date, version, doc, material, valid_to) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)',
       ),
       updateKey: db.prepare(
-        'UPDATE keys SET state = ?, deletion_date = ?, creation_date = ?, version = version + 1, doc = ?, material = ? WHERE account_id = ? AND region = ? AND key_id = ? AND version = ?',
+        'UPDATE keys SET state = ?, deletion_date = ?, creation_date = ?, version = version + 1, doc = ?, material = ?, valid_to = ? WHERE account_id = ? AND region = ? AND key_id = ? AND version = ?',
       ),
       deleteKey: db.prepare('DELETE FROM keys WHERE account_id = ? AND region = ? AND key_id = ?'),
       aliasesOfKey: db.prepare<[string, string, string], { alias_name: string }>(
@@ -285,6 +305,10 @@ export class SqliteStore implements Store {
       dueKeys: db.prepare<[number, number], KeyRow>(
         "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date IS NOT NULL AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
       ),
+      expiredMaterial: db.prepare<[number, number], KeyRow>(
+        'SELECT * FROM keys WHERE valid_to IS NOT NULL AND valid_to <= ? ORDER BY valid_to LIMIT ?',
+      ),
+      relatedKeys: db.prepare<[string, string], KeyRow>('SELECT * FROM keys WHERE account_id = ? AND key_id = ? ORDER BY region'),
       getAlias: db.prepare<[string, string, string], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?'),
       listAliases: db.prepare<[string, string, string, number], AliasRow>(
         'SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
@@ -450,7 +474,17 @@ export class SqliteStore implements Store {
     return new Promise((resolve) => {
       try {
         this.write((log) => {
-          this.s.insertKey.run(key.accountId, key.region, key.keyId, key.state, key.deletionDate ?? null, key.creationDate, docOf(key), key.material ?? null)
+          this.s.insertKey.run(
+            key.accountId,
+            key.region,
+            key.keyId,
+            key.state,
+            key.deletionDate ?? null,
+            key.creationDate,
+            docOf(key),
+            key.material ?? null,
+            materialExpiry(key),
+          )
           log({ kind: 'key', accountId: key.accountId, region: key.region, keyId: key.keyId })
         })
       } catch (err) {
@@ -470,6 +504,7 @@ export class SqliteStore implements Store {
           key.creationDate,
           docOf(key),
           key.material ?? null,
+          materialExpiry(key),
           key.accountId,
           key.region,
           key.keyId,
@@ -501,6 +536,14 @@ export class SqliteStore implements Store {
 
   listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
     return Promise.resolve(this.s.dueKeys.all(now, limit).map(toKey))
+  }
+
+  listKeysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    return Promise.resolve(this.s.expiredMaterial.all(now, limit).map(toKey))
+  }
+
+  listRelatedKeys(accountId: string, keyId: string): Promise<KeyRecord[]> {
+    return Promise.resolve(this.s.relatedKeys.all(accountId, keyId).map(toKey))
   }
 
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
@@ -817,6 +860,11 @@ function restrictToOwner(path: string): void {
   for (const file of [path, `${path}-wal`, `${path}-shm`]) {
     if (existsSync(file)) chmodSync(file, 0o600)
   }
+}
+
+/** The expiry the expiry job looks for: only while the key holds expiring imported material. */
+function materialExpiry(key: Omit<KeyRecord, 'version'>): number | null {
+  return key.material !== undefined && key.validTo !== undefined ? key.validTo : null
 }
 
 function seqAfter(marker: string | undefined): number {

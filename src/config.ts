@@ -32,6 +32,8 @@ export interface Config {
     readonly flushIntervalMs: number
     readonly retentionDays: number
   }
+  /** A seed file applied at start (keys created if they do not exist). */
+  readonly seed?: string
   /** PEM files; both set means HTTPS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string }
 }
@@ -60,6 +62,7 @@ export interface RawSettings {
   auditRetentionDays?: string | number | undefined
   tlsCert?: string | undefined
   tlsKey?: string | undefined
+  seed?: string | undefined
 }
 
 /** Environment variable of each setting: the flag's name in MACAW_ upper snake case. */
@@ -86,6 +89,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   auditRetentionDays: 'MACAW_AUDIT_RETENTION_DAYS',
   tlsCert: 'MACAW_TLS_CERT',
   tlsKey: 'MACAW_TLS_KEY',
+  seed: 'MACAW_SEED',
 }
 
 export const DEFAULTS = {
@@ -212,6 +216,7 @@ export function buildConfig(raw: RawSettings): Config {
       flushIntervalMs: auditFlushMs,
       retentionDays: auditRetentionDays,
     }),
+    ...(raw.seed === undefined ? {} : { seed: resolve(raw.seed) }),
     ...(raw.tlsCert !== undefined && raw.tlsKey !== undefined
       ? { tls: Object.freeze({ certFile: resolve(raw.tlsCert), keyFile: resolve(raw.tlsKey) }) }
       : {}),

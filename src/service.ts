@@ -28,6 +28,7 @@ import {
 import { AuditTrail } from './audit/trail.js'
 import type { AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
+import { applySeed, readSeed } from './seed.js'
 import { openStore } from './store/index.js'
 import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
 import { openRootOfTrust } from './trust/index.js'
@@ -153,6 +154,8 @@ export class Kms {
   }
 
   static async open(config: Config, options: KmsOptions): Promise<Kms> {
+    // A bad seed file is reported before anything is opened or written.
+    const seed = config.seed === undefined ? undefined : readSeed(config.seed, config)
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
     const root = await openRootOfTrust(config.root, { createIfMissing: true })
     let store: Store | undefined
@@ -161,6 +164,10 @@ export class Kms {
       store = opened
       const kms = new Kms(config, opened, root, options.logger, options.now ?? Date.now)
       await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
+      if (seed !== undefined) {
+        const created = await applySeed(seed, opened, root, config.partition, kms.now())
+        options.logger.info({ seed: config.seed, ...created }, 'seed applied')
+      }
       await kms.audit.start()
       kms.services.sweeper.start()
       return kms

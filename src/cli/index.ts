@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js'
 import { rootInit } from './root.js'
 import { serve } from './serve.js'
+import { SeedError } from '../seed.js'
 import { AdminError } from './admin.js'
 import * as keys from './keys.js'
 import * as users from './users.js'
@@ -50,6 +51,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--clock-skew-seconds <n>', 'accepted SigV4 clock skew').env(ENV_NAMES.clockSkewSeconds))
     .addOption(new Option('--sweep-interval-seconds <n>', 'how often expired deletion windows are swept').env(ENV_NAMES.sweepIntervalSeconds))
     .addOption(new Option('--cache-ttl-ms <n>', 'how long a cached key is trusted without re-reading the store').env(ENV_NAMES.cacheTtlMs))
+    .addOption(new Option('--seed <file>', 'create the keys, aliases, tags and policies of this YAML/JSON file if they do not exist').env(ENV_NAMES.seed))
     .addOption(new Option('--audit <on|off>', 'keep an audit record of every request').env(ENV_NAMES.audit))
     .addOption(new Option('--audit-file <path>', 'also append audit events as JSON lines to this file').env(ENV_NAMES.auditFile))
     .addOption(new Option('--audit-flush-ms <n>', 'how long audit records may wait before they are stored (default 50)').env(ENV_NAMES.auditFlushMs))
@@ -136,6 +138,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode
+    if (err instanceof SeedError) {
+      process.stderr.write(`macaw: bad seed file: ${err.message}\n`)
+      return 2
+    }
     if (err instanceof AdminError) {
       process.stderr.write(`macaw: ${err.message}\n`)
       return 1

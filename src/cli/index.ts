@@ -5,6 +5,7 @@ import { rootInit } from './root.js'
 import { serve } from './serve.js'
 import { SeedError } from '../seed.js'
 import { AdminError } from './admin.js'
+import { backup, restore } from './backup.js'
 import * as keys from './keys.js'
 import * as users from './users.js'
 import { auditQuery, auditVerify, type AuditQueryFlags } from './audit.js'
@@ -116,6 +117,11 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .action((keyId: string, opts: RawSettings) => keys.keysSetEnabled({ ...opts, keyId }, false))
   addStoreOptions(keysCmd.command('enable').description('enable a disabled key').argument('<key-id>', 'key id or key ARN'))
     .action((keyId: string, opts: RawSettings) => keys.keysSetEnabled({ ...opts, keyId }, true))
+
+  addStoreOptions(cli.command('backup').description('write a consistent online snapshot of the SQLite store (secrets stay sealed; keep the root key separately)').argument('<file>', 'new backup file'))
+    .action((file: string, opts: RawSettings) => backup(file, opts))
+  addStoreOptions(cli.command('restore').description('restore a snapshot into an empty data directory (needs the same root key)').argument('<file>', 'backup file'))
+    .action((file: string, opts: RawSettings) => restore(file, opts))
 
   const auditCmd = cli.command('audit').description('the audit trail: one CloudTrail-shaped record per request')
   addStoreOptions(auditCmd.command('verify').description('check the hash chain; names the first removed or edited record'))

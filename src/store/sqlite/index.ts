@@ -839,6 +839,15 @@ export class SqliteStore implements Store {
     return () => this.listeners.delete(listener)
   }
 
+  /**
+   * A consistent online copy of the whole database (SQLite's backup API: readers and writers go on
+   * meanwhile). Secrets stay sealed under the root of trust, which is not part of the copy.
+   */
+  async backupTo(file: string): Promise<void> {
+    await this.db.backup(file)
+    chmodSync(file, 0o600)
+  }
+
   /** SQLite's own consistency check: 'ok' when the file is sound. */
   integrityCheck(): string {
     return this.db.pragma('integrity_check', { simple: true }) as string

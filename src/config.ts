@@ -229,6 +229,8 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     ...config,
     store: config.store.kind === 'postgres' ? { kind: 'postgres', url: config.store.url.replace(/:[^:@/]*@/, ':<redacted>@') } : config.store,
     ...(config.rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey: '<redacted>' }),
+    // A pkcs11: URI may carry the token PIN itself.
+    root: config.root.replace(/([;?&]pin-value=)[^;&]*/gi, '$1<redacted>'),
     dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),
   }
 }

@@ -65,7 +65,8 @@ export function unwrapMaterial(algorithm: WrappingAlgorithm, privateKeyDer: Buff
         const decipher = createDecipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'))
         return Buffer.concat([decipher.update(encrypted.subarray(n)), decipher.final()])
       }
-      default:
+      case 'RSAES_PKCS1_V1_5':
+      case 'SM2PKE':
         throw new Error(`unsupported algorithm ${algorithm}`)
     }
   } catch (err) {

@@ -1,5 +1,5 @@
-// The registry of root-of-trust providers, chosen by URI scheme: `file:<path>` today; `pkcs11:`
-// (RFC 7512) registers itself here when the HSM provider is added.
+// The registry of root-of-trust providers, chosen by URI scheme: `file:<path>`, and `pkcs11:`
+// (RFC 7512, an HSM token; trust/pkcs11.ts, loaded only when such a root is opened).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createFileRoot, openFileRoot, RootOfTrustError } from './file.js'
@@ -44,6 +44,12 @@ function openFileProvider(uri: string, createIfMissing: boolean): { root: RootOf
 
 registerRootProvider('file', {
   open: (uri, { createIfMissing }) => new Promise((resolve) => resolve(openFileProvider(uri, createIfMissing))),
+})
+
+// Imported on first use: pkcs11.ts needs the optional native package pkcs11js, which a file-root
+// deployment may not have installed.
+registerRootProvider('pkcs11', {
+  open: async (uri, options) => (await import('./pkcs11.js')).openPkcs11Root(uri, options),
 })
 
 function providerOf(uri: string): RootProvider {

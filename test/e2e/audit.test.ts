@@ -104,7 +104,7 @@ describe('audit trail', () => {
     assert.equal(events[1]?.errorCode, 'UnknownOperationException')
   })
 
-  it('detects an edited or a removed record with audit verify, and keeps records across a restart', async (t) => {
+  it('detects an edited or a removed record with audit verify, and keeps records across a restart', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'edits the SQLite file directly' : false }, async (t) => {
     const first = await startKms(t, { keepDataDir: true })
     const key = await hmacKey(first.kms)
     for (let i = 0; i < 4; i++) await mac(first.kms, key.keyId)

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ROOT } from './server.js'
+import { ROOT, storeEnvFor } from './server.js'
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
 
@@ -19,6 +19,7 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     env: {
       ...process.env,
+      ...storeEnvFor(dataDir),
       MACAW_ROOT_ACCESS_KEY_ID: ROOT.accessKeyId,
       MACAW_ROOT_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
       ...extraEnv,
@@ -62,7 +63,7 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
 /** Runs a `macaw` admin command from dist/ against a data dir; returns stdout, throws on failure. */
 export async function macaw(dataDir: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<string> {
   const child = spawn(process.execPath, [MAIN, ...args, '--data-dir', dataDir], {
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, ...storeEnvFor(dataDir), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

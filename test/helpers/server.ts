@@ -8,6 +8,7 @@ import { KMSClient } from '@aws-sdk/client-kms'
 import { buildConfig, type RawSettings } from '../../src/config.js'
 import { createLogger } from '../../src/log.js'
 import { startServer, type RunningServer } from '../../src/server.js'
+import { createTestDatabase, type TestDatabase } from './postgres.js'
 
 export const ACCOUNT = '111122223333'
 export const REGION = 'us-east-1'
@@ -28,23 +29,64 @@ export interface StartOptions {
   readonly keepDataDir?: boolean
 }
 
+/**
+ * With MACAW_TEST_STORE=postgres, the database of each data dir: servers started again on the
+ * same data dir (restart tests) find their data, and the last one to stop drops it.
+ */
+const databases = new Map<string, { readonly db: TestDatabase; users: number }>()
+
+async function acquireDatabase(dataDir: string): Promise<TestDatabase> {
+  const known = databases.get(dataDir)
+  if (known) {
+    known.users++
+    return known.db
+  }
+  const db = await createTestDatabase()
+  if (!db) throw new Error('MACAW_TEST_STORE=postgres needs MACAW_TEST_POSTGRES_URL')
+  databases.set(dataDir, { db, users: 1 })
+  return db
+}
+
+async function releaseDatabase(dataDir: string): Promise<void> {
+  const known = databases.get(dataDir)
+  if (!known || --known.users > 0) return
+  databases.delete(dataDir)
+  await known.db.drop()
+}
+
+/** Environment for a `macaw` child process, so that it uses the store startKms gave `dataDir`. */
+export function storeEnvFor(dataDir: string): Record<string, string> {
+  const known = databases.get(dataDir)
+  return known ? { MACAW_STORE: known.db.url } : {}
+}
+
 export async function startKms(t: TestContext, options: StartOptions = {}): Promise<TestKms> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'macaw-test-')))
-  const config = buildConfig({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    accountId: ACCOUNT,
-    region: REGION,
-    rootAccessKeyId: ROOT.accessKeyId,
-    rootSecretAccessKey: ROOT.secretAccessKey,
-    logLevel: 'silent',
-    ...options.settings,
-  })
-  const server = await startServer(config, {
-    logger: createLogger('silent'),
-    ...(options.now ? { now: options.now } : {}),
-  })
+  // MACAW_TEST_STORE=postgres runs the same tests on a fresh PostgreSQL database each. It is
+  // dropped in the t.after below, once the server has closed its connections (hooks run in order).
+  const database = process.env['MACAW_TEST_STORE'] === 'postgres' ? await acquireDatabase(dataDir) : undefined
+  let server: RunningServer
+  try {
+    const config = buildConfig({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      accountId: ACCOUNT,
+      region: REGION,
+      rootAccessKeyId: ROOT.accessKeyId,
+      rootSecretAccessKey: ROOT.secretAccessKey,
+      logLevel: 'silent',
+      ...(database ? { store: database.url } : {}),
+      ...options.settings,
+    })
+    server = await startServer(config, {
+      logger: createLogger('silent'),
+      ...(options.now ? { now: options.now } : {}),
+    })
+  } catch (err) {
+    if (database) await releaseDatabase(dataDir)
+    throw err
+  }
   const clients: KMSClient[] = []
   const client = (region: string, credentials = ROOT): KMSClient => {
     const c = new KMSClient({ endpoint: server.url, region, credentials, maxAttempts: 1 })
@@ -55,6 +97,7 @@ export async function startKms(t: TestContext, options: StartOptions = {}): Prom
   t.after(async () => {
     for (const c of clients) c.destroy()
     await server.close()
+    if (database) await releaseDatabase(dataDir)
     if (!options.keepDataDir) await rm(dataDir, { recursive: true, force: true })
   })
   return { server, kms, dataDir, client }

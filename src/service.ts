@@ -33,6 +33,7 @@ import { openStore } from './store/index.js'
 import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
 import { openRootOfTrust } from './trust/index.js'
 import type { RootOfTrust } from './trust/root-of-trust.js'
+import { RootRing } from './trust/ring.js'
 
 export interface Services {
   readonly config: Config
@@ -137,6 +138,7 @@ export class Kms {
       const secret = await openEnvelope(root, record.secret, secretContext(record.accessKeyId))
       return secret.toString('utf8')
     })
+    this.credentials.ttlMs = config.cacheTtlMs
     // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
     this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs })
     later.keys = keys
@@ -157,12 +159,19 @@ export class Kms {
     // A bad seed file is reported before anything is opened or written.
     const seed = config.seed === undefined ? undefined : readSeed(config.seed, config)
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-    const root = await openRootOfTrust(config.root, { createIfMissing: true })
+    const configured = await openRootOfTrust(config.root, { createIfMissing: true })
     let store: Store | undefined
+    let root: RootOfTrust = configured
     try {
       const opened = await openStore(config.store)
       store = opened
-      const kms = new Kms(config, opened, root, options.logger, options.now ?? Date.now)
+      // The ring follows root rotations recorded in the store (trust/ring.ts).
+      const ring = new RootRing(configured, opened)
+      root = ring
+      await ring.register(configured, config.root)
+      if (await ring.refresh()) options.logger.info({ root: ring.description }, 'sealing with the current root of trust recorded in the store')
+      const kms = new Kms(config, opened, ring, options.logger, options.now ?? Date.now)
+      kms.followRootRotation(ring, options.logger)
       await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
       if (seed !== undefined) {
         const created = await applySeed(seed, opened, root, config.partition, kms.now())
@@ -218,11 +227,27 @@ export class Kms {
 
   async close(): Promise<void> {
     this.services.sweeper.stop()
+    if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
     await this.audit.close()
     this.services.keys.close()
     this.credentials.close()
     await this.store.close()
     await this.root.close()
+  }
+
+  private rootTimer: NodeJS.Timeout | undefined
+
+  /** Looks for a new current root of trust (a rotation) every few seconds. */
+  followRootRotation(ring: RootRing, logger: Logger): void {
+    this.rootTimer = setInterval(() => {
+      ring.refresh().then(
+        (changed) => {
+          if (changed) logger.info({ root: ring.description }, 'the root of trust was rotated: sealing with the new root')
+        },
+        (err: unknown) => logger.error({ err }, 'cannot follow the root of trust rotation'),
+      )
+    }, 5000)
+    this.rootTimer.unref()
   }
 
   /** Handles one KMS API request. Never throws: every failure becomes a KMS error response. */

@@ -50,7 +50,9 @@ export function secretContext(accessKeyId: string): Buffer {
 }
 
 export class CredentialResolver {
-  private readonly cache = new Map<string, Credential | null>()
+  private readonly cache = new Map<string, { value: Credential | null; at: number }>()
+  /** Entries are re-read after this long even without a change notice (multi-node safety net). */
+  ttlMs = 1000
   private epoch = 0
   private readonly unsubscribe: () => void
 
@@ -87,7 +89,8 @@ export class CredentialResolver {
 
   async resolve(accessKeyId: string): Promise<Credential | undefined> {
     const cached = this.cache.get(accessKeyId)
-    if (cached !== undefined) return cached ?? undefined
+    const now = performance.now()
+    if (cached !== undefined && now - cached.at < this.ttlMs) return cached.value ?? undefined
     const epoch = this.epoch
     const record = await this.store.getAccessKey(accessKeyId)
     let credential: Credential | null = null
@@ -107,7 +110,7 @@ export class CredentialResolver {
     // Unknown ids are cached too (bounded), so a flood of bad ids cannot hammer the store.
     if (epoch === this.epoch) {
       if (this.cache.size >= 10_000) this.cache.clear()
-      this.cache.set(accessKeyId, credential)
+      this.cache.set(accessKeyId, { value: credential, at: now })
     }
     return credential ?? undefined
   }

@@ -1,7 +1,7 @@
 // The `macaw` command line (commander): every subcommand, with its flags and environment variables.
 import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js'
-import { rootInit } from './root.js'
+import { rootInit, rootRotate, type RotateFlags } from './root.js'
 import { serve } from './serve.js'
 import { SeedError } from '../seed.js'
 import { AdminError } from './admin.js'
@@ -135,6 +135,9 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .option('--outcome <success|failure>', 'only successes or only failures')
     .option('--limit <n>', 'at most this many events (default 1000)')
     .action((opts: AuditQueryFlags) => auditQuery(opts))
+  addStoreOptions(root.command('rotate').description('make another root of trust current and re-wrap every stored secret under it (servers keep serving; safe to re-run)'))
+    .requiredOption('--to <uri>', 'the new root, e.g. file:/path/new.key or pkcs11:token=...;object=...?pin-source=file:/path/pin')
+    .action((opts: RotateFlags) => rootRotate(opts))
   return cli
 }
 

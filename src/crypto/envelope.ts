@@ -79,15 +79,23 @@ export async function seal(root: RootOfTrust, plaintext: Buffer, context: Buffer
   }
 }
 
-function pickRoot(roots: RootOfTrust | ReadonlyMap<string, RootOfTrust>, rootId: string): RootOfTrust {
-  const root = 'wrapKey' in roots ? (roots.id === rootId ? roots : undefined) : roots.get(rootId)
+/** Something that can find the root an envelope was sealed under (trust/ring.ts). */
+export interface RootSource {
+  rootFor(rootId: string): Promise<RootOfTrust | undefined>
+}
+
+export type Roots = RootOfTrust | ReadonlyMap<string, RootOfTrust> | RootSource
+
+async function pickRoot(roots: Roots, rootId: string): Promise<RootOfTrust> {
+  const root =
+    'rootFor' in roots ? await roots.rootFor(rootId) : 'wrapKey' in roots ? (roots.id === rootId ? roots : undefined) : roots.get(rootId)
   if (!root) throw new EnvelopeError(`envelope was sealed under root ${rootId}, which is not available`)
   return root
 }
 
-export async function open(roots: RootOfTrust | ReadonlyMap<string, RootOfTrust>, blob: Buffer, context: Buffer): Promise<Buffer> {
+export async function open(roots: Roots, blob: Buffer, context: Buffer): Promise<Buffer> {
   const p = parse(blob)
-  const root = pickRoot(roots, p.rootId)
+  const root = await pickRoot(roots, p.rootId)
   let dataKey: Buffer
   try {
     dataKey = await root.unwrapKey(p.wrapped)
@@ -115,7 +123,7 @@ export function envelopeRootId(blob: Buffer): string {
  * Re-wraps only the data key under another root. The header changes, so the ciphertext is
  * re-encrypted under the same data key with the new header as AAD; the secret never leaves memory.
  */
-export async function rewrap(blob: Buffer, from: RootOfTrust, to: RootOfTrust, context: Buffer): Promise<Buffer> {
+export async function rewrap(blob: Buffer, from: Roots, to: RootOfTrust, context: Buffer): Promise<Buffer> {
   const plaintext = await open(from, blob, context)
   try {
     return await seal(to, plaintext, context)

@@ -187,6 +187,16 @@ export interface Store {
   updateAlias(alias: AliasRecord): Promise<boolean>
   deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>
 
+  /** Every key of every account and Region, in (account, region, key id) order (root rotation). */
+  scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>>
+  /** Every access key of every account (root rotation). */
+  listAllAccessKeys(): Promise<AccessKeyRecord[]>
+  /** Replaces an access key's sealed secret if it still is `expected`; false otherwise. */
+  replaceAccessKeySecret(accessKeyId: string, expected: Buffer, secret: Buffer): Promise<boolean>
+  /** Service-wide settings (e.g. which root of trust is current); values are not secret. */
+  getSetting(name: string): Promise<string | undefined>
+  putSetting(name: string, value: string): Promise<void>
+
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>
   /** StoreConflictError if the id exists. */

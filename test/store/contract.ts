@@ -254,5 +254,31 @@ export function storeContract(name: string, open: OpenStore): void {
       await store.appendAudit([row(5)], chain)
       assert.equal((await store.queryAudit({ afterSeq: 4, limit: 9 }))[0]?.prevHash, '>1:e1>2:e2>3:e3>4:e4')
     })
+
+    it('scans every key across accounts, keeps settings, and swaps access key secrets with compare-and-set', async (t) => {
+      const store = await fresh(t)
+      await store.insertKey(keyRecord('k2'))
+      await store.insertKey(keyRecord('k1'))
+      await store.insertKey({ ...keyRecord('k0'), accountId: B })
+      await store.insertKey({ ...keyRecord('k3'), region: 'eu-west-1' })
+      const seen: string[] = []
+      let after: string | undefined
+      do {
+        const page = await store.scanKeys(after, 2)
+        seen.push(...page.items.map((k) => `${k.accountId}/${k.region}/${k.keyId}`))
+        after = page.next
+      } while (after !== undefined)
+      assert.deepEqual(seen, [`${A}/eu-west-1/k3`, `${A}/${R}/k1`, `${A}/${R}/k2`, `${B}/${R}/k0`])
+      assert.equal(await store.getSetting('root.current'), undefined)
+      await store.putSetting('root.current', 'file:/a')
+      await store.putSetting('root.current', 'file:/b')
+      assert.equal(await store.getSetting('root.current'), 'file:/b')
+      await store.insertAccessKey({ accessKeyId: 'AKIAX1', accountId: A, secret: Buffer.from('old'), status: 'Active', createDate: 1 })
+      await store.insertAccessKey({ accessKeyId: 'AKIAX2', accountId: B, secret: Buffer.from('b'), status: 'Active', createDate: 1 })
+      assert.deepEqual((await store.listAllAccessKeys()).map((k) => k.accessKeyId), ['AKIAX1', 'AKIAX2'])
+      assert.equal(await store.replaceAccessKeySecret('AKIAX1', Buffer.from('stale'), Buffer.from('new')), false)
+      assert.equal(await store.replaceAccessKeySecret('AKIAX1', Buffer.from('old'), Buffer.from('new')), true)
+      assert.deepEqual((await store.getAccessKey('AKIAX1'))?.secret, Buffer.from('new'))
+    })
   })
 }

@@ -664,6 +664,40 @@ export class PostgresStore implements Store {
     }
   }
 
+  async scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
+    const [a = '', r = '', k = ''] = after === undefined ? [] : after.split('\u0000')
+    const rows = await this.rows<KeyRow>(
+      'SELECT * FROM keys WHERE (account_id, region, key_id) > ($1, $2, $3) ORDER BY account_id, region, key_id LIMIT $4',
+      [a, r, k, limit + 1],
+    )
+    const items = rows.slice(0, limit).map(toKey)
+    const last = items.at(-1)
+    return rows.length > limit && last ? { items, next: `${last.accountId}\u0000${last.region}\u0000${last.keyId}` } : { items }
+  }
+
+  async listAllAccessKeys(): Promise<AccessKeyRecord[]> {
+    return (await this.rows<AccessKeyRow>('SELECT * FROM access_keys ORDER BY access_key_id', [])).map(toAccessKey)
+  }
+
+  replaceAccessKeySecret(accessKeyId: string, expected: Buffer, secret: Buffer): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const n = await tx.run('UPDATE access_keys SET secret = $1 WHERE access_key_id = $2 AND secret = $3', [secret, accessKeyId, expected])
+      if (n === 1) tx.log({ kind: 'accessKey', accessKeyId })
+      return n === 1
+    })
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const [row] = await this.rows<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name])
+    return row?.value
+  }
+
+  async putSetting(name: string, value: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx.run('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value])
+    })
+  }
+
   deleteAccessKey(accessKeyId: string): Promise<boolean> {
     return this.transaction(async (tx) => {
       const n = await tx.run('DELETE FROM access_keys WHERE access_key_id = $1', [accessKeyId])

@@ -327,6 +327,13 @@ export class SqliteStore implements Store {
       ),
       deleteAlias: db.prepare('DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?'),
       getAccessKey: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      allAccessKeys: db.prepare<[], AccessKeyRow>('SELECT * FROM access_keys ORDER BY access_key_id'),
+      replaceSecret: db.prepare('UPDATE access_keys SET secret = ? WHERE access_key_id = ? AND secret = ?'),
+      scanKeys: db.prepare<[string, string, string, number], KeyRow>(
+        'SELECT * FROM keys WHERE (account_id, region, key_id) > (?, ?, ?) ORDER BY account_id, region, key_id LIMIT ?',
+      ),
+      getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
+      putSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
       listAccessKeys: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE account_id = ? ORDER BY access_key_id'),
       insertAccessKey: db.prepare(
         'INSERT INTO access_keys (access_key_id, account_id, user_name, secret, status, create_date) VALUES (?, ?, ?, ?, ?, ?)',
@@ -601,6 +608,39 @@ export class SqliteStore implements Store {
           return n === 1
         }),
       )
+    })
+  }
+
+  scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
+    const [a = '', r = '', k = ''] = after === undefined ? [] : after.split('\u0000')
+    const rows = this.s.scanKeys.all(a, r, k, limit + 1)
+    return Promise.resolve(page(rows.map(toKey), limit, (key) => `${key.accountId}\u0000${key.region}\u0000${key.keyId}`))
+  }
+
+  listAllAccessKeys(): Promise<AccessKeyRecord[]> {
+    return Promise.resolve(this.s.allAccessKeys.all().map(toAccessKey))
+  }
+
+  replaceAccessKeySecret(accessKeyId: string, expected: Buffer, secret: Buffer): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(
+        this.write((log) => {
+          const n = this.s.replaceSecret.run(secret, accessKeyId, expected).changes
+          if (n === 1) log({ kind: 'accessKey', accessKeyId })
+          return n === 1
+        }),
+      )
+    })
+  }
+
+  getSetting(name: string): Promise<string | undefined> {
+    return Promise.resolve(this.s.getSetting.get(name)?.value)
+  }
+
+  putSetting(name: string, value: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.write(() => this.s.putSetting.run(name, value))
+      resolve()
     })
   }
 

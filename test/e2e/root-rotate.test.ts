@@ -1,0 +1,120 @@
+// Root of trust rotation: `macaw root rotate --to` re-wraps every secret under a new root while the
+// server keeps answering; a rotation killed halfway loses nothing and finishes when run again.
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms'
+import { envelopeRootId, keyMaterialContext, seal } from '../../src/crypto/envelope.js'
+import { generateMaterial } from '../../src/crypto/hmac.js'
+import { keyArn } from '../../src/keys/arn.js'
+import { defaultKeyPolicy } from '../../src/keys/metadata.js'
+import { openRootOfTrust } from '../../src/trust/index.js'
+import type { Store } from '../../src/store/store.js'
+import { ACCOUNT, REGION, startKms, storeEnvFor } from '../helpers/server.js'
+import { hmacKey, MESSAGE } from '../helpers/keys.js'
+import { createUser, credentialsOf, macaw, MAIN } from '../helpers/process.js'
+
+async function macs(kms: KMSClient, keyIds: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    keyIds.map(async (KeyId) => Buffer.from((await kms.send(new GenerateMacCommand({ KeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))).Mac ?? []).toString('hex')),
+  )
+}
+
+async function rootIds(store: Store): Promise<Set<string>> {
+  const ids = new Set<string>()
+  let after: string | undefined
+  do {
+    const page = await store.scanKeys(after, 500)
+    for (const k of page.items) if (k.material) ids.add(envelopeRootId(k.material))
+    after = page.next
+  } while (after !== undefined)
+  for (const a of await store.listAllAccessKeys()) ids.add(envelopeRootId(a.secret))
+  return ids
+}
+
+describe('root of trust rotation', () => {
+  it('re-wraps everything while the server serves, then runs on the new root alone', async (t) => {
+    const first = await startKms(t, { keepDataDir: true })
+    const { dataDir } = first
+    const keys = await Promise.all(Array.from({ length: 20 }, () => hmacKey(first.kms)))
+    const ids = keys.map((k) => k.keyId)
+    const user = await createUser(dataDir, ACCOUNT, 'rotator', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: '*' }] })
+    const before = await macs(first.kms, ids)
+    const oldId = first.server.kms.root.id
+
+    // Keep the server busy during the rotation: every call must succeed.
+    let stop = false
+    let calls = 0
+    const load = (async () => {
+      while (!stop) {
+        await macs(first.kms, ids.slice(calls % 20, (calls % 20) + 1))
+        calls++
+      }
+    })()
+    const newRoot = `file:${join(dataDir, 'new-root.key')}`
+    const out = await macaw(dataDir, ['root', 'rotate', '--to', newRoot])
+    stop = true
+    await load
+    assert.match(out, /root of trust rotated to file:.*new-root\.key/)
+    assert.ok(calls > 0)
+
+    const next = await openRootOfTrust(newRoot, { createIfMissing: false })
+    t.after(() => next.close())
+    assert.deepEqual([...(await rootIds(first.server.kms.store))], [next.id])
+    assert.notEqual(next.id, oldId)
+    // The server follows the new root for what it seals next (within 5 s), and still serves.
+    assert.deepEqual(await macs(first.kms, ids), before)
+    await first.server.close()
+
+    // The old root can go: a server on the new root alone opens everything.
+    await rm(join(dataDir, 'root.key'))
+    const second = await startKms(t, { dataDir, settings: { root: newRoot } })
+    assert.deepEqual(await macs(second.kms, ids), before)
+    await macs(second.client(REGION, credentialsOf(user)), ids.slice(0, 1))
+  })
+
+  it('loses nothing when the rotation is killed halfway, and finishes when run again', async (t) => {
+    const first = await startKms(t, { keepDataDir: true })
+    const { dataDir } = first
+    const store = first.server.kms.store
+    const root = first.server.kms.root
+    const ids: string[] = []
+    for (let i = 0; i < 1500; i++) {
+      const keyId = randomUUID()
+      const arn = keyArn('aws', REGION, ACCOUNT, keyId)
+      const material = generateMaterial('HMAC_256')
+      await store.insertKey({
+        accountId: ACCOUNT, region: REGION, keyId, keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC', origin: 'AWS_KMS', state: 'Enabled',
+        description: '', creationDate: Date.now(), multiRegion: false, policy: defaultKeyPolicy('aws', ACCOUNT), tags: [],
+        material: await seal(root, material, keyMaterialContext(arn)),
+      })
+      ids.push(keyId)
+    }
+    const sample = ids.filter((_, i) => i % 100 === 0)
+    const before = await macs(first.kms, sample)
+    const newRoot = `file:${join(dataDir, 'next.key')}`
+    const child = spawn(process.execPath, [MAIN, 'root', 'rotate', '--to', newRoot, '--data-dir', dataDir], { env: { ...process.env, ...storeEnvFor(dataDir) }, stdio: 'ignore' })
+    await new Promise((r) => setTimeout(r, 700))
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+    const mixed = await rootIds(store)
+    t.diagnostic(`after the kill: envelopes under ${mixed.size} root(s)`)
+    await first.server.close()
+
+    // Restarted on the old configuration: every key still works (either root opens).
+    const second = await startKms(t, { dataDir, keepDataDir: true })
+    const all = await macs(second.kms, ids)
+    assert.equal(all.length, ids.length)
+    assert.deepEqual(await macs(second.kms, sample), before)
+    await second.server.close()
+
+    assert.match(await macaw(dataDir, ['root', 'rotate', '--to', newRoot]), /rotated/)
+    const third = await startKms(t, { dataDir, settings: { root: newRoot } })
+    assert.equal((await rootIds(third.server.kms.store)).size, 1)
+    assert.deepEqual(await macs(third.kms, sample), before)
+  })
+})

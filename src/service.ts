@@ -19,6 +19,7 @@ import { Sweeper } from './keys/sweeper.js'
 import { OPERATIONS } from './operations/index.js'
 import type { Operation, OperationContext, UseKeyOptions } from './operations/define.js'
 import {
+  DependencyTimeoutException,
   DryRunOperationException,
   KMSInternalException,
   KmsError,
@@ -30,7 +31,7 @@ import type { AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
 import { openStore } from './store/index.js'
-import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
+import { StoreConflictError, StoreUnavailableError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
 import { openRootOfTrust } from './trust/index.js'
 import type { RootOfTrust } from './trust/root-of-trust.js'
 import { RootRing } from './trust/ring.js'
@@ -372,6 +373,16 @@ export class Kms {
     if (err instanceof KmsError) {
       const body = err.hasMessage ? { __type: err.code, message: err.message } : { __type: err.code }
       return { status: err.status, body: JSON.stringify(body), error: err, ...(operation ? { operation } : {}) }
+    }
+    if (err instanceof StoreUnavailableError) {
+      const timeout = new DependencyTimeoutException('The service cannot reach its key store right now. Try again later.', { cause: err })
+      return {
+        status: timeout.status,
+        body: JSON.stringify({ __type: timeout.code, message: timeout.message }),
+        error: timeout,
+        cause: err,
+        ...(operation ? { operation } : {}),
+      }
     }
     const internal = new KMSInternalException('An internal error occurred. Try again later.', { cause: err })
     return {

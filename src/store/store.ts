@@ -144,6 +144,17 @@ export class StoreConflictError extends Error {
   }
 }
 
+/**
+ * The store cannot be reached or did not answer in time (connection refused or lost, timeout).
+ * The service answers DependencyTimeoutException (5xx) so that SDKs retry.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StoreUnavailableError'
+  }
+}
+
 /** What changed, so that caches can drop what they hold. */
 export type StoreChange =
   | { readonly kind: 'key'; readonly accountId: string; readonly region: string; readonly keyId: string }

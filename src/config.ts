@@ -1,6 +1,7 @@
 // One typed, frozen Config built from CLI flags > environment (MACAW_*) > defaults. Every problem
 // is reported at once; secrets arrive by value or by *_FILE reference and are never printed.
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 
 export type StoreConfig =
@@ -32,6 +33,8 @@ export interface Config {
     readonly flushIntervalMs: number
     readonly retentionDays: number
   }
+  /** Worker processes sharing the port (`serve` only). */
+  readonly workers: number
   /** A seed file applied at start (keys created if they do not exist). */
   readonly seed?: string
   /** PEM files; both set means HTTPS. */
@@ -63,6 +66,7 @@ export interface RawSettings {
   tlsCert?: string | undefined
   tlsKey?: string | undefined
   seed?: string | undefined
+  workers?: string | number | undefined
 }
 
 /** Environment variable of each setting: the flag's name in MACAW_ upper snake case. */
@@ -90,6 +94,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   tlsCert: 'MACAW_TLS_CERT',
   tlsKey: 'MACAW_TLS_KEY',
   seed: 'MACAW_SEED',
+  workers: 'MACAW_WORKERS',
 }
 
 export const DEFAULTS = {
@@ -148,6 +153,7 @@ export function buildConfig(raw: RawSettings): Config {
   const clockSkewMs = int('clockSkewSeconds', DEFAULTS.clockSkewSeconds, 1, 86400) * 1000
   const sweepIntervalMs = int('sweepIntervalSeconds', DEFAULTS.sweepIntervalSeconds, 1, 86400) * 1000
   const cacheTtlMs = int('cacheTtlMs', DEFAULTS.cacheTtlMs, 0, 3_600_000)
+  const workers = int('workers', availableParallelism(), 1, 256)
   const auditFlushMs = int('auditFlushMs', DEFAULTS.auditFlushMs, 1, 60_000)
   const auditRetentionDays = int('auditRetentionDays', DEFAULTS.auditRetentionDays, 0, 36_500)
   const audit = raw.audit ?? DEFAULTS.audit
@@ -210,6 +216,7 @@ export function buildConfig(raw: RawSettings): Config {
     sweepIntervalMs,
     cacheTtlMs,
     logLevel,
+    workers,
     audit: Object.freeze({
       enabled: audit === 'on',
       ...(raw.auditFile === undefined ? {} : { file: resolve(raw.auditFile) }),

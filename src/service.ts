@@ -77,6 +77,8 @@ export interface KmsOptions {
   readonly now?: () => number
   /** Receives the bootstrap credentials when they are generated (printed once by `serve`). */
   readonly onGeneratedCredentials?: (accessKeyId: string, secretAccessKey: string) => void
+  /** A worker of `serve --workers`: the primary already bootstrapped credentials and the seed. */
+  readonly prepared?: boolean
 }
 
 const TARGET_PREFIX = 'TrentService.'
@@ -173,8 +175,8 @@ export class Kms {
       if (await ring.refresh()) options.logger.info({ root: ring.description }, 'sealing with the current root of trust recorded in the store')
       const kms = new Kms(config, opened, ring, options.logger, options.now ?? Date.now)
       kms.followRootRotation(ring, options.logger)
-      await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
-      if (seed !== undefined) {
+      if (options.prepared !== true) await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
+      if (seed !== undefined && options.prepared !== true) {
         const created = await applySeed(seed, opened, root, config.partition, kms.now())
         options.logger.info({ seed: config.seed, ...created }, 'seed applied')
       }

@@ -48,6 +48,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
       .addOption(new Option('--host <host>', 'address to listen on').env(ENV_NAMES.host).default(DEFAULTS.host))
       .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env(ENV_NAMES.port).default(String(DEFAULTS.port))),
   )
+    .addOption(new Option('--workers <n>', 'worker processes sharing the port (default: one per core)').env(ENV_NAMES.workers))
     .addOption(new Option('--max-body-bytes <n>', 'largest accepted request body').env(ENV_NAMES.maxBodyBytes))
     .addOption(new Option('--clock-skew-seconds <n>', 'accepted SigV4 clock skew').env(ENV_NAMES.clockSkewSeconds))
     .addOption(new Option('--sweep-interval-seconds <n>', 'how often expired deletion windows are swept').env(ENV_NAMES.sweepIntervalSeconds))

@@ -56,6 +56,26 @@ describe('sqlite store', () => {
     assert.deepEqual(seen, [{ kind: 'key', accountId: '111122223333', region: 'us-east-1', keyId: 'shared' }])
   })
 
+  it("does not lose another connection's change when it writes before polling", async (t) => {
+    const path = await dbPath(t)
+    const a = openSqliteStore({ path, pollIntervalMs: 0 })
+    const b = openSqliteStore({ path, pollIntervalMs: 0 })
+    t.after(async () => {
+      await a.close()
+      await b.close()
+    })
+    const seen: StoreChange[] = []
+    b.onChange((c) => seen.push(c))
+    await a.insertKey(keyRecord('from-a'))
+    // b writes first (as an audit flush would), and only then looks for others' changes.
+    await b.insertKey(keyRecord('from-b'))
+    b.catchUp()
+    assert.deepEqual(
+      seen.map((c) => (c.kind === 'key' ? c.keyId : c.kind)),
+      ['from-a', 'from-b'],
+    )
+  })
+
   it('refuses a database written by a newer schema', async (t) => {
     const path = await dbPath(t)
     await openSqliteStore({ path }).close()

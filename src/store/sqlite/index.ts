@@ -430,13 +430,22 @@ export class SqliteStore implements Store {
           break
       }
     }
+    let others: ChangeRow[] = []
+    let lastSeq = 0
     const result = this.db.transaction(() => {
+      // Holding the write lock, nobody else can commit now: first take the changes other
+      // connections committed since we last looked, so that skipping past our own change rows
+      // below cannot skip theirs.
+      others = this.s.changesSince.all(this.lastSeq)
       const out = fn(log)
       if (++this.writes % 1000 === 0) this.s.prune.run(Date.now() - PRUNE_AFTER_MS)
+      // Still under the lock: the last change row is ours (or theirs, already taken above).
+      lastSeq = this.s.maxSeq.get()?.seq ?? 0
       return out
     }).immediate()
     // Our own change rows need not be replayed by the poller.
-    this.lastSeq = Math.max(this.lastSeq, this.s.maxSeq.get()?.seq ?? 0)
+    this.lastSeq = Math.max(this.lastSeq, lastSeq)
+    for (const row of others) this.emit(toChange(row))
     for (const change of changes) this.emit(change)
     return result
   }

@@ -1,0 +1,46 @@
+// `macaw serve --workers 2`: several processes on one port behave as one service; a change made
+// through one worker holds on the very next request through any other.
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { CreateAliasCommand, DisableKeyCommand, EnableKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { REGION, ROOT } from '../helpers/server.js'
+import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
+import { spawnServer } from '../helpers/process.js'
+
+describe('serve --workers', () => {
+  it('is one service across workers: changes hold on the next request, whichever worker answers', async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'macaw-workers-'))
+    t.after(() => rm(dataDir, { recursive: true, force: true }))
+    const proc = await spawnServer(dataDir, { MACAW_WORKERS: '2' })
+    t.after(() => proc.stop())
+    // No keep-alive: every request is a new connection, so the workers take turns.
+    const kms = new KMSClient({
+      endpoint: proc.url,
+      region: REGION,
+      credentials: ROOT,
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
+    })
+    t.after(() => kms.destroy())
+    const mac = (KeyId: string) => kms.send(new GenerateMacCommand({ KeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    for (let i = 0; i < 10; i++) {
+      const key = await hmacKey(kms)
+      await kms.send(new CreateAliasCommand({ AliasName: `alias/w${i}`, TargetKeyId: key.keyId }))
+      await mac(`alias/w${i}`)
+      await kms.send(new DisableKeyCommand({ KeyId: key.keyId }))
+      await rejectsWith(mac(key.keyId), 'DisabledException')
+      await rejectsWith(mac(`alias/w${i}`), 'DisabledException')
+      await kms.send(new EnableKeyCommand({ KeyId: key.keyId }))
+      await mac(key.arn)
+    }
+    const pids = new Set<number>()
+    assert.ok(proc.child.pid)
+    pids.add(proc.child.pid)
+    assert.equal(pids.size, 1)
+  })
+})

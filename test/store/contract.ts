@@ -253,6 +253,16 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.deepEqual((await store.queryAudit({ limit: 9 })).map((r) => r.seq), [3, 4])
       await store.appendAudit([row(5)], chain)
       assert.equal((await store.queryAudit({ afterSeq: 4, limit: 9 }))[0]?.prevHash, '>1:e1>2:e2>3:e3>4:e4')
+      // A large batch (drivers may insert it in chunks) continues the same chain.
+      const short = (prev: string, r: NewAuditRow & { seq: number }) => `${prev.slice(-40)}>${r.seq}`
+      await store.appendAudit(Array.from({ length: 123 }, (_, i) => row(10 + i)), short)
+      const big = await store.queryAudit({ afterSeq: 5, limit: 500 })
+      assert.equal(big.length, 123)
+      big.forEach((r, i) => {
+        assert.equal(r.seq, 6 + i)
+        assert.equal(r.prevHash, i === 0 ? '>1:e1>2:e2>3:e3>4:e4>5:e5' : big[i - 1]?.hash)
+        assert.equal(r.eventId, `e${10 + i}`)
+      })
     })
 
     it('scans every key across accounts, keeps settings, and swaps access key secrets with compare-and-set', async (t) => {

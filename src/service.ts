@@ -27,7 +27,7 @@ import {
   UnknownOperationException,
 } from './protocol/errors.js'
 import { AuditTrail } from './audit/trail.js'
-import type { AuditIdentity } from './audit/event.js'
+import { requestParameters, responseElements, type AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
 import { openStore } from './store/index.js'
@@ -337,8 +337,8 @@ export class Kms {
       sourceIp: normalizeIp(req.remoteAddress),
       userAgent: headerValue(req.headers['user-agent']),
       identity,
-      request: facts.body,
-      response: facts.output,
+      requestParameters: requestParameters(facts.body),
+      responseElements: error === undefined ? responseElements(name, facts.output) : null,
       errorCode: error,
       errorMessage: response.error?.hasMessage === true ? response.error.message : undefined,
       keyArn: facts.ctx?.keyArn,

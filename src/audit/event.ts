@@ -21,10 +21,11 @@ export interface AuditInput {
   readonly sourceIp: string | undefined
   readonly userAgent: string | undefined
   readonly identity: AuditIdentity
-  /** The parsed request body, if it was a JSON object. */
-  readonly request: Record<string, unknown> | undefined
-  /** The response body on success. */
-  readonly response: Record<string, unknown> | undefined
+  /** From requestParameters(): the allow-listed request members (taken at once, so that the
+   * request body itself is not kept alive until the next flush). */
+  readonly requestParameters: Record<string, unknown> | null
+  /** From responseElements(), on success. */
+  readonly responseElements: Record<string, unknown> | null
   readonly errorCode?: string | undefined
   readonly errorMessage?: string | undefined
   /** The ARN of the key the request resolved to, if it got that far. */
@@ -79,7 +80,7 @@ function safeValue(value: unknown, depth = 0): unknown {
   return undefined
 }
 
-function requestParameters(request: Record<string, unknown> | undefined): Record<string, unknown> | null {
+export function requestParameters(request: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (request === undefined) return null
   const out: Record<string, unknown> = {}
   for (const name of SAFE_REQUEST_MEMBERS) {
@@ -89,7 +90,7 @@ function requestParameters(request: Record<string, unknown> | undefined): Record
 }
 
 /** What responses may show: identifiers and states, never MACs, tokens or random bytes. */
-function responseElements(operation: string, response: Record<string, unknown> | undefined): Record<string, unknown> | null {
+export function responseElements(operation: string, response: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (response === undefined) return null
   switch (operation) {
     case 'CreateKey':
@@ -129,8 +130,8 @@ export function auditEvent(input: AuditInput): Record<string, unknown> {
     sourceIPAddress: input.sourceIp ?? '',
     userAgent: input.userAgent ?? '',
     ...(input.errorCode === undefined ? {} : { errorCode: input.errorCode, errorMessage: input.errorMessage ?? '' }),
-    requestParameters: requestParameters(input.request),
-    responseElements: input.errorCode === undefined ? responseElements(input.operation, input.response) : null,
+    requestParameters: input.requestParameters,
+    responseElements: input.errorCode === undefined ? input.responseElements : null,
     requestID: input.requestId,
     eventID: input.eventId,
     readOnly: input.readOnly,

@@ -8,6 +8,7 @@ import type { Tag } from '../../domain.js'
 import { sameGrant } from '../sqlite/index.js'
 import {
   StoreConflictError,
+  StoreUnavailableError,
   type AccessKeyRecord,
   type AliasRecord,
   type AuditFilter,
@@ -269,6 +270,59 @@ function sqlState(err: unknown): string | undefined {
 const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505'
 const isForeignKeyViolation = (err: unknown): boolean => sqlState(err) === '23503'
 
+/**
+ * Server errors that mean "the database cannot serve right now", not "this request is wrong":
+ * 57014 query_canceled (our statement_timeout), 57P01..57P03 admin/crash shutdown and
+ * cannot_connect_now (starting up), 53300 too_many_connections (refused at connect).
+ * Class 08 (connection exceptions) is matched by prefix.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57014', '57P01', '57P02', '57P03', '53300'])
+/** Socket errors from node:net while connecting or talking to the server. */
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+])
+/**
+ * pg and pg-pool report a lost connection and their own timeouts as plain Errors, recognizable
+ * only by message (pg 8: client.js, pg-pool 3: index.js).
+ */
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error)/
+
+/** Whether `err` says the database is unreachable or did not answer in time. */
+export function isUnavailable(err: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof err !== 'object' || err === null) return false
+  if (err instanceof pg.DatabaseError) {
+    const code = err.code ?? ''
+    return UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')
+  }
+  const { code, message, cause, errors } = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown }
+  if (typeof code === 'string' && UNAVAILABLE_SOCKET_CODES.has(code)) return true
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true
+  // Node's happy-eyeballs connect reports an AggregateError; pg-pool wraps its connect timeout.
+  if (Array.isArray(errors) && errors.some((e: unknown) => isUnavailable(e, depth + 1))) return true
+  return isUnavailable(cause, depth + 1)
+}
+
+/**
+ * The error a store call rejects with: StoreUnavailableError (the service answers
+ * DependencyTimeoutException, which SDKs retry) when the database is out of reach, the original
+ * error otherwise (unique violations and the like are handled by the callers).
+ */
+function storeError(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError || !isUnavailable(err)) return err
+  const detail = err instanceof Error ? err.message : String(err)
+  return new StoreUnavailableError(`PostgreSQL is unavailable: ${detail}`, { cause: err })
+}
+
 /** One statement runner inside a transaction, and the change log of that transaction. */
 interface Tx {
   rows<R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]>
@@ -370,6 +424,14 @@ export class PostgresStore implements Store {
    * commit.
    */
   private async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.runTransaction(fn)
+    } catch (err) {
+      throw storeError(err)
+    }
+  }
+
+  private async runTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     // While checked out, the pool does not watch the connection: a server that goes away between
     // two statements would otherwise raise an unhandled 'error' event.
@@ -416,7 +478,12 @@ export class PostgresStore implements Store {
   }
 
   private async rows<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[]): Promise<R[]> {
-    return (await this.pool.query<R>(sql, [...params])).rows
+    try {
+      // pg-pool releases the connection with the error, so a broken one is not reused.
+      return (await this.pool.query<R>(sql, [...params])).rows
+    } catch (err) {
+      throw storeError(err)
+    }
   }
 
   private emit(change: StoreChange): void {
@@ -453,6 +520,8 @@ export class PostgresStore implements Store {
     if (this.listener !== client) return
     this.listener = undefined
     client.end().catch(ignore)
+    // Caches are not told yet: they re-read every entry after their TTL anyway, and are told to
+    // drop everything once the connection is back (changes made meanwhile were not pushed).
     if (!this.closed) this.reconnectListener(0)
   }
 
@@ -489,7 +558,7 @@ export class PostgresStore implements Store {
 
   /** Readiness: the database answers. */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1')
+    await this.rows('SELECT 1', [])
   }
 
   async getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {

@@ -99,6 +99,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, req: IncomingMes
       method: req.method ?? '',
       url: req.url ?? '/',
       headers: req.headers,
+      rawHeaders: req.rawHeaders,
       body: body ?? Buffer.alloc(0),
       requestId,
       remoteAddress: req.socket.remoteAddress,

@@ -27,6 +27,7 @@ import {
   UnknownOperationException,
 } from './protocol/errors.js'
 import { AuditTrail } from './audit/trail.js'
+import { SqliteAuditSink } from './audit/sqlite-sink.js'
 import { requestParameters, responseElements, type AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
@@ -54,6 +55,8 @@ export interface KmsRequest {
   readonly url: string
   readonly headers: Record<string, string | string[] | undefined>
   readonly body: Buffer
+  /** node's rawHeaders, to refuse duplicated Authorization or Host headers. */
+  readonly rawHeaders?: readonly string[]
   readonly requestId: string
   /** The client's address (aws:SourceIp). */
   readonly remoteAddress?: string | undefined
@@ -109,7 +112,9 @@ export class Kms {
       auditFailures: () => this.audit.failures,
     })
     const store = this.metrics.instrument(rawStore)
-    this.audit = new AuditTrail(store, config.audit, logger)
+    // SQLite: audit batches are written by a thread of their own (fsync and lock waits off the loop).
+    const sink = config.store.kind === 'sqlite' && config.audit.enabled ? new SqliteAuditSink(config.store.path) : undefined
+    this.audit = new AuditTrail(store, config.audit, logger, sink)
     this.store = store
     this.root = root
     this.now = now

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import type { Store } from '../store/store.js'
+import type { AuditSink } from './sqlite-sink.js'
 import { chainHash } from './chain.js'
 import { auditEvent, auditIndex, type AuditInput } from './event.js'
 
@@ -34,11 +35,14 @@ export class AuditTrail {
   failures = 0
 
   private readonly store: Store
+  private readonly sink: AuditSink
   private readonly options: AuditOptions
   private readonly logger: Logger
 
-  constructor(store: Store, options: AuditOptions, logger: Logger) {
+  /** `sink` takes the batches (default: the store itself; SQLite: a writer thread). */
+  constructor(store: Store, options: AuditOptions, logger: Logger, sink?: AuditSink) {
     this.store = store
+    this.sink = sink ?? store
     this.options = options
     this.logger = logger
   }
@@ -102,7 +106,7 @@ export class AuditTrail {
         return { text, row: auditIndex(event, text) }
       })
       try {
-        await this.store.appendAudit(
+        await this.sink.appendAudit(
           events.map((e) => e.row),
           chainHash,
         )
@@ -141,5 +145,6 @@ export class AuditTrail {
     this.closed = true
     if (this.queue.length > 0) this.logger.error({ lost: this.queue.length }, 'audit records could not be stored before shutdown')
     await this.file?.close()
+    await this.sink.close?.()
   }
 }

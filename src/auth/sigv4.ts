@@ -18,8 +18,13 @@ export interface SignedRequest {
   readonly url: string
   /** node's IncomingHttpHeaders: lower-case names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** node's rawHeaders (name, value, name, value, ...), to see headers node keeps only once. */
+  readonly rawHeaders?: readonly string[] | undefined
   readonly body: Buffer
 }
+
+/** Headers node keeps only the first of; a second copy makes the request ambiguous. */
+const SINGLE_HEADERS = new Set(['authorization', 'host', 'x-amz-date', 'x-amz-content-sha256'])
 
 export interface Secret {
   readonly secretAccessKey: string
@@ -176,6 +181,16 @@ export class SigV4Verifier {
     if (authorization === undefined || authorization === '') {
       throw new MissingAuthenticationTokenException('Missing Authentication Token')
     }
+    if (req.rawHeaders !== undefined) {
+      const seen = new Set<string>()
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = (req.rawHeaders[i] ?? '').toLowerCase()
+        if (!SINGLE_HEADERS.has(name)) continue
+        // Two copies: a proxy and we might disagree about who signed the request.
+        if (seen.has(name)) throw new InvalidSignatureException(`The request has more than one '${name}' header.`)
+        seen.add(name)
+      }
+    }
     const auth = parseAuthorization(authorization)
     const amzDate = header(req.headers, 'x-amz-date') ?? dateHeaderAsAmz(header(req.headers, 'date'))
     if (amzDate === undefined) {
@@ -213,6 +228,10 @@ export class SigV4Verifier {
     if (!signedHeaders.includes('host')) {
       throw new InvalidSignatureException("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     }
+    // The operation must be signed too, or a captured request could be replayed as another one.
+    if (header(req.headers, 'x-amz-target') !== undefined && !signedHeaders.includes('x-amz-target')) {
+      throw new InvalidSignatureException("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
+    }
     if (!SIGNATURE.test(auth.signature)) throw new InvalidSignatureException(INVALID_SIGNATURE)
 
     const principal = await lookup(auth.accessKeyId, header(req.headers, 'x-amz-security-token'))
@@ -243,8 +262,9 @@ export class SigV4Verifier {
     const query = q === -1 ? '' : req.url.slice(q + 1)
     let headers = ''
     for (const name of signedHeaders) {
-      const value = req.headers[name]
-      if (value === undefined) return undefined
+      // Own properties only: `constructor` or `__proto__` must not reach Object.prototype.
+      const value = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined
+      if (typeof value !== 'string' && !Array.isArray(value)) return undefined
       headers += `${name}:${canonicalHeaderValue(value)}\n`
     }
     return `${req.method}\n${canonicalPath(path)}\n${canonicalQuery(query)}\n${headers}\n${signedHeaders.join(';')}\n${bodyHash}`

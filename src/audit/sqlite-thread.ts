@@ -1,0 +1,27 @@
+// The audit writer thread for the SQLite store: appends batches (continuing the hash chain) on
+// its own connection, so that the fsync of each batch and any wait for the database lock (other
+// workers, admin commands) never stall the event loop that answers requests.
+import { parentPort, workerData } from 'node:worker_threads'
+import { openSqliteStore } from '../store/sqlite/index.js'
+import type { NewAuditRow } from '../store/store.js'
+import { chainHash } from './chain.js'
+
+interface Batch {
+  readonly id: number
+  readonly rows: readonly NewAuditRow[]
+}
+
+const { path } = workerData as { path: string }
+const store = openSqliteStore({ path, pollIntervalMs: 0 })
+const port = parentPort
+if (port === null) throw new Error('the audit writer must run in a worker thread')
+port.on('message', (batch: Batch | 'close') => {
+  if (batch === 'close') {
+    void store.close().then(() => port.close())
+    return
+  }
+  store.appendAudit(batch.rows, chainHash).then(
+    () => port.postMessage({ id: batch.id }),
+    (err: unknown) => port.postMessage({ id: batch.id, error: err instanceof Error ? err.message : String(err) }),
+  )
+})

@@ -134,6 +134,8 @@ const SERVER_ENV: NodeJS.ProcessEnv = {
   MACAW_ACCOUNT_ID: BENCH_ACCOUNT,
   MACAW_REGION: BENCH_REGION,
   MACAW_LOG_LEVEL: 'warn',
+  // One process unless a scenario asks for workers (macaw's default is one per core).
+  MACAW_WORKERS: '1',
 }
 
 interface Servers {
@@ -157,19 +159,23 @@ async function startServers(
     '--data-dir',
     dataDir,
   ]
-  const macaw = await startServerChild('macaw', macawArgs, pinning.serverCpus, SERVER_ENV)
+  const cpus = scenario.workers !== undefined && scenario.workers > 1 ? undefined : pinning.serverCpus
+  const env: NodeJS.ProcessEnv = { ...SERVER_ENV, ...scenario.macawEnv }
+  if (scenario.workers !== undefined) env['MACAW_WORKERS'] = String(scenario.workers)
+  if (scenario.postgres === true) env['MACAW_STORE'] = process.env['MACAW_BENCH_POSTGRES_URL'] ?? ''
+  const macaw = await startServerChild('macaw', macawArgs, cpus, env)
   if (!scenario.compared) return { macaw, baseline: undefined }
   const baselineArgs = [
     '--import',
     'tsx',
     fileURLToPath(new URL('baseline.ts', import.meta.url)),
     '--workers',
-    String(options.baselineWorkers),
+    String(scenario.workers ?? options.baselineWorkers),
   ]
   try {
     return {
       macaw,
-      baseline: await startServerChild('baseline', baselineArgs, pinning.serverCpus, SERVER_ENV),
+      baseline: await startServerChild('baseline', baselineArgs, cpus, SERVER_ENV),
     }
   } catch (err) {
     await macaw.stop()
@@ -378,8 +384,13 @@ async function main(): Promise<number> {
   const load = await LoadGenerator.start(pinning.loadCpus)
   const reports: ScenarioReport[] = []
   try {
-    for (const name of options.scenarios)
+    for (const name of options.scenarios) {
+      if (SCENARIOS[name].postgres === true && !process.env['MACAW_BENCH_POSTGRES_URL']) {
+        log(`[${name}] skipped: set MACAW_BENCH_POSTGRES_URL=postgres://user:password@host/db to run it`)
+        continue
+      }
       reports.push(await runScenario(SCENARIOS[name], options, pinning, load))
+    }
   } finally {
     await load.stop()
   }

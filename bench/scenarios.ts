@@ -8,6 +8,9 @@ export const SCENARIO_NAMES = [
   'gm64-c1',
   'keys100k',
   'createkey',
+  'gm64-audit-off',
+  'gm64-workers2',
+  'gm64-postgres',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
@@ -23,6 +26,12 @@ export interface Scenario {
   readonly keys: 'one' | 'many'
   /** Whether the baseline runs too; CreateKey has no baseline (it keeps no keys). */
   readonly compared: boolean
+  /** Extra environment for macaw (audit off, workers, store). */
+  readonly macawEnv?: Readonly<Record<string, string>>
+  /** Workers of both servers; both then run on every CPU (the load generator shares one). */
+  readonly workers?: number
+  /** Needs MACAW_BENCH_POSTGRES_URL; skipped without it. */
+  readonly postgres?: boolean
 }
 
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
@@ -81,6 +90,36 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     connections: 64,
     keys: 'one',
     compared: false,
+  },
+  'gm64-audit-off': {
+    name: 'gm64-audit-off',
+    description: 'As gm64-c64 with the audit trail off: what auditing costs (compare with gm64-c64)',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+    macawEnv: { MACAW_AUDIT: 'off' },
+  },
+  'gm64-workers2': {
+    name: 'gm64-workers2',
+    description: 'As gm64-c64 with macaw --workers 2 against a 2-worker baseline, servers on both CPUs',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+    workers: 2,
+  },
+  'gm64-postgres': {
+    name: 'gm64-postgres',
+    description: 'As gm64-c64 on the PostgreSQL store (MACAW_BENCH_POSTGRES_URL): compare with gm64-c64 on SQLite',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+    postgres: true,
   },
 }
 

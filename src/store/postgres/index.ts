@@ -3,9 +3,7 @@
 // other nodes' changes reach the caches without polling. Semantics mirror store/sqlite exactly.
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import type { Tag } from '../../domain.js'
 // One idempotency rule for both drivers (CreateGrant with a name).
-import { sameGrant } from '../sqlite/index.js'
 import {
   StoreConflictError,
   StoreUnavailableError,
@@ -15,7 +13,6 @@ import {
   type AuditRow,
   type CreateGrantResult,
   type GrantRecord,
-  type ImportParameters,
   type KeyRecord,
   type NewAuditRow,
   type Page,
@@ -24,6 +21,7 @@ import {
   type UserRecord,
 } from '../store.js'
 import { MIGRATIONS } from './migrations/index.js'
+import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser } from '../rows.js'
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -63,205 +61,7 @@ export const EVERYTHING_CHANGED: StoreChange = Object.freeze({ kind: 'user', acc
 const types = new pg.TypeOverrides()
 types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
-// Row shapes as pg returns them (type aliases: pg's row type needs an index signature).
-type KeyRow = {
-  account_id: string
-  region: string
-  key_id: string
-  state: string
-  deletion_date: number | null
-  creation_date: number
-  version: number
-  doc: string
-  material: Buffer | null
-  valid_to: number | null
-}
-
-/** Fields of a key kept as JSON: the ones never searched on. */
-interface KeyDoc {
-  keySpec: KeyRecord['keySpec']
-  keyUsage: KeyRecord['keyUsage']
-  origin: KeyRecord['origin']
-  description: string
-  multiRegion: boolean
-  policy: string
-  tags: Tag[]
-  expirationModel?: KeyRecord['expirationModel']
-  validTo?: number
-  importCheck?: string
-  importParameters?: Omit<ImportParameters, 'privateKey'> & { privateKey: string }
-  primaryRegion?: string
-}
-
-type AliasRow = {
-  account_id: string
-  region: string
-  alias_name: string
-  key_id: string
-  creation_date: number
-  last_updated_date: number
-}
-
-type AccessKeyRow = {
-  access_key_id: string
-  account_id: string
-  user_name: string | null
-  secret: Buffer
-  status: string
-  create_date: number
-}
-
-type UserRow = {
-  account_id: string
-  user_name: string
-  policy: string | null
-  create_date: number
-}
-
-type GrantRow = {
-  seq: number
-  grant_id: string
-  account_id: string
-  region: string
-  key_id: string
-  name: string | null
-  grantee: string
-  retiring_principal: string | null
-  operations: string
-  issuing_account: string
-  creation_date: number
-}
-
-type AuditDbRow = {
-  seq: number
-  time: number
-  event_id: string
-  event_name: string
-  account_id: string
-  key_arn: string | null
-  principal: string
-  outcome: string
-  event: string
-  prev_hash: string
-  hash: string
-}
-
 type Head = { seq: number; hash: string }
-
-function toKey(row: KeyRow): KeyRecord {
-  const doc = JSON.parse(row.doc) as KeyDoc
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    keyId: row.key_id,
-    keySpec: doc.keySpec,
-    keyUsage: doc.keyUsage,
-    origin: doc.origin,
-    state: row.state as KeyRecord['state'],
-    description: doc.description,
-    creationDate: row.creation_date,
-    ...(row.deletion_date === null ? {} : { deletionDate: row.deletion_date }),
-    multiRegion: doc.multiRegion,
-    policy: doc.policy,
-    tags: doc.tags,
-    ...(row.material === null ? {} : { material: row.material }),
-    ...(doc.expirationModel === undefined ? {} : { expirationModel: doc.expirationModel }),
-    ...(doc.validTo === undefined ? {} : { validTo: doc.validTo }),
-    ...(doc.importCheck === undefined ? {} : { importCheck: doc.importCheck }),
-    ...(doc.importParameters === undefined
-      ? {}
-      : { importParameters: { ...doc.importParameters, privateKey: Buffer.from(doc.importParameters.privateKey, 'base64') } }),
-    ...(doc.primaryRegion === undefined ? {} : { primaryRegion: doc.primaryRegion }),
-    version: row.version,
-  }
-}
-
-function docOf(key: Omit<KeyRecord, 'version'>): string {
-  const doc: KeyDoc = {
-    keySpec: key.keySpec,
-    keyUsage: key.keyUsage,
-    origin: key.origin,
-    description: key.description,
-    multiRegion: key.multiRegion,
-    policy: key.policy,
-    tags: key.tags.map((t) => ({ key: t.key, value: t.value })),
-    ...(key.expirationModel === undefined ? {} : { expirationModel: key.expirationModel }),
-    ...(key.validTo === undefined ? {} : { validTo: key.validTo }),
-    ...(key.importCheck === undefined ? {} : { importCheck: key.importCheck }),
-    ...(key.importParameters === undefined
-      ? {}
-      : { importParameters: { ...key.importParameters, privateKey: key.importParameters.privateKey.toString('base64') } }),
-    ...(key.primaryRegion === undefined ? {} : { primaryRegion: key.primaryRegion }),
-  }
-  return JSON.stringify(doc)
-}
-
-/** The expiry the expiry job looks for: only while the key holds expiring imported material. */
-function materialExpiry(key: Omit<KeyRecord, 'version'>): number | null {
-  return key.material !== undefined && key.validTo !== undefined ? key.validTo : null
-}
-
-function toAlias(row: AliasRow): AliasRecord {
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    aliasName: row.alias_name,
-    keyId: row.key_id,
-    creationDate: row.creation_date,
-    lastUpdatedDate: row.last_updated_date,
-  }
-}
-
-function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
-  return {
-    accessKeyId: row.access_key_id,
-    accountId: row.account_id,
-    ...(row.user_name === null ? {} : { userName: row.user_name }),
-    secret: row.secret,
-    status: row.status as AccessKeyRecord['status'],
-    createDate: row.create_date,
-  }
-}
-
-function toUser(row: UserRow): UserRecord {
-  return {
-    accountId: row.account_id,
-    userName: row.user_name,
-    ...(row.policy === null ? {} : { policy: row.policy }),
-    createDate: row.create_date,
-  }
-}
-
-function toGrant(row: GrantRow): GrantRecord {
-  return {
-    grantId: row.grant_id,
-    accountId: row.account_id,
-    region: row.region,
-    keyId: row.key_id,
-    ...(row.name === null ? {} : { name: row.name }),
-    granteePrincipal: row.grantee,
-    ...(row.retiring_principal === null ? {} : { retiringPrincipal: row.retiring_principal }),
-    operations: JSON.parse(row.operations) as string[],
-    issuingAccount: row.issuing_account,
-    creationDate: row.creation_date,
-  }
-}
-
-function toAudit(row: AuditDbRow): AuditRow {
-  return {
-    seq: row.seq,
-    time: row.time,
-    eventId: row.event_id,
-    eventName: row.event_name,
-    accountId: row.account_id,
-    ...(row.key_arn === null ? {} : { keyArn: row.key_arn }),
-    principal: row.principal,
-    outcome: row.outcome as AuditRow['outcome'],
-    event: row.event,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  }
-}
 
 /** The SQLSTATE of a server error, if it is one. */
 function sqlState(err: unknown): string | undefined {

@@ -3,7 +3,6 @@
 // connections (admin commands, other workers) are noticed by polling PRAGMA data_version.
 import { chmodSync, existsSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import type { Tag } from '../../domain.js'
 import {
   StoreConflictError,
   type AccessKeyRecord,
@@ -13,7 +12,6 @@ import {
   type NewAuditRow,
   type CreateGrantResult,
   type GrantRecord,
-  type ImportParameters,
   type KeyRecord,
   type Page,
   type Store,
@@ -21,108 +19,12 @@ import {
   type UserRecord,
 } from '../store.js'
 import { MIGRATIONS } from './migrations/index.js'
+import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser } from '../rows.js'
 
 export interface SqliteStoreOptions {
   readonly path: string
   /** How often to look for changes made by other connections; 0 disables. Default 50 ms. */
   readonly pollIntervalMs?: number
-}
-
-interface KeyRow {
-  account_id: string
-  region: string
-  key_id: string
-  state: string
-  deletion_date: number | null
-  creation_date: number
-  version: number
-  doc: string
-  material: Buffer | null
-}
-
-/** Fields of a key kept as JSON: the ones never searched on. */
-interface KeyDoc {
-  keySpec: KeyRecord['keySpec']
-  keyUsage: KeyRecord['keyUsage']
-  origin: KeyRecord['origin']
-  description: string
-  multiRegion: boolean
-  policy: string
-  tags: Tag[]
-  expirationModel?: KeyRecord['expirationModel']
-  validTo?: number
-  importCheck?: string
-  importParameters?: Omit<ImportParameters, 'privateKey'> & { privateKey: string }
-  primaryRegion?: string
-}
-
-interface AliasRow {
-  account_id: string
-  region: string
-  alias_name: string
-  key_id: string
-  creation_date: number
-  last_updated_date: number
-}
-
-interface AccessKeyRow {
-  access_key_id: string
-  account_id: string
-  user_name: string | null
-  secret: Buffer
-  status: string
-  create_date: number
-}
-
-interface UserRow {
-  account_id: string
-  user_name: string
-  policy: string | null
-  create_date: number
-}
-
-interface GrantRow {
-  seq: number
-  grant_id: string
-  account_id: string
-  region: string
-  key_id: string
-  name: string | null
-  grantee: string
-  retiring_principal: string | null
-  operations: string
-  issuing_account: string
-  creation_date: number
-}
-
-interface AuditDbRow {
-  seq: number
-  time: number
-  event_id: string
-  event_name: string
-  account_id: string
-  key_arn: string | null
-  principal: string
-  outcome: string
-  event: string
-  prev_hash: string
-  hash: string
-}
-
-function toAudit(row: AuditDbRow): AuditRow {
-  return {
-    seq: row.seq,
-    time: row.time,
-    eventId: row.event_id,
-    eventName: row.event_name,
-    accountId: row.account_id,
-    ...(row.key_arn === null ? {} : { keyArn: row.key_arn }),
-    principal: row.principal,
-    outcome: row.outcome as AuditRow['outcome'],
-    event: row.event,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  }
 }
 
 interface ChangeRow {
@@ -136,110 +38,6 @@ interface ChangeRow {
 const PRUNE_AFTER_MS = 10 * 60_000
 const AUDIT_CHUNK = 50
 const AUDIT_COLUMNS = 11
-
-function toKey(row: KeyRow): KeyRecord {
-  const doc = JSON.parse(row.doc) as KeyDoc
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    keyId: row.key_id,
-    keySpec: doc.keySpec,
-    keyUsage: doc.keyUsage,
-    origin: doc.origin,
-    state: row.state as KeyRecord['state'],
-    description: doc.description,
-    creationDate: row.creation_date,
-    ...(row.deletion_date === null ? {} : { deletionDate: row.deletion_date }),
-    multiRegion: doc.multiRegion,
-    policy: doc.policy,
-    tags: doc.tags,
-    ...(row.material === null ? {} : { material: row.material }),
-    ...(doc.expirationModel === undefined ? {} : { expirationModel: doc.expirationModel }),
-    ...(doc.validTo === undefined ? {} : { validTo: doc.validTo }),
-    ...(doc.importCheck === undefined ? {} : { importCheck: doc.importCheck }),
-    ...(doc.importParameters === undefined
-      ? {}
-      : { importParameters: { ...doc.importParameters, privateKey: Buffer.from(doc.importParameters.privateKey, 'base64') } }),
-    ...(doc.primaryRegion === undefined ? {} : { primaryRegion: doc.primaryRegion }),
-    version: row.version,
-  }
-}
-
-function docOf(key: Omit<KeyRecord, 'version'>): string {
-  const doc: KeyDoc = {
-    keySpec: key.keySpec,
-    keyUsage: key.keyUsage,
-    origin: key.origin,
-    description: key.description,
-    multiRegion: key.multiRegion,
-    policy: key.policy,
-    tags: key.tags.map((t) => ({ key: t.key, value: t.value })),
-    ...(key.expirationModel === undefined ? {} : { expirationModel: key.expirationModel }),
-    ...(key.validTo === undefined ? {} : { validTo: key.validTo }),
-    ...(key.importCheck === undefined ? {} : { importCheck: key.importCheck }),
-    ...(key.importParameters === undefined
-      ? {}
-      : { importParameters: { ...key.importParameters, privateKey: key.importParameters.privateKey.toString('base64') } }),
-    ...(key.primaryRegion === undefined ? {} : { primaryRegion: key.primaryRegion }),
-  }
-  return JSON.stringify(doc)
-}
-
-function toAlias(row: AliasRow): AliasRecord {
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    aliasName: row.alias_name,
-    keyId: row.key_id,
-    creationDate: row.creation_date,
-    lastUpdatedDate: row.last_updated_date,
-  }
-}
-
-function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
-  return {
-    accessKeyId: row.access_key_id,
-    accountId: row.account_id,
-    ...(row.user_name === null ? {} : { userName: row.user_name }),
-    secret: row.secret,
-    status: row.status as AccessKeyRecord['status'],
-    createDate: row.create_date,
-  }
-}
-
-function toUser(row: UserRow): UserRecord {
-  return {
-    accountId: row.account_id,
-    userName: row.user_name,
-    ...(row.policy === null ? {} : { policy: row.policy }),
-    createDate: row.create_date,
-  }
-}
-
-function toGrant(row: GrantRow): GrantRecord {
-  return {
-    grantId: row.grant_id,
-    accountId: row.account_id,
-    region: row.region,
-    keyId: row.key_id,
-    ...(row.name === null ? {} : { name: row.name }),
-    granteePrincipal: row.grantee,
-    ...(row.retiring_principal === null ? {} : { retiringPrincipal: row.retiring_principal }),
-    operations: JSON.parse(row.operations) as string[],
-    issuingAccount: row.issuing_account,
-    creationDate: row.creation_date,
-  }
-}
-
-/** Grants with the same name are the same grant when everything else matches too. */
-export function sameGrant(a: GrantRecord, b: GrantRecord): boolean {
-  const ops = (g: GrantRecord): string => [...g.operations].sort().join(',')
-  return (
-    a.granteePrincipal === b.granteePrincipal &&
-    a.retiringPrincipal === b.retiringPrincipal &&
-    ops(a) === ops(b)
-  )
-}
 
 function toChange(row: ChangeRow): StoreChange {
   switch (row.kind) {
@@ -930,11 +728,6 @@ function restrictToOwner(path: string): void {
   for (const file of [path, `${path}-wal`, `${path}-shm`]) {
     if (existsSync(file)) chmodSync(file, 0o600)
   }
-}
-
-/** The expiry the expiry job looks for: only while the key holds expiring imported material. */
-function materialExpiry(key: Omit<KeyRecord, 'version'>): number | null {
-  return key.material !== undefined && key.validTo !== undefined ? key.validTo : null
 }
 
 function seqAfter(marker: string | undefined): number {

@@ -235,6 +235,7 @@ export class Kms {
 
   async close(): Promise<void> {
     this.services.sweeper.stop()
+    await this.services.sweeper.release()
     if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
     await this.audit.close()
     this.services.keys.close()

@@ -2,6 +2,7 @@
 // key material whose ValidTo has passed.
 // Runs on a timer, and sooner when a request meets a key that is already past its window.
 import type { Logger } from 'pino'
+import { randomUUID } from 'node:crypto'
 import { StoreConflictError, type KeyRecord, type Store } from '../store/store.js'
 
 export class Sweeper {
@@ -32,13 +33,29 @@ export class Sweeper {
     this.timer = undefined
   }
 
+  /** Gives the sweep lease up (at shutdown), so another process need not wait for it to expire. */
+  async release(): Promise<void> {
+    await this.running
+    // An expiry in the past frees the lease if it is ours; someone else's is left alone.
+    await this.store.acquireLease('sweeper', this.owner, Date.now(), -1).catch(() => false)
+  }
+
   /** Asks for a sweep soon (a request found a key past its deletion date). */
   wake(): void {
     if (!this.stopped && !this.running) this.schedule(0)
   }
 
-  /** Deletes every key that is due, and the imported material whose ValidTo has passed. */
+  /** This process's name for the sweep lease. */
+  private readonly owner = randomUUID()
+
+  /**
+   * Deletes every key that is due, and the imported material whose ValidTo has passed, if this
+   * process holds the sweep lease (one node or worker sweeps at a time; another takes over when
+   * the holder stops renewing it). Each change is a compare-and-set as well.
+   */
   async sweepOnce(): Promise<number> {
+    const ttlMs = this.intervalMs * 2 + 5000
+    if (!(await this.store.acquireLease('sweeper', this.owner, Date.now(), ttlMs))) return 0
     await this.expireMaterial()
     let deleted = 0
     for (;;) {

@@ -204,6 +204,11 @@ export interface Store {
   listAllAccessKeys(): Promise<AccessKeyRecord[]>
   /** Replaces an access key's sealed secret if it still is `expected`; false otherwise. */
   replaceAccessKeySecret(accessKeyId: string, expected: Buffer, secret: Buffer): Promise<boolean>
+  /**
+   * Takes or renews a named lease for `owner` until `now + ttlMs`, if it is free, expired or
+   * already `owner`'s: periodic jobs (the deletion sweep) run on one node or worker at a time.
+   */
+  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>
   /** Service-wide settings (e.g. which root of trust is current); values are not secret. */
   getSetting(name: string): Promise<string | undefined>
   putSetting(name: string, value: string): Promise<void>

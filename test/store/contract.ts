@@ -290,5 +290,16 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.replaceAccessKeySecret('AKIAX1', Buffer.from('old'), Buffer.from('new')), true)
       assert.deepEqual((await store.getAccessKey('AKIAX1'))?.secret, Buffer.from('new'))
     })
+
+    it('grants a lease to one owner at a time until it expires', async (t) => {
+      const store = await fresh(t)
+      assert.equal(await store.acquireLease('sweeper', 'a', 1000, 500), true)
+      assert.equal(await store.acquireLease('sweeper', 'b', 1200, 500), false)
+      assert.equal(await store.acquireLease('sweeper', 'a', 1400, 500), true)
+      assert.equal(await store.acquireLease('other', 'b', 1400, 500), true)
+      assert.equal(await store.acquireLease('sweeper', 'b', 1800, 500), false)
+      assert.equal(await store.acquireLease('sweeper', 'b', 1900, 500), true)
+      assert.equal(await store.acquireLease('sweeper', 'a', 2000, 500), false)
+    })
   })
 }

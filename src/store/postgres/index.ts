@@ -556,6 +556,14 @@ export class PostgresStore implements Store {
     })
   }
 
+  async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const rows = await this.rows<{ owner: string }>(
+      'INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE leases.owner = excluded.owner OR leases.expires_at <= $4 RETURNING owner',
+      [name, owner, now + ttlMs, now],
+    )
+    return rows.length === 1
+  }
+
   async getSetting(name: string): Promise<string | undefined> {
     const [row] = await this.rows<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name])
     return row?.value

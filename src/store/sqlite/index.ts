@@ -132,6 +132,9 @@ export class SqliteStore implements Store {
       scanKeys: db.prepare<[string, string, string, number], KeyRow>(
         'SELECT * FROM keys WHERE (account_id, region, key_id) > (?, ?, ?) ORDER BY account_id, region, key_id LIMIT ?',
       ),
+      takeLease: db.prepare(
+        'INSERT INTO leases (name, owner, expires_at) VALUES (@name, @owner, @until) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE leases.owner = excluded.owner OR leases.expires_at <= @now',
+      ),
       getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
       putSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
       listAccessKeys: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE account_id = ? ORDER BY access_key_id'),
@@ -442,6 +445,12 @@ export class SqliteStore implements Store {
           return n === 1
         }),
       )
+    })
+  }
+
+  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      resolve(this.write(() => this.s.takeLease.run({ name, owner, until: now + ttlMs, now }).changes === 1))
     })
   }
 

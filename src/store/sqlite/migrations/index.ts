@@ -4,6 +4,7 @@ import { sql as identitiesAndGrants } from './002-identities-and-grants.js'
 import { sql as audit } from './003-audit.js'
 import { sql as importAndMultiRegion } from './004-import-and-multi-region.js'
 import { sql as settings } from './005-settings.js'
+import { sql as leases } from './006-leases.js'
 
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
   { version: 1, sql: initial },
@@ -11,4 +12,5 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
   { version: 3, sql: audit },
   { version: 4, sql: importAndMultiRegion },
   { version: 5, sql: settings },
+  { version: 6, sql: leases },
 ]

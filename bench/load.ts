@@ -20,6 +20,8 @@ export interface LoadJob {
   readonly amount?: number
   /** Keep KeyMetadata.KeyId of each CreateKey answer. */
   readonly collectKeyIds: boolean
+  /** Requests per second across all connections (soak); unlimited when absent. */
+  readonly overallRate?: number
 }
 
 export interface LoadResult {
@@ -116,6 +118,7 @@ function runJob(job: LoadJob): Promise<LoadResult> {
         connections: job.connections,
         duration: job.durationS,
         ...(job.amount === undefined ? {} : { amount: job.amount }),
+        ...(job.overallRate === undefined ? {} : { overallRate: job.overallRate }),
         requests: requestsFor(pool, onResponse),
         timeout: 10,
       },

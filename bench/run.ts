@@ -37,7 +37,7 @@ import {
   type Scenario,
   type ScenarioName,
 } from './scenarios.js'
-import { BENCH_ACCOUNT, BENCH_REGION, BENCH_ROOT } from './sign.js'
+import { SERVER_ENV } from './sign.js'
 
 interface Options {
   readonly scenarios: readonly ScenarioName[]
@@ -126,17 +126,6 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`)
 }
 
-/** Both servers see the same root credentials, account and region; macaw logs warnings only. */
-const SERVER_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  MACAW_ROOT_ACCESS_KEY_ID: BENCH_ROOT.accessKeyId,
-  MACAW_ROOT_SECRET_ACCESS_KEY: BENCH_ROOT.secretAccessKey,
-  MACAW_ACCOUNT_ID: BENCH_ACCOUNT,
-  MACAW_REGION: BENCH_REGION,
-  MACAW_LOG_LEVEL: 'warn',
-  // One process unless a scenario asks for workers (macaw's default is one per core).
-  MACAW_WORKERS: '1',
-}
 
 interface Servers {
   readonly macaw: ServerChild

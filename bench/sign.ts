@@ -91,3 +91,15 @@ export class Presigner {
     return { headers: { ...headers, authorization }, body }
   }
 }
+
+/** Both servers see the same root credentials, account and region; macaw logs warnings only. */
+export const SERVER_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  MACAW_ROOT_ACCESS_KEY_ID: BENCH_ROOT.accessKeyId,
+  MACAW_ROOT_SECRET_ACCESS_KEY: BENCH_ROOT.secretAccessKey,
+  MACAW_ACCOUNT_ID: BENCH_ACCOUNT,
+  MACAW_REGION: BENCH_REGION,
+  MACAW_LOG_LEVEL: 'warn',
+  // One process unless a scenario asks for workers (macaw's default is one per core).
+  MACAW_WORKERS: '1',
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKey, kmsCall } from './call.js'
 import { LoadGenerator, REPO_ROOT, startServerChild } from './procs.js'
-import { BENCH_ACCOUNT, BENCH_REGION, BENCH_ROOT } from './sign.js'
+import { BENCH_ACCOUNT, SERVER_ENV } from './sign.js'
 
 const MINUTES = Number(process.env['MACAW_SOAK_MINUTES'] ?? 10)
 const SLICE_S = 30
@@ -20,13 +20,7 @@ async function rssMb(pid: number): Promise<number> {
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'macaw-soak-'))
   const server = await startServerChild('macaw', [join(REPO_ROOT, 'dist/src/main.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], '1', {
-    ...process.env,
-    MACAW_ROOT_ACCESS_KEY_ID: BENCH_ROOT.accessKeyId,
-    MACAW_ROOT_SECRET_ACCESS_KEY: BENCH_ROOT.secretAccessKey,
-    MACAW_ACCOUNT_ID: BENCH_ACCOUNT,
-    MACAW_REGION: BENCH_REGION,
-    MACAW_LOG_LEVEL: 'warn',
-    MACAW_WORKERS: '1',
+    ...SERVER_ENV,
     MACAW_AUDIT: 'on',
   })
   const load = await LoadGenerator.start('0')

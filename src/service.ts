@@ -6,14 +6,14 @@ import type { Logger } from 'pino'
 import { CredentialResolver, newAccessKeyId, newSecretAccessKey, secretContext, type Caller, type Credential } from './auth/principals.js'
 import { decideIdentityAccess, decideKeyAccess, enforce, type Decision } from './auth/authorize.js'
 import { conditionLookup, type RequestFacts, type RequestValues } from './auth/context.js'
-import { GrantIndex, grantIdOfToken, HMAC_GRANT_OPERATIONS } from './auth/grants.js'
+import { GrantIndex, grantIdOfToken, HMAC_GRANT_OPERATIONS, isGrantOf } from './auth/grants.js'
 import { DENY_ALL, PolicyCache, type CompiledPolicy } from './auth/policy.js'
 import { SigV4Verifier } from './auth/sigv4.js'
 import type { Config } from './config.js'
 import { keyMaterialContext, open as openEnvelope, seal } from './crypto/envelope.js'
 import { keyArn } from './keys/arn.js'
 import { KeyCache, type CachedKey } from './keys/cache.js'
-import { assertUsable } from './keys/lifecycle.js'
+import { assertUsable, hasExpiredMaterial, withoutMaterial } from './keys/lifecycle.js'
 import { keyNotFound, locateKey, type KeyLocation, type ResolveScope } from './keys/resolve.js'
 import { Sweeper } from './keys/sweeper.js'
 import { OPERATIONS } from './operations/index.js'
@@ -340,7 +340,7 @@ export class Kms {
       operation: name,
       readOnly: facts.operation?.readOnly ?? false,
       region: facts.region ?? this.config.region,
-      sourceIp: normalizeIp(req.remoteAddress),
+      sourceIp: facts.ctx?.facts.sourceIp ?? normalizeIp(req.remoteAddress),
       userAgent: headerValue(req.headers['user-agent']),
       identity,
       requestParameters: requestParameters(facts.body),
@@ -382,21 +382,15 @@ export class Kms {
       const body = err.hasMessage ? { __type: err.code, message: err.message } : { __type: err.code }
       return { status: err.status, body: JSON.stringify(body), error: err, ...(operation ? { operation } : {}) }
     }
-    if (err instanceof StoreUnavailableError) {
-      const timeout = new DependencyTimeoutException('The service cannot reach its key store right now. Try again later.', { cause: err })
-      return {
-        status: timeout.status,
-        body: JSON.stringify({ __type: timeout.code, message: timeout.message }),
-        error: timeout,
-        cause: err,
-        ...(operation ? { operation } : {}),
-      }
-    }
-    const internal = new KMSInternalException('An internal error occurred. Try again later.', { cause: err })
+    // Our fault, not the caller's: a 5xx without details; the cause goes to the log only.
+    const fault =
+      err instanceof StoreUnavailableError
+        ? new DependencyTimeoutException('The service cannot reach its key store right now. Try again later.', { cause: err })
+        : new KMSInternalException('An internal error occurred. Try again later.', { cause: err })
     return {
-      status: internal.status,
-      body: JSON.stringify({ __type: internal.code, message: internal.message }),
-      error: internal,
+      status: fault.status,
+      body: JSON.stringify({ __type: fault.code, message: fault.message }),
+      error: fault,
       cause: err,
       ...(operation ? { operation } : {}),
     }
@@ -467,8 +461,7 @@ export class Kms {
     for (const id of ids) {
       if (key.grants.has(id)) continue
       const grant = await this.store.getGrant(id)
-      const r = key.record
-      if (grant && grant.accountId === r.accountId && grant.region === r.region && grant.keyId === r.keyId) found.push(grant)
+      if (grant && isGrantOf(grant, key.record)) found.push(grant)
     }
     return found
   }
@@ -609,16 +602,6 @@ function targetName(req: KmsRequest): string {
 function accessKeyIdOf(req: KmsRequest): { accessKeyId?: string } {
   const m = /Credential=([A-Z0-9]{16,128})\//.exec(headerValue(req.headers['authorization']) ?? '')
   return m?.[1] === undefined ? {} : { accessKeyId: m[1] }
-}
-
-export function hasExpiredMaterial(record: KeyRecord, now: number): boolean {
-  return record.validTo !== undefined && record.material !== undefined && record.validTo <= now
-}
-
-/** A key whose imported material expired or was deleted: PendingImport (unless being deleted). */
-export function withoutMaterial(record: KeyRecord): KeyRecord {
-  const { material: _m, validTo: _v, expirationModel: _e, ...rest } = record
-  return { ...rest, state: record.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' }
 }
 
 const GRANTABLE: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)

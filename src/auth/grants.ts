@@ -67,6 +67,11 @@ export function grantIdOfToken(token: string): string {
   return body.subarray(1, 33).toString('hex')
 }
 
+/** Is the grant one of this key's (same account, Region and key id)? */
+export function isGrantOf(grant: GrantRecord, key: { accountId: string; region: string; keyId: string }): boolean {
+  return grant.accountId === key.accountId && grant.region === key.region && grant.keyId === key.keyId
+}
+
 /** A new 64-hex grant id. */
 export function newGrantId(): string {
   return randomBytes(32).toString('hex')

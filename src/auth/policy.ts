@@ -317,38 +317,29 @@ function parseNumber(v: string): number | undefined {
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v.trim())) return undefined
   return Number(v)
 }
-function numeric(test: (a: number, b: number) => boolean): (values: readonly string[]) => Matcher {
-  return (values) => {
-    const nums = values.map((v) => {
-      const n = parseNumber(v)
-      if (n === undefined) throw malformed(`Policy contains an invalid numeric condition value: ${v}.`)
-      return n
-    })
-    return (v) => {
-      const n = parseNumber(v)
-      return n !== undefined && nums.some((p) => test(n, p))
+/** Numeric* and Date* operators: both sides parsed to numbers, then compared with `test`. */
+function ordered(parse: (v: string) => number | undefined, kind: string) {
+  return (test: (a: number, b: number) => boolean) =>
+    (values: readonly string[]): Matcher => {
+      const bounds = values.map((v) => {
+        const n = parse(v)
+        if (n === undefined) throw malformed(`Policy contains an invalid ${kind} condition value: ${v}.`)
+        return n
+      })
+      return (v) => {
+        const n = parse(v)
+        return n !== undefined && bounds.some((p) => test(n, p))
+      }
     }
-  }
 }
+const numeric = ordered(parseNumber, 'numeric')
 function parseDate(v: string): number | undefined {
   if (/^\d+$/.test(v)) return Number(v) * 1000
   if (!/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined
   const t = Date.parse(v)
   return Number.isNaN(t) ? undefined : t
 }
-function date(test: (a: number, b: number) => boolean): (values: readonly string[]) => Matcher {
-  return (values) => {
-    const dates = values.map((v) => {
-      const t = parseDate(v)
-      if (t === undefined) throw malformed(`Policy contains an invalid date condition value: ${v}.`)
-      return t
-    })
-    return (v) => {
-      const t = parseDate(v)
-      return t !== undefined && dates.some((p) => test(t, p))
-    }
-  }
-}
+const date = ordered(parseDate, 'date')
 function boolMatch(values: readonly string[]): Matcher {
   const set = new Set(values.map((v) => v.toLowerCase()))
   return (v) => set.has(v.toLowerCase())

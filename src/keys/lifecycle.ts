@@ -3,6 +3,7 @@
 // hard-code rules.
 import { KEY_STATES, type KeyState } from '../domain.js'
 import { DisabledException, KMSInvalidStateException, type KmsError } from '../protocol/errors.js'
+import type { KeyRecord } from '../store/store.js'
 
 export const ALL_STATES: readonly KeyState[] = KEY_STATES
 
@@ -73,4 +74,15 @@ export function transition(
 
 function failNotPendingDeletion(arn: string): never {
   throw new KMSInvalidStateException(`${arn} is not pending deletion.`)
+}
+
+/** Imported material whose ValidTo has passed (the key is PendingImport from that instant). */
+export function hasExpiredMaterial(record: KeyRecord, now: number): boolean {
+  return record.validTo !== undefined && record.material !== undefined && record.validTo <= now
+}
+
+/** A key whose imported material expired or was deleted: PendingImport (unless being deleted). */
+export function withoutMaterial(record: KeyRecord): KeyRecord {
+  const { material: _m, validTo: _v, expirationModel: _e, ...rest } = record
+  return { ...rest, state: record.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' }
 }

@@ -3,6 +3,7 @@
 // Runs on a timer, and sooner when a request meets a key that is already past its window.
 import type { Logger } from 'pino'
 import { randomUUID } from 'node:crypto'
+import { withoutMaterial } from './lifecycle.js'
 import { StoreConflictError, type KeyRecord, type Store } from '../store/store.js'
 
 export class Sweeper {
@@ -90,9 +91,8 @@ export class Sweeper {
       const due = await this.store.listKeysWithExpiredMaterial(this.now(), 100)
       let changed = 0
       for (const key of due) {
-        const { material: _m, validTo: _v, expirationModel: _e, ...rest } = key
         try {
-          await this.store.updateKey({ ...rest, state: key.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' })
+          await this.store.updateKey(withoutMaterial(key))
           changed++
           this.logger.info({ keyId: key.keyId, accountId: key.accountId, region: key.region }, 'imported key material expired and was deleted')
         } catch (err) {

@@ -1,6 +1,6 @@
 // AWS KMS API Reference > CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant
 // (reference §6.13, §9.4). Grants take effect at once; the token is only a handle on the grant.
-import { HMAC_GRANT_OPERATIONS, MAX_GRANTS_PER_KEY, grantIdOfToken, newGrantId, newGrantToken } from '../auth/grants.js'
+import { HMAC_GRANT_OPERATIONS, MAX_GRANTS_PER_KEY, grantIdOfToken, isGrantOf, newGrantId, newGrantToken } from '../auth/grants.js'
 import { isPrincipalArn } from '../auth/policy.js'
 import { rootArn } from '../auth/principals.js'
 import { keyArn } from '../keys/arn.js'
@@ -184,7 +184,7 @@ export const retireGrant = defineOperation({
       arn = keyArn(ctx.partition, loc.region, loc.accountId, loc.keyId)
       if (!record) throw keyNotFound(ctx.partition, loc)
       grant = await ctx.services.store.getGrant(req.GrantId)
-      if (!grant || grant.accountId !== loc.accountId || grant.region !== loc.region || grant.keyId !== loc.keyId) {
+      if (!grant || !isGrantOf(grant, loc)) {
         throw new InvalidGrantIdException(`Grant ${req.GrantId} does not exist.`)
       }
     } else {
@@ -218,8 +218,7 @@ export const revokeGrant = defineOperation({
   async run(ctx, req) {
     const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
     const grant = await ctx.services.store.getGrant(req.GrantId)
-    const r = key.record
-    if (!grant || grant.accountId !== r.accountId || grant.region !== r.region || grant.keyId !== r.keyId) {
+    if (!grant || !isGrantOf(grant, key.record)) {
       throw new InvalidGrantIdException(`Grant ${req.GrantId} does not exist.`)
     }
     if (req.DryRun === true) ctx.dryRunSucceeded()

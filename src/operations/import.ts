@@ -16,6 +16,7 @@ import {
   tokenDigest,
   unwrapMaterial,
 } from '../keys/import.js'
+import { withoutMaterial } from '../keys/lifecycle.js'
 import { epochSeconds } from '../keys/metadata.js'
 import type { KeyState } from '../domain.js'
 import {
@@ -164,9 +165,7 @@ export const deleteImportedKeyMaterial = defineOperation({
       { forms: 'idOrArn', usableIn: ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'] },
       (record, keyArn) => {
         if (record.origin !== 'EXTERNAL') throw notExternal(keyArn, record)
-        if (record.material === undefined) return record
-        const { material: _m, validTo: _v, expirationModel: _e, ...rest } = record
-        return { ...rest, state: record.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' }
+        return record.material === undefined ? record : withoutMaterial(record)
       },
     )
     return { KeyId: arn }

@@ -8,6 +8,7 @@ import type {
   GrantRecord,
   ImportParameters,
   KeyRecord,
+  Page,
   UserRecord,
 } from './store.js'
 
@@ -227,4 +228,33 @@ export function sameGrant(a: GrantRecord, b: GrantRecord): boolean {
     a.retiringPrincipal === b.retiringPrincipal &&
     ops(a) === ops(b)
   )
+}
+
+/** A ListGrants/ListRetirableGrants marker (a grant seq) as a number; 0 from the start. */
+export function seqAfter(marker: string | undefined): number {
+  return marker !== undefined && /^\d{1,15}$/.test(marker) ? Number(marker) : 0
+}
+
+export function grantPage(rows: GrantRow[], limit: number): Page<GrantRecord> {
+  const items = rows.slice(0, limit).map(toGrant)
+  const last = rows[limit - 1]
+  return rows.length > limit && last ? { items, next: String(last.seq) } : { items }
+}
+
+export function page<T>(rows: T[], limit: number, position: (row: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows }
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  return last === undefined ? { items } : { items, next: position(last) }
+}
+
+/** A key's place in the store-wide (account, region, key id) order: scanKeys' marker. */
+export function keyPosition(key: Pick<KeyRecord, 'accountId' | 'region' | 'keyId'>): string {
+  return `${key.accountId}\u0000${key.region}\u0000${key.keyId}`
+}
+
+/** The (account, region, key id) a scanKeys marker stands for; empty strings from the start. */
+export function keyPositionParts(marker: string | undefined): [string, string, string] {
+  const [a = '', r = '', k = ''] = marker === undefined ? [] : marker.split('\u0000')
+  return [a, r, k]
 }

@@ -21,7 +21,7 @@ import {
   type UserRecord,
 } from '../store.js'
 import { MIGRATIONS } from './migrations/index.js'
-import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser } from '../rows.js'
+import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser, grantPage, keyPosition, keyPositionParts, page, seqAfter } from '../rows.js'
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -534,14 +534,12 @@ export class PostgresStore implements Store {
   }
 
   async scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
-    const [a = '', r = '', k = ''] = after === undefined ? [] : after.split('\u0000')
+    const [a, r, k] = keyPositionParts(after)
     const rows = await this.rows<KeyRow>(
       'SELECT * FROM keys WHERE (account_id, region, key_id) > ($1, $2, $3) ORDER BY account_id, region, key_id LIMIT $4',
       [a, r, k, limit + 1],
     )
-    const items = rows.slice(0, limit).map(toKey)
-    const last = items.at(-1)
-    return rows.length > limit && last ? { items, next: `${last.accountId}\u0000${last.region}\u0000${last.keyId}` } : { items }
+    return page(rows.map(toKey), limit, keyPosition)
   }
 
   async listAllAccessKeys(): Promise<AccessKeyRecord[]> {
@@ -816,22 +814,6 @@ export class PostgresStore implements Store {
   }
 }
 
-function seqAfter(marker: string | undefined): number {
-  return marker !== undefined && /^\d{1,15}$/.test(marker) ? Number(marker) : 0
-}
-
-function grantPage(rows: GrantRow[], limit: number): Page<GrantRecord> {
-  const items = rows.slice(0, limit).map(toGrant)
-  const last = rows[limit - 1]
-  return rows.length > limit && last ? { items, next: String(last.seq) } : { items }
-}
-
-function page<T>(rows: T[], limit: number, position: (row: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows }
-  const items = rows.slice(0, limit)
-  const last = items.at(-1)
-  return last === undefined ? { items } : { items, next: position(last) }
-}
 
 /**
  * NOTIFY payloads for a transaction's changes: `{"o": origin, "c": [changes]}`, split so that each

@@ -19,7 +19,7 @@ import {
   type UserRecord,
 } from '../store.js'
 import { MIGRATIONS } from './migrations/index.js'
-import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser } from '../rows.js'
+import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser, grantPage, keyPosition, keyPositionParts, page, seqAfter } from '../rows.js'
 
 export interface SqliteStoreOptions {
   readonly path: string
@@ -427,9 +427,9 @@ export class SqliteStore implements Store {
   }
 
   scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
-    const [a = '', r = '', k = ''] = after === undefined ? [] : after.split('\u0000')
+    const [a, r, k] = keyPositionParts(after)
     const rows = this.s.scanKeys.all(a, r, k, limit + 1)
-    return Promise.resolve(page(rows.map(toKey), limit, (key) => `${key.accountId}\u0000${key.region}\u0000${key.keyId}`))
+    return Promise.resolve(page(rows.map(toKey), limit, keyPosition))
   }
 
   listAllAccessKeys(): Promise<AccessKeyRecord[]> {
@@ -739,22 +739,6 @@ function restrictToOwner(path: string): void {
   }
 }
 
-function seqAfter(marker: string | undefined): number {
-  return marker !== undefined && /^\d{1,15}$/.test(marker) ? Number(marker) : 0
-}
-
-function grantPage(rows: GrantRow[], limit: number): Page<GrantRecord> {
-  const items = rows.slice(0, limit).map(toGrant)
-  const last = rows[limit - 1]
-  return rows.length > limit && last ? { items, next: String(last.seq) } : { items }
-}
-
-function page<T>(rows: T[], limit: number, position: (row: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows }
-  const items = rows.slice(0, limit)
-  const last = items.at(-1)
-  return last === undefined ? { items } : { items, next: position(last) }
-}
 
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')

@@ -9,6 +9,7 @@
 // grants. Anything we cannot interpret fails closed.
 import { BlockList, isIP } from 'node:net'
 import { MalformedPolicyDocumentException } from '../protocol/errors.js'
+import { compileGlob, compileGlobs, type Matcher } from './glob.js'
 
 export type Effect = 'Allow' | 'Deny'
 
@@ -30,8 +31,6 @@ interface Principals {
   readonly accounts: ReadonlySet<string>
   readonly arns: ReadonlySet<string>
 }
-
-type Matcher = (value: string) => boolean
 
 interface Statement {
   readonly sid: string | undefined
@@ -79,7 +78,6 @@ function malformed(message: string): MalformedPolicyDocumentException {
 }
 
 const never: Matcher = () => false
-const always: Matcher = () => true
 
 /**
  * Parses and compiles a policy document. Throws MalformedPolicyDocumentException for anything
@@ -195,32 +193,18 @@ function stringList(value: unknown, name: string): string[] {
 
 /** Actions: `service:name` with `*` and `?` wildcards, compared case-insensitively. */
 function compileActions(patterns: readonly string[]): Matcher {
-  const exact = new Set<string>()
-  const globs: RegExp[] = []
   for (const p of patterns) {
-    if (p === '*') return always
-    if (!/^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/.test(p)) throw malformed(`Policy contains an invalid action: ${p}.`)
-    const lower = p.toLowerCase()
-    if (/[*?]/.test(lower)) globs.push(globRegExp(lower, 'i'))
-    else exact.add(lower)
+    if (p !== '*' && !/^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/.test(p)) throw malformed(`Policy contains an invalid action: ${p}.`)
   }
-  return (action) => {
-    const lower = action.toLowerCase()
-    return exact.has(lower) || globs.some((g) => g.test(lower))
-  }
+  return compileGlobs(patterns, { ignoreCase: true })
 }
 
 /** Resources: `*` or ARNs with `*` and `?` wildcards, case-sensitive. */
 function compileResources(patterns: readonly string[]): Matcher {
-  const exact = new Set<string>()
-  const globs: RegExp[] = []
   for (const p of patterns) {
-    if (p === '*') return always
-    if (!p.startsWith('arn:')) throw malformed(`Policy contains an invalid resource: ${p}.`)
-    if (/[*?]/.test(p)) globs.push(globRegExp(p, ''))
-    else exact.add(p)
+    if (p !== '*' && !p.startsWith('arn:')) throw malformed(`Policy contains an invalid resource: ${p}.`)
   }
-  return (resource) => exact.has(resource) || globs.some((g) => g.test(resource))
+  return compileGlobs(patterns)
 }
 
 const ACCOUNT_ID = /^\d{12}$/
@@ -266,17 +250,6 @@ function compilePrincipals(value: unknown, out: Collected): Principals {
   return { anyone, accounts, arns }
 }
 
-/** `*` matches any run of characters, `?` any single character; everything else is literal. */
-export function globRegExp(pattern: string, flags: string): RegExp {
-  let re = '^'
-  for (const ch of pattern) {
-    if (ch === '*') re += '.*'
-    else if (ch === '?') re += '.'
-    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-  }
-  return new RegExp(re + '$', flags + 's')
-}
-
 // ---- Conditions ----
 
 type Qualifier = 'any' | 'all' | undefined
@@ -296,16 +269,15 @@ function stringEqualsIgnoreCase(values: readonly string[]): Matcher {
   return (v) => set.has(v.toLowerCase())
 }
 function stringLike(values: readonly string[]): Matcher {
-  const res = values.map((v) => globRegExp(v, ''))
-  return (v) => res.some((r) => r.test(v))
+  return compileGlobs(values)
 }
 /** ArnLike/ArnEquals: each of the six colon-separated parts is matched on its own. */
 function arnLike(values: readonly string[]): Matcher {
-  const patterns = values.map((v) => arnParts(v)?.map((part) => globRegExp(part, '')))
+  const patterns = values.map((v) => arnParts(v)?.map(compileGlob))
   return (v) => {
     const parts = arnParts(v)
     if (!parts) return false
-    return patterns.some((p) => p !== undefined && p.every((re, i) => re.test(parts[i] ?? '')))
+    return patterns.some((p) => p !== undefined && p.every((match, i) => match(parts[i] ?? '')))
   }
 }
 function arnParts(arn: string): string[] | undefined {

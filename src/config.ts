@@ -32,7 +32,19 @@ export interface Config {
     readonly file?: string
     readonly flushIntervalMs: number
     readonly retentionDays: number
+    /** `refuse`: refuse requests while their records cannot be stored; `continue`: answer them. */
+    readonly onFailure: 'refuse' | 'continue'
+    /** Interval over which unauthenticated requests beyond the first few are summarised. */
+    readonly summaryIntervalMs: number
   }
+  /** KMS keys per account and Region (AWS's default quota: 100,000). */
+  readonly quotaKeys: number
+  /** Memory for all caches together (keys, policies, credentials, aliases, signing keys). */
+  readonly cacheMaxBytes: number
+  /** Request quotas: off, AWS's defaults, or the rates of a JSON/YAML file. */
+  readonly throttle: string
+  /** Open connections per process; beyond it idle ones are closed first, then new ones refused. */
+  readonly maxConnections: number
   /** Worker processes sharing the port (`serve` only). */
   readonly workers: number
   /** A seed file applied at start (keys created if they do not exist). */
@@ -63,6 +75,12 @@ export interface RawSettings {
   auditFile?: string | undefined
   auditFlushMs?: string | number | undefined
   auditRetentionDays?: string | number | undefined
+  auditFailure?: string | undefined
+  auditSummarySeconds?: string | number | undefined
+  quotaKeys?: string | number | undefined
+  cacheMaxMb?: string | number | undefined
+  throttle?: string | undefined
+  maxConnections?: string | number | undefined
   tlsCert?: string | undefined
   tlsKey?: string | undefined
   seed?: string | undefined
@@ -91,6 +109,12 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   auditFile: 'MACAW_AUDIT_FILE',
   auditFlushMs: 'MACAW_AUDIT_FLUSH_MS',
   auditRetentionDays: 'MACAW_AUDIT_RETENTION_DAYS',
+  auditFailure: 'MACAW_AUDIT_FAILURE',
+  auditSummarySeconds: 'MACAW_AUDIT_SUMMARY_SECONDS',
+  quotaKeys: 'MACAW_QUOTA_KEYS',
+  cacheMaxMb: 'MACAW_CACHE_MAX_MB',
+  throttle: 'MACAW_THROTTLE',
+  maxConnections: 'MACAW_MAX_CONNECTIONS',
   tlsCert: 'MACAW_TLS_CERT',
   tlsKey: 'MACAW_TLS_KEY',
   seed: 'MACAW_SEED',
@@ -112,7 +136,30 @@ export const DEFAULTS = {
   audit: 'on',
   auditFlushMs: 50,
   auditRetentionDays: 0,
+  auditFailure: 'refuse',
+  auditSummarySeconds: 60,
+  quotaKeys: 100_000,
+  cacheMaxMb: 256,
+  throttle: 'off',
 } as const
+
+/**
+ * Connections one process may hold: the open-file limit less room for the store, logs and the
+ * audit file (Linux; 1024 where the limit cannot be read).
+ */
+export function defaultMaxConnections(): number {
+  let limit = 1024
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))
+    const soft = Number(line?.split(/\s+/)[3])
+    if (Number.isInteger(soft) && soft > 0) limit = soft
+  } catch {
+    // Not Linux: keep the default.
+  }
+  return Math.max(16, Math.floor(limit * 0.9) - 32)
+}
 
 export class ConfigError extends Error {
   readonly problems: readonly string[]
@@ -156,6 +203,15 @@ export function buildConfig(raw: RawSettings): Config {
   const workers = int('workers', availableParallelism(), 1, 256)
   const auditFlushMs = int('auditFlushMs', DEFAULTS.auditFlushMs, 1, 60_000)
   const auditRetentionDays = int('auditRetentionDays', DEFAULTS.auditRetentionDays, 0, 36_500)
+  const auditSummaryMs = int('auditSummarySeconds', DEFAULTS.auditSummarySeconds, 1, 86_400) * 1000
+  const quotaKeys = int('quotaKeys', DEFAULTS.quotaKeys, 1, 100_000_000)
+  const cacheMaxBytes = int('cacheMaxMb', DEFAULTS.cacheMaxMb, 8, 1_048_576) * 1024 * 1024
+  const maxConnections = int('maxConnections', defaultMaxConnections(), 1, 10_000_000)
+  const auditFailure = raw.auditFailure ?? DEFAULTS.auditFailure
+  if (auditFailure !== 'refuse' && auditFailure !== 'continue') {
+    problems.push(`auditFailure (MACAW_AUDIT_FAILURE) must be refuse or continue, got '${auditFailure}'`)
+  }
+  const throttle = raw.throttle ?? DEFAULTS.throttle
   const audit = raw.audit ?? DEFAULTS.audit
   if (audit !== 'on' && audit !== 'off') problems.push(`audit (MACAW_AUDIT) must be on or off, got '${audit}'`)
   if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
@@ -222,7 +278,13 @@ export function buildConfig(raw: RawSettings): Config {
       ...(raw.auditFile === undefined ? {} : { file: resolve(raw.auditFile) }),
       flushIntervalMs: auditFlushMs,
       retentionDays: auditRetentionDays,
+      onFailure: auditFailure === 'continue' ? 'continue' : 'refuse',
+      summaryIntervalMs: auditSummaryMs,
     }),
+    quotaKeys,
+    cacheMaxBytes,
+    throttle: throttle === 'off' || throttle === 'aws' ? throttle : resolve(throttle),
+    maxConnections,
     ...(raw.seed === undefined ? {} : { seed: resolve(raw.seed) }),
     ...(raw.tlsCert !== undefined && raw.tlsKey !== undefined
       ? { tls: Object.freeze({ certFile: resolve(raw.tlsCert), keyFile: resolve(raw.tlsKey) }) }

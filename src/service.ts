@@ -28,7 +28,7 @@ import {
 } from './protocol/errors.js'
 import { AuditTrail } from './audit/trail.js'
 import { SqliteAuditSink } from './audit/sqlite-sink.js'
-import { requestParameters, responseElements, type AuditIdentity } from './audit/event.js'
+import { AUDIT_LIMITS, capped, requestParameters, responseElements, type AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
 import { openStore } from './store/index.js'
@@ -85,6 +85,7 @@ export interface KmsOptions {
 }
 
 const TARGET_PREFIX = 'TrentService.'
+const AUDIT_UNAVAILABLE = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
 const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0'])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -99,9 +100,11 @@ export class Kms {
   readonly store: Store
   readonly root: RootOfTrust
   readonly now: () => number
+  private readonly logger: Logger
 
   private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number) {
     this.config = config
+    this.logger = logger
     const later: { keys?: KeyCache } = {}
     this.metrics = new Metrics({
       cacheHits: () => later.keys?.hits ?? 0,
@@ -110,6 +113,10 @@ export class Kms {
       auditBacklog: () => this.audit.backlog,
       auditWritten: () => this.audit.written,
       auditFailures: () => this.audit.failures,
+      auditHealthy: () => (this.audit.healthy ? 1 : 0),
+      auditRefused: () => this.audit.refused,
+      auditDropped: () => this.audit.dropped,
+      auditSummarised: () => this.audit.summarised,
     })
     const store = this.metrics.instrument(rawStore)
     // SQLite: audit batches are written by a thread of their own (fsync and lock waits off the loop).
@@ -265,6 +272,10 @@ export class Kms {
     const facts: Partial<Observed> = {}
     let response: KmsResponse
     try {
+      if (!this.audit.admit()) {
+        facts.unaudited = true
+        throw new KMSInternalException(AUDIT_UNAVAILABLE)
+      }
       const operation = this.operationOf(req)
       facts.operation = operation
       const body = parseBody(req.body)
@@ -298,22 +309,26 @@ export class Kms {
   /** Can this node serve? The store answers and the root of trust wraps and unwraps (cached 2 s). */
   async ready(): Promise<string[]> {
     const now = performance.now()
-    if (this.readiness !== undefined && now - this.readiness.at < 2000) return this.readiness.problems
+    // Details go to the log; the answer (seen by anyone) names only what is wrong.
+    const audit = this.audit.enabled && !this.audit.healthy ? ['audit: records cannot be stored'] : []
+    if (this.readiness !== undefined && now - this.readiness.at < 2000) return [...this.readiness.problems, ...audit]
     const problems: string[] = []
     try {
       await this.store.getAccessKey('AKIAMACAWREADINESS00')
     } catch (err) {
-      problems.push(`store: ${err instanceof Error ? err.message : String(err)}`)
+      this.logger.error({ err }, 'readiness: the store does not answer')
+      problems.push('store: not reachable')
     }
     try {
       const probe = randomBytes(32)
       const back = await this.root.unwrapKey(await this.root.wrapKey(probe))
       if (!back.equals(probe)) problems.push('root of trust: unwrap returned other bytes')
     } catch (err) {
-      problems.push(`root of trust: ${err instanceof Error ? err.message : String(err)}`)
+      this.logger.error({ err }, 'readiness: the root of trust does not wrap and unwrap')
+      problems.push('root of trust: not usable')
     }
     this.readiness = { at: now, problems }
-    return problems
+    return [...problems, ...audit]
   }
 
   /** One audit record and the request metrics for every request, whatever its outcome. */
@@ -322,7 +337,7 @@ export class Kms {
     const error = response.error?.code
     const outcome: Outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
     this.metrics.observeRequest(facts.operation?.name ?? 'Unknown', outcome, error ?? '', (performance.now() - started) / 1000)
-    if (!this.audit.enabled) return
+    if (!this.audit.enabled || facts.unaudited === true) return
     const caller = facts.caller
     const identity: AuditIdentity = caller
       ? {
@@ -341,9 +356,10 @@ export class Kms {
       readOnly: facts.operation?.readOnly ?? false,
       region: facts.region ?? this.config.region,
       sourceIp: facts.ctx?.facts.sourceIp ?? normalizeIp(req.remoteAddress),
-      userAgent: headerValue(req.headers['user-agent']),
+      userAgent: capped(headerValue(req.headers['user-agent']), AUDIT_LIMITS.userAgentChars),
       identity,
-      requestParameters: requestParameters(facts.body),
+      // The body of a request whose signature did not verify is not kept: anyone could send it.
+      requestParameters: caller ? requestParameters(facts.body) : null,
       responseElements: error === undefined ? responseElements(name, facts.output) : null,
       errorCode: error,
       errorMessage: response.error?.hasMessage === true ? response.error.message : undefined,
@@ -582,6 +598,8 @@ class RequestContext implements OperationContext {
 }
 
 interface Observed {
+  /** Refused because its record could not have been stored. */
+  unaudited: boolean
   operation: Operation
   body: Record<string, unknown>
   caller: Caller

@@ -30,6 +30,8 @@ export interface AuditInput {
   readonly errorMessage?: string | undefined
   /** The ARN of the key the request resolved to, if it got that far. */
   readonly keyArn?: string | undefined
+  /** Set on the record that summarises unauthenticated requests counted instead of recorded. */
+  readonly summary?: { readonly count: number; readonly first: number; readonly last: number }
 }
 
 /** Request members that are safe to record, as CloudTrail names them (lowerCamelCase). */
@@ -61,32 +63,90 @@ const SAFE_REQUEST_MEMBERS = [
   'PrimaryRegion',
 ] as const
 
-const MAX_VALUE_CHARS = 2048
+/**
+ * Size caps, so that every stored record has a bounded size whatever a request carries: about
+ * 16 KB at most (see MAX_AUDIT_RECORD_BYTES). Whatever is cut is marked with TRUNCATED.
+ */
+export const AUDIT_LIMITS = {
+  /** One string value of requestParameters or responseElements. */
+  valueChars: 2048,
+  /** All of requestParameters, and all of responseElements, each. */
+  membersChars: 6144,
+  userAgentChars: 1024,
+  errorMessageChars: 1024,
+} as const
+/** What a record can weigh at the most, as JSON text (asserted by the tests). */
+export const MAX_AUDIT_RECORD_BYTES = 16 * 1024
+export const TRUNCATED = '...[truncated]'
+
+/** A string cut to `max` characters, marked when it was cut. */
+export function capped(value: string | undefined, max: number): string | undefined {
+  return value === undefined || value.length <= max ? value : value.slice(0, max) + TRUNCATED
+}
 
 function camel(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1)
 }
 
-function safeValue(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS)}...` : value
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return value
-  if (depth > 2) return undefined
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => safeValue(v, depth + 1))
-  if (typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 50)) out[camel(k)] = safeValue(v, depth + 1)
+/** A copy of `value` within a character budget shared by all members of one record field. */
+class Copier {
+  left: number = AUDIT_LIMITS.membersChars
+  truncated = false
+
+  value(value: unknown, depth = 0): unknown {
+    if (this.left <= 0) {
+      this.truncated = true
+      return undefined
+    }
+    if (typeof value === 'string') {
+      const out = capped(value, Math.min(AUDIT_LIMITS.valueChars, this.left)) ?? ''
+      if (out !== value) this.truncated = true
+      this.left -= out.length + 3
+      return out
+    }
+    this.left -= 8
+    if (typeof value === 'number' || typeof value === 'boolean' || value === null) return value
+    if (depth > 2) return undefined
+    if (Array.isArray(value)) {
+      const out: unknown[] = []
+      for (const v of value.slice(0, 100)) {
+        const copy = this.value(v, depth + 1)
+        if (copy === undefined) break
+        out.push(copy)
+      }
+      if (out.length < value.length) this.truncated = true
+      return out
+    }
+    if (typeof value === 'object') {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 50)) {
+        const copy = this.value(v, depth + 1)
+        if (copy === undefined) break
+        out[camel(k).slice(0, 128)] = copy
+        this.left -= Math.min(k.length, 128) + 3
+      }
+      return out
+    }
+    return undefined
+  }
+
+  /** The members, with a marker member if anything was cut. */
+  finish(out: Record<string, unknown>): Record<string, unknown> {
+    if (this.truncated) out['macawTruncated'] = true
     return out
   }
-  return undefined
 }
 
 export function requestParameters(request: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (request === undefined) return null
+  const copier = new Copier()
   const out: Record<string, unknown> = {}
   for (const name of SAFE_REQUEST_MEMBERS) {
-    if (Object.hasOwn(request, name)) out[camel(name)] = safeValue(request[name])
+    if (!Object.hasOwn(request, name)) continue
+    const copy = copier.value(request[name])
+    if (copy !== undefined) out[camel(name)] = copy
   }
-  return out
+  return copier.finish(out)
 }
 
 /** What responses may show: identifiers and states, never MACs, tokens or random bytes. */
@@ -95,7 +155,10 @@ export function responseElements(operation: string, response: Record<string, unk
   switch (operation) {
     case 'CreateKey':
     case 'ReplicateKey':
-      return { keyMetadata: safeValue(response['KeyMetadata']) }
+    {
+      const copier = new Copier()
+      return copier.finish({ keyMetadata: copier.value(response['KeyMetadata']) })
+    }
     case 'CreateGrant':
       return { grantId: response['GrantId'] }
     case 'ScheduleKeyDeletion':
@@ -128,8 +191,10 @@ export function auditEvent(input: AuditInput): Record<string, unknown> {
     eventName: input.operation,
     awsRegion: input.region,
     sourceIPAddress: input.sourceIp ?? '',
-    userAgent: input.userAgent ?? '',
-    ...(input.errorCode === undefined ? {} : { errorCode: input.errorCode, errorMessage: input.errorMessage ?? '' }),
+    userAgent: capped(input.userAgent, AUDIT_LIMITS.userAgentChars) ?? '',
+    ...(input.errorCode === undefined
+      ? {}
+      : { errorCode: input.errorCode, errorMessage: capped(input.errorMessage, AUDIT_LIMITS.errorMessageChars) ?? '' }),
     requestParameters: input.requestParameters,
     responseElements: input.errorCode === undefined ? input.responseElements : null,
     requestID: input.requestId,
@@ -157,5 +222,39 @@ export function auditIndex(event: Record<string, unknown>, text: string): NewAud
     principal: identity?.arn ?? '',
     outcome: event['errorCode'] === undefined ? 'success' : 'failure',
     event: text,
+  }
+}
+
+/**
+ * The record standing for unauthenticated requests from one source that were counted rather than
+ * recorded one by one (a flood must not fill the disk): how many, refused with which error, when.
+ */
+export function summaryEvent(input: AuditInput, summary: NonNullable<AuditInput['summary']>): Record<string, unknown> {
+  return {
+    eventVersion: '1.11',
+    userIdentity: { type: 'Unknown' },
+    eventTime: new Date(summary.last).toISOString(),
+    eventSource: 'kms.amazonaws.com',
+    eventName: input.operation,
+    awsRegion: input.region,
+    sourceIPAddress: input.sourceIp ?? '',
+    userAgent: '',
+    errorCode: input.errorCode ?? '',
+    errorMessage: `${summary.count} more unauthenticated request(s) from this source were refused with ${input.errorCode ?? 'an error'} and counted here instead of recorded one by one.`,
+    requestParameters: null,
+    responseElements: null,
+    additionalEventData: {
+      summarisedRequests: summary.count,
+      firstEventTime: new Date(summary.first).toISOString(),
+      lastEventTime: new Date(summary.last).toISOString(),
+    },
+    requestID: '',
+    eventID: input.eventId,
+    readOnly: true,
+    resources: [],
+    eventType: 'MacawSummary',
+    managementEvent: true,
+    recipientAccountId: '',
+    eventCategory: 'Management',
   }
 }

@@ -1,15 +1,22 @@
 // The audit trail writer: requests hand over their facts (cheap), and a background flush turns them
 // into CloudTrail events and appends them to the store in batches, continuing the hash chain, and
-// optionally to a JSON-lines file. Nothing is dropped: a failed flush keeps its records and
-// retries; close() flushes everything. What a crash can lose is what was not flushed yet (at most
-// `flushIntervalMs` of records).
+// optionally to a JSON-lines file. Nothing is dropped silently: a failed flush keeps its records
+// and retries; close() flushes everything. What a crash can lose is what was not flushed yet (at
+// most `flushIntervalMs` of records).
+//
+// Bounded: at most MAX_BACKLOG records wait in memory. While records cannot be stored (a failed
+// write, a full backlog) the trail is not `accepting`, and the service refuses requests instead of
+// answering them unaudited (`--audit-failure refuse`, the default), or answers them and counts
+// the records it had to drop (`continue`). Unauthenticated requests are recorded one by one only
+// up to UNAUTHENTICATED_PER_SOURCE per source and interval; beyond that they are counted, and one
+// summary record per source and error code is written at the end of the interval.
 import { randomUUID } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import type { Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
 import { chainHash } from './chain.js'
-import { auditEvent, auditIndex, type AuditInput } from './event.js'
+import { auditEvent, auditIndex, summaryEvent, type AuditInput } from './event.js'
 
 export interface AuditOptions {
   readonly enabled: boolean
@@ -18,10 +25,29 @@ export interface AuditOptions {
   readonly flushIntervalMs: number
   /** Delete stored records older than this many days; 0 keeps everything. */
   readonly retentionDays: number
+  /** What to do with requests while records cannot be stored. */
+  readonly onFailure: 'refuse' | 'continue'
+  /** How long unauthenticated requests are counted before their summaries are written. */
+  readonly summaryIntervalMs: number
 }
 
 const MAX_BATCH = 2000
 const DAY_MS = 86_400_000
+/** Records waiting in memory at the most (each at most MAX_AUDIT_RECORD_BYTES once serialised). */
+export const MAX_BACKLOG = 10_000
+/** Unauthenticated requests recorded in full per source and summary interval. */
+export const UNAUTHENTICATED_PER_SOURCE = 10
+/** Sources counted per interval; the rest share one bucket. */
+const MAX_SOURCES = 1024
+
+interface Summary {
+  readonly sourceIp: string | undefined
+  readonly errorCode: string
+  readonly region: string
+  count: number
+  first: number
+  last: number
+}
 
 export class AuditTrail {
   private queue: AuditInput[] = []
@@ -33,6 +59,17 @@ export class AuditTrail {
   /** Records written to the store since start (for metrics). */
   written = 0
   failures = 0
+  /** Records dropped (`continue` only) and requests refused because they could not be audited. */
+  dropped = 0
+  refused = 0
+  /** Unauthenticated requests counted into summaries instead of recorded one by one. */
+  summarised = 0
+  /** Set while the last write failed; cleared by the next one that succeeds. */
+  private failure: unknown
+  /** Unauthenticated requests per source in this interval, and their summaries. */
+  private sources = new Map<string, number>()
+  private summaries = new Map<string, Summary>()
+  private summaryTimer: NodeJS.Timeout | undefined
 
   private readonly store: Store
   private readonly sink: AuditSink
@@ -66,6 +103,21 @@ export class AuditTrail {
     return this.options.enabled
   }
 
+  /** Can records be stored right now? False after a failed write, or with the backlog full. */
+  get healthy(): boolean {
+    return this.failure === undefined && this.queue.length < MAX_BACKLOG
+  }
+
+  /**
+   * May a request be served? With `refuse`, only while records can be stored: a request is refused
+   * (and counted) rather than answered without its record.
+   */
+  admit(): boolean {
+    if (!this.options.enabled || this.options.onFailure === 'continue' || this.healthy) return true
+    this.refused++
+    return false
+  }
+
   /** Records not yet written. */
   get backlog(): number {
     return this.queue.length
@@ -78,7 +130,66 @@ export class AuditTrail {
 
   record(input: AuditInput): void {
     if (!this.options.enabled || this.closed) return
+    if (input.identity.type === 'Unknown' && !this.takeUnauthenticated(input)) return
+    if (this.queue.length >= MAX_BACKLOG) {
+      // Only reachable with `continue` (or a request admitted just before the backlog filled).
+      this.dropped++
+      if (this.dropped % 1000 === 1) this.logger.error({ dropped: this.dropped }, 'audit backlog full: records dropped')
+      return
+    }
     this.queue.push(input)
+    this.scheduleFlush()
+  }
+
+  /** Whether an unauthenticated request gets a record of its own; otherwise it is counted. */
+  private takeUnauthenticated(input: AuditInput): boolean {
+    const source = this.sources.size < MAX_SOURCES || this.sources.has(input.sourceIp ?? '') ? (input.sourceIp ?? '') : '*'
+    const seen = (this.sources.get(source) ?? 0) + 1
+    this.sources.set(source, seen)
+    this.summaryTimer ??= setTimeout(() => this.endInterval(), this.options.summaryIntervalMs).unref()
+    if (seen <= UNAUTHENTICATED_PER_SOURCE) return true
+    const errorCode = input.errorCode ?? ''
+    const id = `${source}\u0000${errorCode}`
+    const summary = this.summaries.get(id)
+    if (summary === undefined) {
+      const sourceIp = source === '*' ? undefined : input.sourceIp
+      this.summaries.set(id, { sourceIp, errorCode, region: input.region, count: 1, first: input.time, last: input.time })
+    } else {
+      summary.count++
+      summary.last = input.time
+    }
+    this.summarised++
+    return false
+  }
+
+  /** Queues one summary record per source and error code counted in the interval. */
+  private endInterval(): void {
+    this.summaryTimer = undefined
+    const summaries = [...this.summaries.values()]
+    this.sources = new Map()
+    this.summaries = new Map()
+    for (const s of summaries) {
+      this.queue.push({
+        time: s.last,
+        requestId: '',
+        eventId: AuditTrail.eventId(),
+        operation: 'UnauthenticatedRequests',
+        readOnly: true,
+        region: s.region,
+        sourceIp: s.sourceIp,
+        userAgent: undefined,
+        identity: { type: 'Unknown' },
+        requestParameters: null,
+        responseElements: null,
+        errorCode: s.errorCode,
+        errorMessage: undefined,
+        summary: { count: s.count, first: s.first, last: s.last },
+      })
+    }
+    if (summaries.length > 0) this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
     if (this.timer === undefined && this.flushing === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined
@@ -101,7 +212,7 @@ export class AuditTrail {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, MAX_BATCH)
       const events = batch.map((input) => {
-        const event = auditEvent(input)
+        const event = input.summary === undefined ? auditEvent(input) : summaryEvent(input, input.summary)
         const text = JSON.stringify(event)
         return { text, row: auditIndex(event, text) }
       })
@@ -112,11 +223,13 @@ export class AuditTrail {
         )
       } catch (err) {
         // Keep the records; the next flush retries them. Never drop silently.
+        this.failure = err
         this.failures++
         this.logger.error({ err, backlog: this.queue.length }, 'audit records could not be stored; will retry')
         this.scheduleRetry()
         return
       }
+      this.failure = undefined
       this.queue.splice(0, batch.length)
       this.written += batch.length
       if (this.file !== undefined) {
@@ -141,6 +254,8 @@ export class AuditTrail {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
+    if (this.summaryTimer !== undefined) clearTimeout(this.summaryTimer)
+    this.endInterval()
     await this.flush()
     this.closed = true
     if (this.queue.length > 0) this.logger.error({ lost: this.queue.length }, 'audit records could not be stored before shutdown')

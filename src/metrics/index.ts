@@ -17,6 +17,11 @@ export interface MetricSources {
   auditBacklog(): number
   auditWritten(): number
   auditFailures(): number
+  /** 1 while audit records can be stored, else 0. */
+  auditHealthy(): number
+  auditRefused(): number
+  auditDropped(): number
+  auditSummarised(): number
 }
 
 export class Metrics {
@@ -66,6 +71,17 @@ export class Metrics {
     fromSource('macaw_key_cache_misses_total', 'Key lookups that read the store', () => sources.cacheMisses())
     fromSource('macaw_audit_records_written_total', 'Audit records stored', () => sources.auditWritten())
     fromSource('macaw_audit_write_failures_total', 'Audit batches that failed to store (and were retried)', () => sources.auditFailures())
+    fromSource('macaw_audit_refused_requests_total', 'Requests refused because their audit record could not be stored', () => sources.auditRefused())
+    fromSource('macaw_audit_dropped_records_total', 'Audit records dropped with --audit-failure continue and a full backlog', () => sources.auditDropped())
+    fromSource('macaw_audit_summarised_requests_total', 'Unauthenticated requests counted in summary records instead of recorded one by one', () => sources.auditSummarised())
+    new Gauge({
+      name: 'macaw_audit_healthy',
+      help: '1 while audit records can be stored, 0 while writes fail or the backlog is full',
+      registers,
+      collect() {
+        this.set(sources.auditHealthy())
+      },
+    })
     new Gauge({
       name: 'macaw_key_cache_entries',
       help: 'Keys held in the decrypted-key cache',

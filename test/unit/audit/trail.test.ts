@@ -1,0 +1,130 @@
+// The audit trail's bounds: every record under MAX_AUDIT_RECORD_BYTES whatever the request
+// carried, unauthenticated floods summarised per source, a bounded backlog, and failing closed
+// while records cannot be stored (then recovering by itself).
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { auditEvent, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
+import { AuditTrail, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
+import type { AuditSink } from '../../../src/audit/sqlite-sink.js'
+import { createLogger } from '../../../src/log.js'
+import type { NewAuditRow, Store } from '../../../src/store/store.js'
+
+const logger = createLogger('silent')
+
+function input(over: Partial<AuditInput> = {}): AuditInput {
+  return {
+    time: Date.now(),
+    requestId: 'r',
+    eventId: AuditTrail.eventId(),
+    operation: 'GenerateMac',
+    readOnly: true,
+    region: 'us-east-1',
+    sourceIp: '127.0.0.1',
+    userAgent: 'test',
+    identity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' },
+    requestParameters: null,
+    responseElements: null,
+    ...over,
+  }
+}
+
+/** A sink that stores rows in memory, or fails while `failing` is set. */
+class MemorySink implements AuditSink {
+  rows: NewAuditRow[] = []
+  failing = false
+  appendAudit(rows: readonly NewAuditRow[]): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('SQLITE_FULL: database or disk is full'))
+    this.rows.push(...rows)
+    return Promise.resolve()
+  }
+}
+
+function trail(sink: MemorySink, over: Partial<AuditOptions> = {}): AuditTrail {
+  const options: AuditOptions = { enabled: true, flushIntervalMs: 5, retentionDays: 0, onFailure: 'refuse', summaryIntervalMs: 60_000, ...over }
+  return new AuditTrail({} as Store, options, logger, sink)
+}
+
+describe('audit record size', () => {
+  it('stays under the bound with the largest values a request can carry', () => {
+    const huge = 'x'.repeat(300_000)
+    const body: Record<string, unknown> = {
+      KeyId: huge,
+      Description: huge,
+      Tags: Array.from({ length: 1000 }, () => ({ TagKey: huge, TagValue: huge })),
+      Operations: Array.from({ length: 1000 }, () => huge),
+      GranteePrincipal: huge,
+      AliasName: huge,
+    }
+    const params = requestParameters(body)
+    assert.equal(params?.['macawTruncated'], true)
+    const event = auditEvent(
+      input({
+        userAgent: huge,
+        requestParameters: params,
+        responseElements: responseElements('CreateKey', { KeyMetadata: { Description: huge, Other: huge, More: [huge, huge] } }),
+        errorCode: 'ValidationException',
+        errorMessage: huge,
+        keyArn: `arn:aws:kms:us-east-1:111122223333:key/${'k'.repeat(128)}`,
+      }),
+    )
+    const size = Buffer.byteLength(JSON.stringify(event))
+    assert.ok(size <= MAX_AUDIT_RECORD_BYTES, `${size} bytes`)
+    assert.match(String(event['userAgent']), /\.\.\.\[truncated\]$/)
+  })
+
+  it('keeps small request parameters whole and unmarked', () => {
+    assert.deepEqual(requestParameters({ KeyId: 'alias/x', MacAlgorithm: 'HMAC_SHA_256', Message: 'secret' }), {
+      keyId: 'alias/x',
+      macAlgorithm: 'HMAC_SHA_256',
+    })
+  })
+})
+
+describe('audit trail bounds', () => {
+  it('records the first unauthenticated requests of a source and summarises the rest', async () => {
+    const sink = new MemorySink()
+    const t = trail(sink)
+    const anonymous = { identity: { type: 'Unknown' as const }, errorCode: 'IncompleteSignatureException' }
+    for (let i = 0; i < 1000; i++) t.record(input(anonymous))
+    for (let i = 0; i < 5; i++) t.record(input({ ...anonymous, sourceIp: '127.0.0.2' }))
+    t.record(input())
+    await t.close()
+    const events = sink.rows.map((r) => JSON.parse(r.event) as Record<string, unknown>)
+    const single = events.filter((e) => e['eventType'] === 'AwsApiCall')
+    assert.equal(single.length, UNAUTHENTICATED_PER_SOURCE + 5 + 1)
+    const summaries = events.filter((e) => e['eventType'] === 'MacawSummary')
+    assert.equal(summaries.length, 1)
+    assert.equal((summaries[0]?.['additionalEventData'] as { summarisedRequests: number }).summarisedRequests, 1000 - UNAUTHENTICATED_PER_SOURCE)
+    assert.equal(summaries[0]?.['sourceIPAddress'], '127.0.0.1')
+    assert.equal(t.summarised, 1000 - UNAUTHENTICATED_PER_SOURCE)
+  })
+
+  it('refuses requests while records cannot be stored, and recovers once they can', async () => {
+    const sink = new MemorySink()
+    const t = trail(sink)
+    sink.failing = true
+    t.record(input())
+    await t.flush()
+    assert.equal(t.healthy, false)
+    assert.equal(t.admit(), false)
+    assert.equal(t.refused, 1)
+    sink.failing = false
+    await t.flush()
+    assert.equal(t.healthy, true)
+    assert.equal(t.admit(), true)
+    assert.equal(sink.rows.length, 1, 'the record kept through the failure is stored')
+    await t.close()
+  })
+
+  it('keeps at most MAX_BACKLOG records, and says so', async () => {
+    const sink = new MemorySink()
+    const t = trail(sink, { onFailure: 'continue', flushIntervalMs: 60_000 })
+    for (let i = 0; i < MAX_BACKLOG + 10; i++) t.record(input())
+    assert.equal(t.backlog, MAX_BACKLOG)
+    assert.equal(t.healthy, false)
+    assert.equal(t.admit(), true, 'continue answers anyway')
+    assert.equal(t.dropped, 10)
+    await t.close()
+    assert.equal(sink.rows.length, MAX_BACKLOG)
+  })
+})

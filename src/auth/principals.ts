@@ -49,8 +49,16 @@ export function secretContext(accessKeyId: string): Buffer {
   return Buffer.from(`macaw:access-key:${accessKeyId}`)
 }
 
+/** Unknown access key ids remembered at the most (each id is at most 128 characters). */
+const MAX_UNKNOWN_IDS = 4096
+
 export class CredentialResolver {
-  private readonly cache = new Map<string, { value: Credential | null; at: number }>()
+  private readonly cache = new Map<string, { value: Credential; at: number }>()
+  /**
+   * Ids with no active access key, so that a flood of one bad id does not hammer the store. Small
+   * and bounded (about 1 MB); a flood of many ids only evicts itself and costs store lookups.
+   */
+  private readonly unknown = new Map<string, number>()
   /** Entries are re-read after this long even without a change notice (multi-node safety net). */
   ttlMs = 1000
   private epoch = 0
@@ -75,10 +83,12 @@ export class CredentialResolver {
       if (change.kind === 'accessKey') {
         this.epoch++
         this.cache.delete(change.accessKeyId)
+        this.unknown.delete(change.accessKeyId)
       } else if (change.kind === 'user') {
         // Rare: a user's policy changed or the user went away. Drop everything.
         this.epoch++
         this.cache.clear()
+        this.unknown.clear()
       }
     })
   }
@@ -90,7 +100,9 @@ export class CredentialResolver {
   async resolve(accessKeyId: string): Promise<Credential | undefined> {
     const cached = this.cache.get(accessKeyId)
     const now = performance.now()
-    if (cached !== undefined && now - cached.at < this.ttlMs) return cached.value ?? undefined
+    if (cached !== undefined && now - cached.at < this.ttlMs) return cached.value
+    const unknownAt = this.unknown.get(accessKeyId)
+    if (unknownAt !== undefined && now - unknownAt < this.ttlMs) return undefined
     const epoch = this.epoch
     const record = await this.store.getAccessKey(accessKeyId)
     let credential: Credential | null = null
@@ -107,10 +119,14 @@ export class CredentialResolver {
       }
       credential = { caller, secretAccessKey: await this.unwrapSecret(record) }
     }
-    // Unknown ids are cached too (bounded), so a flood of bad ids cannot hammer the store.
     if (epoch === this.epoch) {
-      if (this.cache.size >= 10_000) this.cache.clear()
-      this.cache.set(accessKeyId, { value: credential, at: now })
+      if (credential === null) {
+        this.cache.delete(accessKeyId)
+        remember(this.unknown, accessKeyId, now, MAX_UNKNOWN_IDS)
+      } else {
+        this.unknown.delete(accessKeyId)
+        remember(this.cache, accessKeyId, { value: credential, at: now }, 10_000)
+      }
     }
     return credential ?? undefined
   }
@@ -124,4 +140,11 @@ export class CredentialResolver {
       return DENY_ALL
     }
   }
+}
+
+/** Sets an entry, first evicting the oldest one if the map is full. */
+function remember<V>(map: Map<string, V>, id: string, value: V, max: number): void {
+  map.delete(id)
+  if (map.size >= max) map.delete(map.keys().next().value as string)
+  map.set(id, value)
 }

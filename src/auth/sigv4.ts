@@ -48,6 +48,7 @@ const ALGORITHM = 'AWS4-HMAC-SHA256'
 const AMZ_DATE = /^(\d{8})T(\d{6})Z$/
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
 const SIGNATURE = /^[0-9a-f]{64}$/
+const ACCESS_KEY_ID = /^\w{1,128}$/
 const CACHE_LIMIT = 10_000
 
 const INVALID_SIGNATURE =
@@ -220,7 +221,7 @@ export class SigV4Verifier {
     if (auth.service !== this.service) {
       throw new InvalidSignatureException(`Credential should be scoped to correct service: '${this.service}'. `)
     }
-    if (!REGION.test(auth.region)) throw new InvalidSignatureException('Credential should be scoped to a valid region. ')
+    if (auth.region.length > 32 || !REGION.test(auth.region)) throw new InvalidSignatureException('Credential should be scoped to a valid region. ')
     if (auth.terminator !== 'aws4_request') {
       throw new InvalidSignatureException("Credential should be scoped with a valid terminator: 'aws4_request'.")
     }
@@ -234,7 +235,8 @@ export class SigV4Verifier {
     }
     if (!SIGNATURE.test(auth.signature)) throw new InvalidSignatureException(INVALID_SIGNATURE)
 
-    const principal = await lookup(auth.accessKeyId, header(req.headers, 'x-amz-security-token'))
+    // An id no access key can have is refused without a lookup (at most 128 word characters).
+    const principal = ACCESS_KEY_ID.test(auth.accessKeyId) ? await lookup(auth.accessKeyId, header(req.headers, 'x-amz-security-token')) : undefined
     if (principal === undefined) throw new UnrecognizedClientException('The security token included in the request is invalid.')
 
     const bodyHash = createHash('sha256').update(req.body).digest('hex')
@@ -246,11 +248,18 @@ export class SigV4Verifier {
     const canonical = this.canonicalRequest(req, signedHeaders, bodyHash)
     if (canonical === undefined) throw new InvalidSignatureException(INVALID_SIGNATURE)
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${auth.scope}\n${createHash('sha256').update(canonical).digest('hex')}`
-    const key = this.signingKey(auth, principal.secretAccessKey)
+    const cacheId = `${auth.accessKeyId}\0${principal.secretAccessKey}\0${auth.scope}`
+    const cached = this.signingKeys.get(cacheId)
+    const key = cached ?? signingKey(auth, principal.secretAccessKey)
     const expected = createHmac('sha256', key).update(stringToSign).digest()
     const given = Buffer.from(auth.signature, 'hex')
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new InvalidSignatureException(INVALID_SIGNATURE)
+    }
+    // Cached only once a signature made with it verified: made-up scopes cost nothing that lasts.
+    if (cached === undefined) {
+      if (this.signingKeys.size >= CACHE_LIMIT) this.signingKeys.delete(this.signingKeys.keys().next().value as string)
+      this.signingKeys.set(cacheId, key)
     }
     return { accessKeyId: auth.accessKeyId, region: auth.region, principal, signedAt: new Date(signedAt) }
   }
@@ -270,20 +279,14 @@ export class SigV4Verifier {
     return `${req.method}\n${canonicalPath(path)}\n${canonicalQuery(query)}\n${headers}\n${signedHeaders.join(';')}\n${bodyHash}`
   }
 
-  private signingKey(auth: ParsedAuthorization, secret: string): Buffer {
-    const id = `${auth.accessKeyId}\0${secret}\0${auth.scope}`
-    let key = this.signingKeys.get(id)
-    if (key === undefined) {
-      // SigV4: signing key = HMAC chain over date/region/service/terminator.
-      const kDate = createHmac('sha256', `AWS4${secret}`).update(auth.date).digest()
-      const kRegion = createHmac('sha256', kDate).update(auth.region).digest()
-      const kService = createHmac('sha256', kRegion).update(auth.service).digest()
-      key = createHmac('sha256', kService).update(auth.terminator).digest()
-      if (this.signingKeys.size >= CACHE_LIMIT) this.signingKeys.clear()
-      this.signingKeys.set(id, key)
-    }
-    return key
-  }
+}
+
+/** SigV4: signing key = HMAC chain over date/region/service/terminator. */
+function signingKey(auth: ParsedAuthorization, secret: string): Buffer {
+  const kDate = createHmac('sha256', `AWS4${secret}`).update(auth.date).digest()
+  const kRegion = createHmac('sha256', kDate).update(auth.region).digest()
+  const kService = createHmac('sha256', kRegion).update(auth.service).digest()
+  return createHmac('sha256', kService).update(auth.terminator).digest()
 }
 
 /** An RFC 7231 `Date` header as an X-Amz-Date value. */

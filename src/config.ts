@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
+import { loadThrottleRules } from './quotas/throttle.js'
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -212,6 +213,11 @@ export function buildConfig(raw: RawSettings): Config {
     problems.push(`auditFailure (MACAW_AUDIT_FAILURE) must be refuse or continue, got '${auditFailure}'`)
   }
   const throttle = raw.throttle ?? DEFAULTS.throttle
+  try {
+    loadThrottleRules(throttle === 'off' || throttle === 'aws' ? throttle : resolve(throttle))
+  } catch (err) {
+    problems.push(`throttle (MACAW_THROTTLE) must be off, aws or a JSON/YAML file of rates: ${(err as Error).message}`)
+  }
   const audit = raw.audit ?? DEFAULTS.audit
   if (audit !== 'on' && audit !== 'off') problems.push(`audit (MACAW_AUDIT) must be on or off, got '${audit}'`)
   if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {

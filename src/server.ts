@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { SerializationException, UnknownOperationException } from './protocol/errors.js'
@@ -35,6 +35,7 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
     void handle(kms, config, logger, req, res)
   }
   const server: Server | TlsServer = tls ? createTlsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener)
+  limitConnections(server, config.maxConnections)
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -67,6 +68,43 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
     },
     close: () => (closing ??= shutdown(server, kms)),
   }
+}
+
+/**
+ * At most `max` open connections: a new connection beyond it first closes the longest-idle
+ * keep-alive connection (one with no request in progress); with none idle, the new one is closed.
+ * Timeouts (one place): headers 20 s, whole request 30 s, idle keep-alive 65 s.
+ */
+function limitConnections(server: Server | TlsServer, max: number): void {
+  // Sockets that carry requests: the TCP socket itself, or its TLS socket once the handshake is done.
+  const idle = new Set<Socket>()
+  let open = 0
+  const track = (socket: Socket): void => {
+    idle.add(socket)
+    socket.once('close', () => idle.delete(socket))
+  }
+  server.on('connection', (socket: Socket) => {
+    if (open >= max) {
+      const oldest = idle.values().next()
+      if (oldest.done === true) {
+        socket.destroy()
+        return
+      }
+      idle.delete(oldest.value)
+      oldest.value.destroy()
+    }
+    open++
+    socket.once('close', () => open--)
+    if (!('setSecureContext' in server)) track(socket)
+  })
+  if ('setSecureContext' in server) server.on('secureConnection', track)
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket
+    idle.delete(socket)
+    res.once('finish', () => {
+      if (!socket.destroyed) idle.add(socket)
+    })
+  })
 }
 
 async function shutdown(server: Server | TlsServer, kms: Kms): Promise<void> {

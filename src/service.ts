@@ -1,6 +1,7 @@
 // The KMS service: opens the store and root of trust, bootstraps the root credentials, and turns
 // one HTTP request (method, headers, raw body) into one KMS response. Transport lives in server.ts.
 import { createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
+import cluster from 'node:cluster'
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { CredentialResolver, newAccessKeyId, newSecretAccessKey, secretContext, type Caller, type Credential } from './auth/principals.js'
@@ -16,6 +17,8 @@ import { KeyCache, type CachedKey } from './keys/cache.js'
 import { assertUsable, hasExpiredMaterial, withoutMaterial } from './keys/lifecycle.js'
 import { keyNotFound, locateKey, type KeyLocation, type ResolveScope } from './keys/resolve.js'
 import { Sweeper } from './keys/sweeper.js'
+import { loadThrottleRules, Throttle, THROTTLING_MESSAGE } from './quotas/throttle.js'
+import { WrappingKeyGenerator } from './keys/wrapping-keys.js'
 import { OPERATIONS } from './operations/index.js'
 import type { Operation, OperationContext, UseKeyOptions } from './operations/define.js'
 import {
@@ -24,6 +27,7 @@ import {
   KMSInternalException,
   KmsError,
   SerializationException,
+  ThrottlingException,
   UnknownOperationException,
 } from './protocol/errors.js'
 import { AuditTrail } from './audit/trail.js'
@@ -48,6 +52,8 @@ export interface Services {
   /** Wraps new key material under the root of trust, bound to the key's ARN. */
   sealMaterial(material: Buffer, arn: string): Promise<Buffer>
   readonly sweeper: Sweeper
+  /** RSA wrapping key pairs for imports, generated under bounds. */
+  readonly wrappingKeys: WrappingKeyGenerator
 }
 
 export interface KmsRequest {
@@ -101,10 +107,14 @@ export class Kms {
   readonly root: RootOfTrust
   readonly now: () => number
   private readonly logger: Logger
+  private readonly throttle: Throttle | undefined
 
   private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number) {
     this.config = config
     this.logger = logger
+    const rules = loadThrottleRules(config.throttle)
+    // Each worker of `serve --workers N` enforces 1/N of every rate.
+    this.throttle = rules === undefined ? undefined : new Throttle(rules, cluster.isWorker ? config.workers : 1)
     const later: { keys?: KeyCache } = {}
     this.metrics = new Metrics({
       cacheHits: () => later.keys?.hits ?? 0,
@@ -117,6 +127,7 @@ export class Kms {
       auditRefused: () => this.audit.refused,
       auditDropped: () => this.audit.dropped,
       auditSummarised: () => this.audit.summarised,
+      throttled: () => this.throttle?.throttled ?? 0,
     })
     const store = this.metrics.instrument(rawStore)
     // SQLite: audit batches are written by a thread of their own (fsync and lock waits off the loop).
@@ -166,6 +177,7 @@ export class Kms {
       policies,
       now,
       sweeper,
+      wrappingKeys: new WrappingKeyGenerator(),
       sealMaterial: (material, arn) => seal(root, material, keyMaterialContext(arn)),
     }
   }
@@ -285,6 +297,10 @@ export class Kms {
       const verified = await this.verifier.verify(req, (id: string) => this.lookupCredential(id))
       facts.caller = verified.principal.caller
       facts.region = verified.region
+      // Counted against the caller's account, also for another account's key (as AWS does).
+      if (this.throttle !== undefined && !this.throttle.take(verified.principal.caller.accountId, verified.region, operation.name, Date.now())) {
+        throw new ThrottlingException(THROTTLING_MESSAGE)
+      }
       const ctx = new RequestContext(this, operation, verified.principal.caller, verified.region, req)
       facts.ctx = ctx
       const output = await operation.execute(ctx, body)

@@ -22,6 +22,7 @@ export interface MetricSources {
   auditRefused(): number
   auditDropped(): number
   auditSummarised(): number
+  throttled(): number
 }
 
 export class Metrics {
@@ -74,6 +75,7 @@ export class Metrics {
     fromSource('macaw_audit_refused_requests_total', 'Requests refused because their audit record could not be stored', () => sources.auditRefused())
     fromSource('macaw_audit_dropped_records_total', 'Audit records dropped with --audit-failure continue and a full backlog', () => sources.auditDropped())
     fromSource('macaw_audit_summarised_requests_total', 'Unauthenticated requests counted in summary records instead of recorded one by one', () => sources.auditSummarised())
+    fromSource('macaw_throttled_requests_total', 'Requests refused with ThrottlingException (over their request quota)', () => sources.throttled())
     new Gauge({
       name: 'macaw_audit_healthy',
       help: '1 while audit records can be stored, 0 while writes fail or the backlog is full',

@@ -7,6 +7,7 @@ import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
 import { checkLockout, checkPrincipals, compileKeyPolicy } from '../keys/key-policy.js'
 import { requestTagValues } from '../auth/context.js'
 import { checkRequestTags, sortTags } from '../keys/tags.js'
+import { assertKeyQuota } from '../keys/quota.js'
 import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js'
 import { bool, optional, str } from '../protocol/validate.js'
 import { StoreConflictError } from '../store/store.js'
@@ -92,6 +93,7 @@ export const createKey = defineOperation({
       await checkPrincipals(ctx, policy)
       checkLockout(ctx, policy, { ...fields, version: 0 }, arn, bypass)
     }
+    await assertKeyQuota(ctx.services.store, ctx.caller.accountId, ctx.region, ctx.services.config.quotaKeys)
     let wrapped: Buffer | undefined
     if (keyOrigin === 'AWS_KMS') {
       const material = generateMaterial(spec)

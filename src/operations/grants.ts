@@ -157,6 +157,13 @@ export const listRetirableGrants = defineOperation({
     checkPrincipal(req.RetiringPrincipal, 'RetiringPrincipal')
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'grant')
     ctx.authorizeAccount('kms:ListRetirableGrants')
+    // AWS: the retiring principal must be in the caller's account; another account's grants
+    // (their key ARNs, grantees and operations) are not the caller's to read.
+    if (req.RetiringPrincipal.split(':')[4] !== ctx.caller.accountId) {
+      throw new AccessDeniedException(
+        `User: ${ctx.caller.arn} is not authorized to perform: kms:ListRetirableGrants for a retiring principal in another account`,
+      )
+    }
     const page = await ctx.services.store.listRetirableGrants(req.RetiringPrincipal, after, req.Limit ?? 50)
     return {
       Grants: page.items.map((g) => grantEntry(ctx, g)),

@@ -12,7 +12,6 @@ import {
   importKeyContext,
   materialCheck,
   newImportToken,
-  newWrappingKey,
   tokenDigest,
   unwrapMaterial,
 } from '../keys/import.js'
@@ -55,14 +54,17 @@ export const getParametersForImport = defineOperation({
       ['kms:wrappingalgorithm', [req.WrappingAlgorithm]],
       ['kms:wrappingkeyspec', [req.WrappingKeySpec]],
     ])
-    const pair = await newWrappingKey(bits)
     const { token, digest } = newImportToken()
     const validTo = ctx.now + IMPORT_TOKEN_TTL_MS
+    // The key pair is made only once the key is resolved, authorized and importable (RSA work is
+    // costly), and once only, even if the update is retried.
+    let pair: { publicKey: Buffer; privateKey: Buffer } | undefined
     const { arn } = await ctx.updateKey(
       req.KeyId,
       { forms: 'idOrArn', usableIn: ['Enabled', 'Disabled', 'PendingImport'], values },
       async (record, keyArn) => {
         if (record.origin !== 'EXTERNAL') throw notExternal(keyArn, record)
+        pair ??= await ctx.services.wrappingKeys.newKeyPair(ctx.caller.accountId, bits)
         const privateKey = await seal(ctx.services.root, pair.privateKey, importKeyContext(keyArn, digest))
         return {
           ...record,
@@ -76,6 +78,7 @@ export const getParametersForImport = defineOperation({
         }
       },
     )
+    if (pair === undefined) throw new Error('GetParametersForImport: no key pair was made')
     pair.privateKey.fill(0)
     return { KeyId: arn, ImportToken: token.toString('base64'), PublicKey: pair.publicKey.toString('base64'), ParametersValidTo: epochSeconds(validTo) }
   },

@@ -18,6 +18,7 @@ import {
 } from '../protocol/errors.js'
 import { bool, optional, required, str } from '../protocol/validate.js'
 import { StoreConflictError, type KeyRecord } from '../store/store.js'
+import { assertKeyQuota } from '../keys/quota.js'
 import { defineOperation } from './define.js'
 import { description, keyId, policy, tagList } from './fields.js'
 
@@ -84,6 +85,7 @@ export const replicateKey = defineOperation({
       await checkPrincipals(ctx, compiled)
       checkLockout(ctx, compiled, { ...fields, version: 0 }, arn, bypass)
     }
+    await assertKeyQuota(store, record.accountId, req.ReplicaRegion, ctx.services.config.quotaKeys)
     let sealed: Buffer | undefined
     if (record.material !== undefined) {
       const material = await openEnvelope(ctx.services.root, record.material, keyMaterialContext(primary.arn))

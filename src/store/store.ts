@@ -166,8 +166,8 @@ export interface Store {
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined>
   /** Keys of one account and region ordered by keyId, starting after the `after` key id. */
   listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>>
-  /** Number of keys in the whole store (all accounts and regions). */
-  countKeys(): Promise<number>
+  /** Number of keys (in every state) of one account and region, or of the whole store. */
+  countKeys(scope?: { readonly accountId: string; readonly region: string }): Promise<number>
   /** Inserts a new key with version 1; StoreConflictError if the key id exists. */
   insertKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord>
   /**

@@ -374,9 +374,12 @@ export class PostgresStore implements Store {
     return page(rows.map(toKey), limit, (k) => k.keyId)
   }
 
-  async countKeys(): Promise<number> {
-    const [row] = await this.rows<{ n: number }>('SELECT count(*) AS n FROM keys', [])
-    return row?.n ?? 0
+  async countKeys(scope?: { readonly accountId: string; readonly region: string }): Promise<number> {
+    const [row] =
+      scope === undefined
+        ? await this.rows<{ n: number }>('SELECT count(*) AS n FROM keys', [])
+        : await this.rows<{ n: number }>('SELECT count(*) AS n FROM keys WHERE account_id = $1 AND region = $2', [scope.accountId, scope.region])
+    return Number(row?.n ?? 0)
   }
 
   async insertKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord> {

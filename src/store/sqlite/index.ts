@@ -92,6 +92,7 @@ export class SqliteStore implements Store {
         'SELECT * FROM keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
       ),
       countKeys: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM keys'),
+      countKeysIn: db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM keys WHERE account_id = ? AND region = ?'),
       insertKey: db.prepare(
         'INSERT INTO keys (account_id, region, key_id, state, deletion_date, creation_date, version, doc, material, valid_to) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)',
       ),
@@ -288,8 +289,9 @@ export class SqliteStore implements Store {
     return Promise.resolve(page(rows.map(toKey), limit, (k) => k.keyId))
   }
 
-  countKeys(): Promise<number> {
-    return Promise.resolve(this.s.countKeys.get()?.n ?? 0)
+  countKeys(scope?: { readonly accountId: string; readonly region: string }): Promise<number> {
+    const row = scope === undefined ? this.s.countKeys.get() : this.s.countKeysIn.get(scope.accountId, scope.region)
+    return Promise.resolve(row?.n ?? 0)
   }
 
   insertKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord> {

@@ -115,11 +115,12 @@ export class Kms {
     const rules = loadThrottleRules(config.throttle)
     // Each worker of `serve --workers N` enforces 1/N of every rate.
     this.throttle = rules === undefined ? undefined : new Throttle(rules, cluster.isWorker ? config.workers : 1)
-    const later: { keys?: KeyCache } = {}
+    const later: { keys?: KeyCache; policies?: PolicyCache } = {}
     this.metrics = new Metrics({
       cacheHits: () => later.keys?.hits ?? 0,
       cacheMisses: () => later.keys?.misses ?? 0,
       cachedKeys: () => later.keys?.size ?? 0,
+      cacheBytes: () => (later.keys?.sizeBytes ?? 0) + (later.policies?.size ?? 0),
       auditBacklog: () => this.audit.backlog,
       auditWritten: () => this.audit.written,
       auditFailures: () => this.audit.failures,
@@ -143,10 +144,12 @@ export class Kms {
       material.fill(0)
       return key
     }
-    const policies = new PolicyCache()
+    // --cache-max-mb: 70% for keys (with their policies and grants) and aliases, 20% for compiled
+    // policies by text; credentials, signing keys and unknown ids are bounded by count (docs/limits.md).
+    const policies = new PolicyCache(Math.floor(config.cacheMaxBytes * 0.2))
     const keys = new KeyCache(store, {
       ttlMs: config.cacheTtlMs,
-      maxEntries: 200_000,
+      maxBytes: Math.floor(config.cacheMaxBytes * 0.7),
       now,
       arnOf: (r) => keyArn(config.partition, r.region, r.accountId, r.keyId),
       load: async (record, arn) => {
@@ -168,6 +171,7 @@ export class Kms {
     // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
     this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs })
     later.keys = keys
+    later.policies = policies
     const sweeper = new Sweeper(store, logger, now, config.sweepIntervalMs)
     this.services = {
       config,

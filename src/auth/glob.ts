@@ -20,10 +20,15 @@ const WILD = -1
 /** One NFA over several patterns; bit j of the state set = "pattern prefix up to j matched". */
 interface Program {
   readonly words: number
-  /** Per literal character: positions that accept it (wildcard positions included). */
-  readonly masks: Map<number, Int32Array>
-  /** Positions of `?` only: what any other character may advance. */
-  readonly wild: Int32Array
+  /**
+   * Rows of `words` words, one per literal character, of the positions that accept it (`?`
+   * positions included); row 0 is the `?` positions alone, for every other character. Flat, so
+   * that a compiled policy costs a few bytes per pattern character.
+   */
+  readonly masks: Int32Array
+  /** Row of each ASCII character (0: none), and of other characters. */
+  readonly asciiRows: Uint8Array | Uint16Array
+  readonly otherRows: Map<number, number> | undefined
   /** Positions of `*`: they keep their bit and also enable the next position. */
   readonly star: Int32Array
   /** Start positions of every pattern. */
@@ -80,13 +85,20 @@ function compileProgram(patterns: readonly number[][]): Program {
     setBit(accept, base + p.length)
     base += p.length + 1
   }
-  const masks = new Map<number, Int32Array>()
+  const masks = new Int32Array((literal.size + 1) * words)
+  masks.set(wild)
+  const asciiRows = literal.size < 256 ? new Uint8Array(128) : new Uint16Array(128)
+  let otherRows: Map<number, number> | undefined
+  let row = 0
   for (const [ch, bits] of literal) {
-    const mask = Int32Array.from(wild)
-    for (const bit of bits) setBit(mask, bit)
-    masks.set(ch, mask)
+    row++
+    const offset = row * words
+    masks.set(wild, offset)
+    for (const bit of bits) masks[offset + (bit >>> 5)] = (masks[offset + (bit >>> 5)] as number) | (1 << (bit & 31))
+    if (ch < 128) asciiRows[ch] = row
+    else (otherRows ??= new Map()).set(ch, row)
   }
-  return { words, masks, wild, star, start, accept, minLength }
+  return { words, masks, asciiRows, otherRows, star, start, accept, minLength }
 }
 
 /** Scratch state sets, reused: matching is synchronous and never re-entered. */
@@ -104,7 +116,7 @@ function closeOverStars(set: Int32Array, star: Int32Array, words: number): void 
 }
 
 function run(program: Program, value: string): boolean {
-  const { words, masks, wild, star, accept } = program
+  const { words, masks, asciiRows, otherRows, star, accept } = program
   if (value.length < program.minLength) return false
   if (current.length < words) {
     current = new Int32Array(words)
@@ -115,7 +127,8 @@ function run(program: Program, value: string): boolean {
   d.set(program.start)
   closeOverStars(d, star, words)
   for (let i = 0; i < value.length; i++) {
-    const mask = masks.get(value.charCodeAt(i)) ?? wild
+    const ch = value.charCodeAt(i)
+    const offset = (ch < 128 ? (asciiRows[ch] as number) : (otherRows?.get(ch) ?? 0)) * words
     // One pass per word: advance on the character, keep `*` positions, then let each `*`
     // enable the position after it (the carries cross word boundaries).
     let shiftCarry = 0
@@ -124,7 +137,7 @@ function run(program: Program, value: string): boolean {
     for (let k = 0; k < words; k++) {
       const dk = d[k] as number
       const sk = star[k] as number
-      const t = dk & (mask[k] as number)
+      const t = dk & (masks[offset + k] as number)
       let v = (t << 1) | shiftCarry | (dk & sk) | starCarry
       shiftCarry = t >>> 31
       const s = v & sk

@@ -25,6 +25,10 @@ export class GrantIndex {
     }
   }
 
+  get size(): number {
+    return this.ids.size
+  }
+
   has(grantId: string): boolean {
     return this.ids.has(grantId)
   }

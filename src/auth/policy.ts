@@ -528,13 +528,26 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-/** Compiled policies by text: keys sharing a policy (most use the default) share one object. */
+/**
+ * What a compiled policy is taken to weigh in memory, for the cache budgets: measured at up to
+ * about 20 bytes per character of policy text (many small statements with conditions), plus a base.
+ */
+export function policyBytes(policy: CompiledPolicy): number {
+  return 4096 + 24 * policy.text.length
+}
+
+/**
+ * Compiled policies by text: keys sharing a policy (most use the default) share one object.
+ * Bounded in bytes (policyBytes); the oldest compiled policy is forgotten first, and compiled
+ * again when it is next needed.
+ */
 export class PolicyCache {
   private readonly compiled = new Map<string, CompiledPolicy>()
-  private readonly maxEntries: number
+  private readonly maxBytes: number
+  private bytes = 0
 
-  constructor(maxEntries = 10_000) {
-    this.maxEntries = maxEntries
+  constructor(maxBytes = 64 * 1024 * 1024) {
+    this.maxBytes = maxBytes
   }
 
   /** The compiled policy; throws MalformedPolicyDocumentException as compilePolicy does. */
@@ -543,9 +556,22 @@ export class PolicyCache {
     const hit = this.compiled.get(id)
     if (hit !== undefined) return hit
     const policy = compilePolicy(text, kind)
-    if (this.compiled.size >= this.maxEntries) this.compiled.clear()
-    this.compiled.set(id, policy)
+    const cost = policyBytes(policy)
+    while (this.bytes + cost > this.maxBytes && this.compiled.size > 0) {
+      const [oldestId, oldest] = this.compiled.entries().next().value as [string, CompiledPolicy]
+      this.compiled.delete(oldestId)
+      this.bytes -= policyBytes(oldest)
+    }
+    if (cost <= this.maxBytes) {
+      this.compiled.set(id, policy)
+      this.bytes += cost
+    }
     return policy
+  }
+
+  /** Bytes held (estimated). */
+  get size(): number {
+    return this.bytes
   }
 }
 

@@ -2,9 +2,13 @@
 // as a KeyObject, compiled policy and grants, and alias -> key id links. Entries are dropped on every store change and
 // re-checked against the store after `ttlMs` (the safety net when a change notice is missed);
 // a re-check that finds the same version keeps the unwrapped material.
+//
+// Bounded in bytes, not entries: each key costs KEY_ENTRY_BYTES plus its grants, and each distinct
+// compiled policy its policyBytes() once, however many cached keys share it. Over the budget the
+// oldest entries go first; what does not fit is read again from the store, never held.
 import type { KeyObject } from 'node:crypto'
 import type { GrantIndex } from '../auth/grants.js'
-import type { CompiledPolicy } from '../auth/policy.js'
+import { policyBytes, type CompiledPolicy } from '../auth/policy.js'
 import type { KeyRecord, Store, StoreChange } from '../store/store.js'
 
 export interface CachedKey {
@@ -23,6 +27,11 @@ interface Entry {
   checkedAt: number
 }
 
+/** What one cached key weighs besides its policy (record, KeyObject, ARN, maps), and per grant. */
+export const KEY_ENTRY_BYTES = 2048
+export const GRANT_BYTES = 512
+const ALIAS_ENTRY_BYTES = 256
+
 interface AliasEntry {
   keyId: string | undefined
   checkedAt: number
@@ -30,7 +39,8 @@ interface AliasEntry {
 
 export interface KeyCacheOptions {
   readonly ttlMs: number
-  readonly maxEntries: number
+  /** Memory for cached keys (with their policies and grants) and aliases together. */
+  readonly maxBytes: number
   readonly now: () => number
   readonly arnOf: (record: KeyRecord) => string
   /** Builds the cached form of a record: unwrapped material, compiled policy, grant index. */
@@ -47,6 +57,9 @@ export class KeyCache {
   private readonly unsubscribe: () => void
   hits = 0
   misses = 0
+  /** Estimated bytes held, and the policies counted in it with how many entries use each. */
+  private bytes = 0
+  private readonly policyUsers = new Map<CompiledPolicy, number>()
 
   private readonly store: Store
   private readonly options: KeyCacheOptions
@@ -65,17 +78,14 @@ export class KeyCache {
     this.epoch++
     switch (change.kind) {
       case 'key':
-        this.keys.delete(change.accountId + sep + change.region + sep + change.keyId)
+        this.forgetKey(change.accountId + sep + change.region + sep + change.keyId)
         break
       case 'alias':
-        this.aliases.delete(change.accountId + sep + change.region + sep + change.aliasName)
+        this.forgetAlias(change.accountId + sep + change.region + sep + change.aliasName)
         break
       case 'user':
         // accountId '*': the store lost track of changes (e.g. a reconnect): forget everything.
-        if (change.accountId === '*') {
-          this.keys.clear()
-          this.aliases.clear()
-        }
+        if (change.accountId === '*') this.clearAll()
         break
       case 'accessKey':
         break
@@ -84,12 +94,84 @@ export class KeyCache {
 
   clear(): void {
     this.epoch++
+    this.clearAll()
+  }
+
+  private clearAll(): void {
     this.keys.clear()
     this.aliases.clear()
+    this.policyUsers.clear()
+    this.bytes = 0
   }
 
   get size(): number {
     return this.keys.size
+  }
+
+  /** Estimated bytes held. */
+  get sizeBytes(): number {
+    return this.bytes
+  }
+
+  private costOf(value: CachedKey): number {
+    return KEY_ENTRY_BYTES + GRANT_BYTES * value.grants.size
+  }
+
+  private forgetKey(id: string): void {
+    const entry = this.keys.get(id)
+    if (entry === undefined) return
+    this.keys.delete(id)
+    this.bytes -= this.costOf(entry.value)
+    const policy = entry.value.policy
+    const users = (this.policyUsers.get(policy) ?? 1) - 1
+    if (users > 0) this.policyUsers.set(policy, users)
+    else {
+      this.policyUsers.delete(policy)
+      this.bytes -= policyBytes(policy)
+    }
+  }
+
+  private forgetAlias(id: string): void {
+    if (this.aliases.delete(id)) this.bytes -= ALIAS_ENTRY_BYTES
+  }
+
+  /** Drops the oldest entries (keys first, then aliases) until `extra` more bytes fit. */
+  private makeRoom(extra: number): void {
+    while (this.bytes + extra > this.options.maxBytes) {
+      const key = this.keys.keys().next()
+      if (key.done !== true) {
+        this.forgetKey(key.value)
+        continue
+      }
+      const alias = this.aliases.keys().next()
+      if (alias.done === true) return
+      this.forgetAlias(alias.value)
+    }
+  }
+
+  private rememberKey(id: string, entry: Entry): void {
+    this.forgetKey(id)
+    const policy = entry.value.policy
+    const newPolicy = !this.policyUsers.has(policy)
+    const cost = this.costOf(entry.value) + (newPolicy ? policyBytes(policy) : 0)
+    if (cost > this.options.maxBytes) return
+    this.makeRoom(cost)
+    this.keys.set(id, entry)
+    // makeRoom may have dropped the policy's last other user: count it again if so.
+    if (newPolicy || !this.policyUsers.has(policy)) {
+      this.policyUsers.set(policy, 1)
+      this.bytes += this.costOf(entry.value) + policyBytes(policy)
+    } else {
+      this.policyUsers.set(policy, (this.policyUsers.get(policy) ?? 0) + 1)
+      this.bytes += this.costOf(entry.value)
+    }
+  }
+
+  private rememberAlias(id: string, entry: AliasEntry): void {
+    this.forgetAlias(id)
+    this.makeRoom(ALIAS_ENTRY_BYTES)
+    this.aliases.set(id, entry)
+    this.bytes += ALIAS_ENTRY_BYTES
   }
 
   /** The key, from memory when fresh; undefined if the store has no such key. */
@@ -105,7 +187,7 @@ export class KeyCache {
     const epoch = this.epoch
     const record = await this.store.getKey(accountId, region, keyId)
     if (!record) {
-      this.keys.delete(id)
+      this.forgetKey(id)
       return undefined
     }
     let value: CachedKey
@@ -114,7 +196,7 @@ export class KeyCache {
     } else {
       value = await this.options.load(record, this.options.arnOf(record))
     }
-    if (epoch === this.epoch) this.remember(this.keys, id, { value, checkedAt: now })
+    if (epoch === this.epoch) this.rememberKey(id, { value, checkedAt: now })
     return value
   }
 
@@ -127,17 +209,9 @@ export class KeyCache {
     const epoch = this.epoch
     const alias = await this.store.getAlias(accountId, region, aliasName)
     if (epoch === this.epoch) {
-      this.remember(this.aliases, id, { keyId: alias?.keyId, checkedAt: now })
+      this.rememberAlias(id, { keyId: alias?.keyId, checkedAt: now })
     }
     return alias?.keyId
   }
 
-  private remember<V>(map: Map<string, V>, id: string, value: V): void {
-    if (map.size >= this.options.maxEntries && !map.has(id)) {
-      // Evict the oldest insertion: Map iterates in insertion order.
-      const oldest = map.keys().next()
-      if (!oldest.done) map.delete(oldest.value)
-    }
-    map.set(id, value)
-  }
 }

@@ -14,6 +14,7 @@ export interface MetricSources {
   cacheHits(): number
   cacheMisses(): number
   cachedKeys(): number
+  cacheBytes(): number
   auditBacklog(): number
   auditWritten(): number
   auditFailures(): number
@@ -90,6 +91,14 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.cachedKeys())
+      },
+    })
+    new Gauge({
+      name: 'macaw_cache_bytes',
+      help: 'Estimated memory held by the key and policy caches (bounded by --cache-max-mb)',
+      registers,
+      collect() {
+        this.set(sources.cacheBytes())
       },
     })
     new Gauge({

@@ -1,0 +1,80 @@
+// The key cache's byte budget: keys with distinct 32 KB policies never make it hold more than its
+// budget (the old cache held 200,000 entries whatever they weighed), shared policies count once,
+// and what was evicted is read again from the store.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { GrantIndex } from '../../../src/auth/grants.js'
+import { compilePolicy, policyBytes } from '../../../src/auth/policy.js'
+import { KEY_ENTRY_BYTES, KeyCache } from '../../../src/keys/cache.js'
+import type { KeyRecord, Store } from '../../../src/store/store.js'
+
+function bigPolicy(i: number): string {
+  const statements = Array.from({ length: 150 }, (_, n) => ({
+    Sid: `S${i}n${n}`,
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::111122223333:user/u${i}-${n}` },
+    Action: 'kms:GenerateMac',
+    Resource: '*',
+  }))
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements })
+}
+
+function fakeStore(policyOf: (keyId: string) => string): { store: Store; reads: () => number } {
+  let reads = 0
+  const store = {
+    onChange: () => () => {},
+    getKey: (accountId: string, region: string, keyId: string) => {
+      reads++
+      return Promise.resolve({ accountId, region, keyId, version: 1, policy: policyOf(keyId) } as unknown as KeyRecord)
+    },
+  } as unknown as Store
+  return { store, reads: () => reads }
+}
+
+function cache(store: Store, maxBytes: number): KeyCache {
+  return new KeyCache(store, {
+    ttlMs: 60_000,
+    maxBytes,
+    now: Date.now,
+    arnOf: (r) => `arn:aws:kms:${r.region}:${r.accountId}:key/${r.keyId}`,
+    load: (record, arn) =>
+      Promise.resolve({ record, arn, material: undefined, policy: compilePolicy(record.policy, 'key'), grants: GrantIndex.EMPTY }),
+  })
+}
+
+describe('key cache budget', () => {
+  it('holds no more than its budget of keys with distinct large policies', async () => {
+    const { store, reads } = fakeStore((id) => bigPolicy(Number(id)))
+    const maxBytes = 8 * 1024 * 1024
+    const c = cache(store, maxBytes)
+    for (let i = 0; i < 100; i++) await c.getKey('111122223333', 'us-east-1', String(i))
+    assert.ok(c.sizeBytes <= maxBytes, `${c.sizeBytes} bytes`)
+    assert.ok(c.size < 100, `${c.size} keys kept`)
+    assert.ok(c.size > 0)
+    const before = reads()
+    const key = await c.getKey('111122223333', 'us-east-1', '0')
+    assert.equal(key?.record.keyId, '0', 'an evicted key is read again')
+    assert.equal(reads(), before + 1)
+  })
+
+  it('counts a policy shared by many keys once', async () => {
+    const text = bigPolicy(0)
+    const { store } = fakeStore(() => text)
+    const c = cache(store, 64 * 1024 * 1024)
+    for (let i = 0; i < 50; i++) await c.getKey('111122223333', 'us-east-1', String(i))
+    // Each load compiles its own object here, so each counts; sharing is by object identity.
+    const shared = new KeyCache(store, {
+      ttlMs: 60_000,
+      maxBytes: 64 * 1024 * 1024,
+      now: Date.now,
+      arnOf: (r) => r.keyId,
+      load: (() => {
+        const policy = compilePolicy(text, 'key')
+        return (record: KeyRecord, arn: string) => Promise.resolve({ record, arn, material: undefined, policy, grants: GrantIndex.EMPTY })
+      })(),
+    })
+    for (let i = 0; i < 50; i++) await shared.getKey('111122223333', 'us-east-1', String(i))
+    assert.equal(shared.sizeBytes, 50 * KEY_ENTRY_BYTES + policyBytes(compilePolicy(text, 'key')))
+    assert.equal(c.sizeBytes, 50 * (KEY_ENTRY_BYTES + policyBytes(compilePolicy(text, 'key'))))
+  })
+})

@@ -35,7 +35,7 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
     void handle(kms, config, logger, req, res)
   }
   const server: Server | TlsServer = tls ? createTlsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener)
-  limitConnections(server, config.maxConnections)
+  const connections = limitConnections(server, config.maxConnections)
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -66,7 +66,7 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
         logger.error({ err }, 'TLS certificate reload failed; keeping the previous one')
       }
     },
-    close: () => (closing ??= shutdown(server, kms)),
+    close: () => (closing ??= shutdown(server, kms, connections)),
   }
 }
 
@@ -75,10 +75,11 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
  * keep-alive connection (one with no request in progress); with none idle, the new one is closed.
  * Timeouts (one place): headers 20 s, whole request 30 s, idle keep-alive 65 s.
  */
-function limitConnections(server: Server | TlsServer, max: number): void {
+function limitConnections(server: Server | TlsServer, max: number): { closeIdle(): void } {
   // Sockets that carry requests: the TCP socket itself, or its TLS socket once the handshake is done.
   const idle = new Set<Socket>()
   let open = 0
+  let closing = false
   const track = (socket: Socket): void => {
     idle.add(socket)
     socket.once('close', () => idle.delete(socket))
@@ -102,15 +103,26 @@ function limitConnections(server: Server | TlsServer, max: number): void {
     const socket = req.socket
     idle.delete(socket)
     res.once('finish', () => {
-      if (!socket.destroyed) idle.add(socket)
+      if (closing) socket.end()
+      else if (!socket.destroyed) idle.add(socket)
     })
   })
+  return {
+    /** Shutting down: close every connection without a request in progress, and the rest after it. */
+    closeIdle() {
+      closing = true
+      for (const socket of idle) socket.destroy()
+      idle.clear()
+    },
+  }
 }
 
-async function shutdown(server: Server | TlsServer, kms: Kms): Promise<void> {
-  // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
+async function shutdown(server: Server | TlsServer, kms: Kms, connections: { closeIdle(): void }): Promise<void> {
+  // Stop accepting, let in-flight requests finish, drop idle sockets (also those that never sent
+  // a request: they would hold the shutdown until the header timeout).
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
   server.closeIdleConnections()
+  connections.closeIdle()
   await closed
   await kms.close()
 }

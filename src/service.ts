@@ -294,13 +294,14 @@ export class Kms {
       }
       const operation = this.operationOf(req)
       facts.operation = operation
-      const body = parseBody(req.body)
-      facts.body = body as Record<string, unknown>
       // Changes other processes made (a deleted access key, a revoked grant) count from now on.
       this.store.catchUp()
+      // The signature first: the body of a request that does not verify is never parsed.
       const verified = await this.verifier.verify(req, (id: string) => this.lookupCredential(id))
       facts.caller = verified.principal.caller
       facts.region = verified.region
+      const body = parseBody(req.body)
+      facts.body = body as Record<string, unknown>
       // Counted against the caller's account, also for another account's key (as AWS does).
       if (this.throttle !== undefined && !this.throttle.take(verified.principal.caller.accountId, verified.region, operation.name, Date.now())) {
         throw new ThrottlingException(THROTTLING_MESSAGE)

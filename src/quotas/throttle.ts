@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 
-/** AWS's wording (KMS developer guide, "Request throttling"); see test/fixtures/aws-texts.json. */
+/** AWS's wording (KMS developer guide, "Request throttling"); recorded with its source in test/fixtures/aws-texts.json. */
 export const THROTTLING_MESSAGE = 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.'
 
 /** Operations that count against the shared "Cryptographic operations (symmetric)" quota. */

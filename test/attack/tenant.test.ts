@@ -3,6 +3,7 @@
 // MACAW_ATTACK_FLOOD requests (default 20,000; the figure is 100,000).
 import assert from 'node:assert/strict'
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { connect, type Socket } from 'node:net'
@@ -24,6 +25,8 @@ import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 
 const FLOOD = Number(process.env['MACAW_ATTACK_FLOOD'] ?? 20_000)
+const TEXTS = (JSON.parse(readFileSync(new URL('../fixtures/aws-texts.json', import.meta.url), 'utf8')) as { texts: Record<string, { message: string }> }).texts
+const THROTTLED = TEXTS['ThrottlingException']?.message
 const OTHER = '444455556666'
 
 function client(url: string, credentials = ROOT): KMSClient {
@@ -113,7 +116,7 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
     for (let i = 0; i < 3; i++) await hmacKey(kms)
     await assert.rejects(kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' })), {
       name: 'LimitExceededException',
-      message: 'Keys per account quota for this account in this region is 3, current usage is 3.',
+      message: TEXTS['LimitExceededException (key quota)']?.message.replace('{quota}', '3').replace('{usage}', '3'),
     })
   })
 
@@ -279,7 +282,7 @@ describe('request quotas', { timeout: 120_000 }, () => {
       } catch (err) {
         const e = err as { name: string; message: string; $metadata: { httpStatusCode: number } }
         assert.equal(e.name, 'ThrottlingException')
-        assert.equal(e.message, 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.')
+        assert.equal(e.message, THROTTLED)
         assert.equal(e.$metadata.httpStatusCode, 400)
         throttled++
       }

@@ -7,12 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CreateKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
 import { allowMatch, compilePolicy } from '../src/auth/policy.js'
-import { spawnServer } from '../test/helpers/process.js'
+import { spawnServer, treeRss } from '../test/helpers/process.js'
 import { ROOT } from '../test/helpers/server.js'
 
 const { values } = parseArgs({
@@ -71,11 +70,6 @@ function policyEvaluation(): void {
     const sorted = times.slice(500).sort((a, b) => a - b)
     console.log(`  ${name} (${text.length} B): median ${quantile(sorted, 0.5).toFixed(0)}, p99 ${quantile(sorted, 0.99).toFixed(0)}, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)}`)
   }
-}
-
-function treeRss(pid: number): number {
-  const out = spawnSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' })
-  return out.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0).reduce((a, b) => a + b, 0) * 1024
 }
 
 function distinctPolicy(i: number): string {

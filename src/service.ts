@@ -92,6 +92,7 @@ export interface KmsOptions {
 
 const TARGET_PREFIX = 'TrentService.'
 const AUDIT_UNAVAILABLE = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
+const STORE_UNREACHABLE = 'The service cannot reach its key store right now. Try again later.'
 const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0'])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -290,6 +291,8 @@ export class Kms {
     try {
       if (!this.audit.admit()) {
         facts.unaudited = true
+        // The store being down is an outage like any other (retried by SDKs); else our fault.
+        if (this.audit.storeUnreachable) throw new DependencyTimeoutException(STORE_UNREACHABLE)
         throw new KMSInternalException(AUDIT_UNAVAILABLE)
       }
       const operation = this.operationOf(req)
@@ -422,7 +425,7 @@ export class Kms {
     // Our fault, not the caller's: a 5xx without details; the cause goes to the log only.
     const fault =
       err instanceof StoreUnavailableError
-        ? new DependencyTimeoutException('The service cannot reach its key store right now. Try again later.', { cause: err })
+        ? new DependencyTimeoutException(STORE_UNREACHABLE, { cause: err })
         : new KMSInternalException('An internal error occurred. Try again later.', { cause: err })
     return {
       status: fault.status,

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import type { Store } from '../store/store.js'
+import { StoreUnavailableError, type Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
 import { chainHash } from './chain.js'
 import { auditEvent, auditIndex, summaryEvent, type AuditInput } from './event.js'
@@ -106,6 +106,11 @@ export class AuditTrail {
   /** Can records be stored right now? False after a failed write, or with the backlog full. */
   get healthy(): boolean {
     return this.failure === undefined && this.queue.length < MAX_BACKLOG
+  }
+
+  /** Whether the last write failed because the store could not be reached (an outage). */
+  get storeUnreachable(): boolean {
+    return this.failure instanceof StoreUnavailableError
   }
 
   /**

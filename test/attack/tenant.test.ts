@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
 import {
   CreateGrantCommand,
   CreateKeyCommand,
@@ -20,7 +20,7 @@ import {
   ListRetirableGrantsCommand,
 } from '@aws-sdk/client-kms'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
-import { createUser, credentialsOf, spawnServer } from '../helpers/process.js'
+import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess } from '../helpers/process.js'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 
@@ -28,6 +28,19 @@ const FLOOD = Number(process.env['MACAW_ATTACK_FLOOD'] ?? 20_000)
 const TEXTS = (JSON.parse(readFileSync(new URL('../fixtures/aws-texts.json', import.meta.url), 'utf8')) as { texts: Record<string, { message: string }> }).texts
 const THROTTLED = TEXTS['ThrottlingException']?.message
 const OTHER = '444455556666'
+
+/** A `serve` process with two workers (the default on this machine) and a root client. */
+async function twoWorkers(t: TestContext): Promise<{ dataDir: string; server: ServerProcess; kms: KMSClient }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'macaw-tenant-'))
+  const server = await spawnServer(dataDir, { MACAW_WORKERS: '2' })
+  const kms = client(server.url)
+  t.after(async () => {
+    kms.destroy()
+    await server.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+  return { dataDir, server, kms }
+}
 
 function client(url: string, credentials = ROOT): KMSClient {
   return new KMSClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 })
@@ -37,16 +50,6 @@ async function dirBytes(dir: string): Promise<number> {
   let total = 0
   for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size
   return total
-}
-
-/** Resident memory of a process and its children (the workers), from /proc. */
-function treeRss(pid: number): number {
-  const out = spawnSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' })
-  return out.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => Number.isFinite(n) && n > 0)
-    .reduce((a, b) => a + b, 0) * 1024
 }
 
 function get(url: string, path: string): Promise<{ status: number; body: string }> {
@@ -63,14 +66,7 @@ function get(url: string, path: string): Promise<{ status: number; body: string 
 
 describe('a hostile tenant', { timeout: 180_000 }, () => {
   it('cannot freeze a worker with an adversarial key policy; /healthz answers meanwhile', async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'macaw-tenant-'))
-    const server = await spawnServer(dataDir, { MACAW_WORKERS: '2' })
-    t.after(async () => {
-      await server.stop()
-      await rm(dataDir, { recursive: true, force: true })
-    })
-    const kms = client(server.url)
-    t.after(() => kms.destroy())
+    const { server, kms } = await twoWorkers(t)
     const root = `arn:aws:iam::${ACCOUNT}:root`
     const Policy = JSON.stringify({
       Version: '2012-10-17',
@@ -121,14 +117,7 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
   })
 
   it(`floods anonymously (${FLOOD} requests) within the documented disk and memory bounds`, async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'macaw-tenant-'))
-    const server = await spawnServer(dataDir, { MACAW_WORKERS: '2' })
-    t.after(async () => {
-      await server.stop()
-      await rm(dataDir, { recursive: true, force: true })
-    })
-    const kms = client(server.url)
-    t.after(() => kms.destroy())
+    const { dataDir, server, kms } = await twoWorkers(t)
     const { arn } = await hmacKey(kms)
     await kms.send(new GenerateMacCommand({ KeyId: arn, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
     await new Promise((resolve) => setTimeout(resolve, 500))

@@ -1,5 +1,5 @@
 // Runs `macaw serve` from the built dist/ as a child process, for tests that kill it.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -94,4 +94,16 @@ export async function createUser(dataDir: string, accountId: string, name: strin
 
 export function credentialsOf(user: CreatedUser): { accessKeyId: string; secretAccessKey: string } {
   return { accessKeyId: user.AccessKeyId, secretAccessKey: user.SecretAccessKey }
+}
+
+/** Resident memory (bytes) of a process and its children (a primary and its workers), from ps. */
+export function treeRss(pid: number): number {
+  const out = spawnSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' })
+  return (
+    out.stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isFinite(n) && n > 0)
+      .reduce((a, b) => a + b, 0) * 1024
+  )
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import { loadThrottleRules } from './quotas/throttle.js'
+import { loadThrottleRules, type ThrottleRules } from './quotas/throttle.js'
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -42,8 +42,8 @@ export interface Config {
   readonly quotaKeys: number
   /** Memory for all caches together (keys, policies, credentials, aliases, signing keys). */
   readonly cacheMaxBytes: number
-  /** Request quotas: off, AWS's defaults, or the rates of a JSON/YAML file. */
-  readonly throttle: string
+  /** Request quotas (`--throttle`): undefined for off; AWS's defaults or a file's rates, read once. */
+  readonly throttle: ThrottleRules | undefined
   /** Open connections per process; beyond it idle ones are closed first, then new ones refused. */
   readonly maxConnections: number
   /** Worker processes sharing the port (`serve` only). */
@@ -212,9 +212,10 @@ export function buildConfig(raw: RawSettings): Config {
   if (auditFailure !== 'refuse' && auditFailure !== 'continue') {
     problems.push(`auditFailure (MACAW_AUDIT_FAILURE) must be refuse or continue, got '${auditFailure}'`)
   }
-  const throttle = raw.throttle ?? DEFAULTS.throttle
+  const throttleSetting = raw.throttle ?? DEFAULTS.throttle
+  let throttle: ThrottleRules | undefined
   try {
-    loadThrottleRules(throttle === 'off' || throttle === 'aws' ? throttle : resolve(throttle))
+    throttle = loadThrottleRules(throttleSetting === 'off' || throttleSetting === 'aws' ? throttleSetting : resolve(throttleSetting))
   } catch (err) {
     problems.push(`throttle (MACAW_THROTTLE) must be off, aws or a JSON/YAML file of rates: ${(err as Error).message}`)
   }
@@ -289,7 +290,7 @@ export function buildConfig(raw: RawSettings): Config {
     }),
     quotaKeys,
     cacheMaxBytes,
-    throttle: throttle === 'off' || throttle === 'aws' ? throttle : resolve(throttle),
+    throttle,
     maxConnections,
     ...(raw.seed === undefined ? {} : { seed: resolve(raw.seed) }),
     ...(raw.tlsCert !== undefined && raw.tlsKey !== undefined
@@ -304,6 +305,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     ...config,
     store: config.store.kind === 'postgres' ? { kind: 'postgres', url: config.store.url.replace(/:[^:@/]*@/, ':<redacted>@') } : config.store,
     ...(config.rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey: '<redacted>' }),
+    throttle: config.throttle ?? 'off',
     // A pkcs11: URI may carry the token PIN itself.
     root: config.root.replace(/([;?&]pin-value=)[^;&]*/gi, '$1<redacted>'),
     dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),

@@ -17,7 +17,7 @@ import { KeyCache, type CachedKey } from './keys/cache.js'
 import { assertUsable, hasExpiredMaterial, withoutMaterial } from './keys/lifecycle.js'
 import { keyNotFound, locateKey, type KeyLocation, type ResolveScope } from './keys/resolve.js'
 import { Sweeper } from './keys/sweeper.js'
-import { loadThrottleRules, Throttle, THROTTLING_MESSAGE } from './quotas/throttle.js'
+import { Throttle, THROTTLING_MESSAGE } from './quotas/throttle.js'
 import { WrappingKeyGenerator } from './keys/wrapping-keys.js'
 import { OPERATIONS } from './operations/index.js'
 import type { Operation, OperationContext, UseKeyOptions } from './operations/define.js'
@@ -113,9 +113,8 @@ export class Kms {
   private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number) {
     this.config = config
     this.logger = logger
-    const rules = loadThrottleRules(config.throttle)
     // Each worker of `serve --workers N` enforces 1/N of every rate.
-    this.throttle = rules === undefined ? undefined : new Throttle(rules, cluster.isWorker ? config.workers : 1)
+    this.throttle = config.throttle === undefined ? undefined : new Throttle(config.throttle, cluster.isWorker ? config.workers : 1)
     const later: { keys?: KeyCache; policies?: PolicyCache } = {}
     this.metrics = new Metrics({
       cacheHits: () => later.keys?.hits ?? 0,
@@ -333,9 +332,13 @@ export class Kms {
   /** Can this node serve? The store answers and the root of trust wraps and unwraps (cached 2 s). */
   async ready(): Promise<string[]> {
     const now = performance.now()
-    // Details go to the log; the answer (seen by anyone) names only what is wrong.
-    const audit = this.audit.enabled && !this.audit.healthy ? ['audit: records cannot be stored'] : []
-    if (this.readiness !== undefined && now - this.readiness.at < 2000) return [...this.readiness.problems, ...audit]
+    if (this.readiness === undefined || now - this.readiness.at >= 2000) this.readiness = { at: now, problems: await this.probe() }
+    // The audit state is read afresh: it changes with every write.
+    return this.audit.enabled && !this.audit.healthy ? [...this.readiness.problems, 'audit: records cannot be stored'] : this.readiness.problems
+  }
+
+  /** Store and root-of-trust problems. Details go to the log; the answer (seen by anyone) names only what is wrong. */
+  private async probe(): Promise<string[]> {
     const problems: string[] = []
     try {
       await this.store.getAccessKey('AKIAMACAWREADINESS00')
@@ -351,8 +354,7 @@ export class Kms {
       this.logger.error({ err }, 'readiness: the root of trust does not wrap and unwrap')
       problems.push('root of trust: not usable')
     }
-    this.readiness = { at: now, problems }
-    return [...problems, ...audit]
+    return problems
   }
 
   /** One audit record and the request metrics for every request, whatever its outcome. */

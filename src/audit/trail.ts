@@ -5,7 +5,7 @@
 // most `flushIntervalMs` of records).
 //
 // Bounded: at most MAX_BACKLOG records wait in memory. While records cannot be stored (a failed
-// write, a full backlog) the trail is not `accepting`, and the service refuses requests instead of
+// write, a full backlog) the trail is not `healthy`, and `admit()` refuses requests instead of
 // answering them unaudited (`--audit-failure refuse`, the default), or answers them and counts
 // the records it had to drop (`continue`). Unauthenticated requests are recorded one by one only
 // up to UNAUTHENTICATED_PER_SOURCE per source and interval; beyond that they are counted, and one

@@ -122,13 +122,25 @@ export class KeyCache {
     if (entry === undefined) return
     this.keys.delete(id)
     this.bytes -= this.costOf(entry.value)
-    const policy = entry.value.policy
+    this.release(entry.value.policy)
+  }
+
+  /** A cached key uses `policy`: its bytes count once, with its first user. */
+  private retain(policy: CompiledPolicy): void {
+    const users = this.policyUsers.get(policy) ?? 0
+    if (users === 0) this.bytes += policyBytes(policy)
+    this.policyUsers.set(policy, users + 1)
+  }
+
+  /** A cached key no longer uses `policy`: its bytes go with its last user. */
+  private release(policy: CompiledPolicy): void {
     const users = (this.policyUsers.get(policy) ?? 1) - 1
-    if (users > 0) this.policyUsers.set(policy, users)
-    else {
-      this.policyUsers.delete(policy)
-      this.bytes -= policyBytes(policy)
+    if (users > 0) {
+      this.policyUsers.set(policy, users)
+      return
     }
+    this.policyUsers.delete(policy)
+    this.bytes -= policyBytes(policy)
   }
 
   private forgetAlias(id: string): void {
@@ -152,19 +164,13 @@ export class KeyCache {
   private rememberKey(id: string, entry: Entry): void {
     this.forgetKey(id)
     const policy = entry.value.policy
-    const newPolicy = !this.policyUsers.has(policy)
-    const cost = this.costOf(entry.value) + (newPolicy ? policyBytes(policy) : 0)
+    // At most this much more is held: the policy may already be counted for another key.
+    const cost = this.costOf(entry.value) + (this.policyUsers.has(policy) ? 0 : policyBytes(policy))
     if (cost > this.options.maxBytes) return
     this.makeRoom(cost)
     this.keys.set(id, entry)
-    // makeRoom may have dropped the policy's last other user: count it again if so.
-    if (newPolicy || !this.policyUsers.has(policy)) {
-      this.policyUsers.set(policy, 1)
-      this.bytes += this.costOf(entry.value) + policyBytes(policy)
-    } else {
-      this.policyUsers.set(policy, (this.policyUsers.get(policy) ?? 0) + 1)
-      this.bytes += this.costOf(entry.value)
-    }
+    this.bytes += this.costOf(entry.value)
+    this.retain(policy)
   }
 
   private rememberAlias(id: string, entry: AliasEntry): void {

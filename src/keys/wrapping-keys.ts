@@ -1,6 +1,6 @@
 // RSA wrapping key pairs for GetParametersForImport, generated on the thread pool under bounds:
-// an RSA-4096 key costs a core for about a second, so at most MAX_RUNNING are generated at once,
-// at most MAX_WAITING more wait, and one account holds at most PER_ACCOUNT of those places.
+// an RSA-4096 key costs a core for about a second, so WRAPPING_KEY_LIMITS bounds how many are
+// generated at once, how many more wait, and how many of those places one account holds.
 // Beyond that the request is throttled (ThrottlingException), as AWS throttles this operation.
 import { ThrottlingException } from '../protocol/errors.js'
 import { THROTTLING_MESSAGE } from '../quotas/throttle.js'

@@ -19,9 +19,11 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`)
   process.exit(1)
 }
+// No test may hang the run: each test fails after 5 minutes, and a file whose tests are done ends
+// even if a handle would keep it alive (the server helpers fail the test that leaves one).
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-force-exit', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 )
 process.exit(result.status ?? 1)

@@ -15,8 +15,45 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
+/** How long a server may take to exit after SIGTERM before the test kills it and fails. */
+const STOP_MS = 20_000
+/** How long an admin command may run. */
+const COMMAND_MS = 60_000
+
+/** Process groups of servers still running: killed when the test process exits, whatever happened. */
+const liveGroups = new Set<number>()
+process.on('exit', () => {
+  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL')
+})
+
+function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  try {
+    return await Promise.race([promise.then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Starts `macaw serve` in a process group of its own (its workers included), so that a test can
+ * never leave a server behind: stop() fails the test, after killing the group, when the server
+ * does not exit within STOP_MS of SIGTERM or leaves a worker running.
+ */
 export async function spawnServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+    detached: true,
     env: {
       ...process.env,
       ...storeEnvFor(dataDir),
@@ -26,6 +63,8 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const pgid = child.pid
+  if (pgid !== undefined) liveGroups.add(pgid)
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000)
@@ -42,20 +81,40 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
       clearTimeout(timer)
       reject(new Error(`server exited with ${code}: ${output}`))
     })
+  }).catch((err: unknown) => {
+    if (pgid !== undefined && killGroup(pgid, 'SIGKILL')) liveGroups.delete(pgid)
+    throw err
   })
   const exited = once(child, 'exit')
+  /** After the primary has gone: fails if any process of its group is still alive after a grace. */
+  const reapGroup = async (): Promise<void> => {
+    if (pgid === undefined) return
+    for (let i = 0; i < 50 && killGroup(pgid, 0); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    const stray = killGroup(pgid, 'SIGKILL')
+    liveGroups.delete(pgid)
+    if (stray) throw new Error(`a worker of the server outlived its primary by 5 s; output: ${output}`)
+  }
   return {
     url,
     child,
     async kill9() {
+      // As a dead machine: the primary, then whatever of its group is left (its workers).
       child.kill('SIGKILL')
       await exited
+      if (pgid !== undefined) killGroup(pgid, 'SIGKILL')
+      liveGroups.delete(pgid ?? -1)
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM')
-        await exited
+        if (!(await within(exited, STOP_MS))) {
+          if (pgid !== undefined) killGroup(pgid, 'SIGKILL')
+          await exited
+          liveGroups.delete(pgid ?? -1)
+          throw new Error(`server did not exit within ${STOP_MS} ms of SIGTERM; output: ${output}`)
+        }
       }
+      await reapGroup()
     },
   }
 }
@@ -70,7 +129,8 @@ export async function macaw(dataDir: string, args: readonly string[], extraEnv: 
   let stderr = ''
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
-  const [code] = (await once(child, 'exit')) as [number | null]
+  const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_MS)
+  const [code] = (await once(child, 'exit').finally(() => clearTimeout(timer))) as [number | null]
   if (code !== 0) throw Object.assign(new Error(`macaw ${args.join(' ')} exited ${String(code)}: ${stderr}`), { code, stderr })
   return stdout
 }

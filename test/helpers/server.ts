@@ -96,7 +96,12 @@ export async function startKms(t: TestContext, options: StartOptions = {}): Prom
   const kms = client(REGION)
   t.after(async () => {
     for (const c of clients) c.destroy()
-    await server.close()
+    // A server that does not close fails its test rather than hanging the run.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      server.close(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the server did not close within 20 s')), 20_000))),
+    ]).finally(() => clearTimeout(timer))
     if (database) await releaseDatabase(dataDir)
     if (!options.keepDataDir) await rm(dataDir, { recursive: true, force: true })
   })

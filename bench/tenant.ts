@@ -1,7 +1,8 @@
 // The hostile-tenant figures (docs/limits.md): the slowest adversarial 32 KB policy evaluation,
 // the resident memory of a default server (one worker per core) holding keys with distinct 32 KB
 // policies, and a legitimate client's latency idle vs during an anonymous flood from another
-// process. Usage: npm run bench:tenant -- [--keys N] [--flood-seconds S]
+// process, and the cost of CreateGrant, RevokeGrant and a MAC with many grants on one key.
+// Usage: npm run bench:tenant -- [--only policy|flood|keys|grants] [--keys N] [--grants N] [--flood-seconds S]
 import { fork } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
@@ -9,14 +10,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { CreateKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
+import { CreateGrantCommand, CreateKeyCommand, GenerateMacCommand, KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms'
 import { allowMatch, compilePolicy } from '../src/auth/policy.js'
 import { spawnServer, treeRss } from '../test/helpers/process.js'
 import { ROOT } from '../test/helpers/server.js'
 
 const { values } = parseArgs({
-  options: { keys: { type: 'string' }, 'flood-seconds': { type: 'string' }, flood: { type: 'string' }, 'heap-mb': { type: 'string' }, only: { type: 'string' } },
+  options: {
+    keys: { type: 'string' },
+    grants: { type: 'string' },
+    'flood-seconds': { type: 'string' },
+    flood: { type: 'string' },
+    'heap-mb': { type: 'string' },
+    only: { type: 'string' },
+  },
 })
+const GRANTS = Number(values.grants ?? 10_000)
 const KEYS = Number(values.keys ?? 20_000)
 const FLOOD_SECONDS = Number(values['flood-seconds'] ?? 10)
 
@@ -185,10 +194,64 @@ async function floodLatency(): Promise<void> {
   }
 }
 
+/** 10,000 grants on one key: creation rate as they pile up, and MAC latency right after a revoke. */
+async function manyGrants(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'macaw-bench-grants-'))
+  const server = await spawnServer(dataDir, { MACAW_LOG_LEVEL: 'error' })
+  const kms = new KMSClient({ endpoint: server.url, region: 'us-east-1', credentials: ROOT, maxAttempts: 3 })
+  const ms = (from: number): number => performance.now() - from
+  try {
+    const KeyId = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata?.KeyId ?? ''
+    const bare = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata?.KeyId ?? ''
+    const mac = (id: string) => kms.send(new GenerateMacCommand({ KeyId: id, Message: Buffer.from('x'), MacAlgorithm: 'HMAC_SHA_256' }))
+    const ids: string[] = []
+    const perThousand: number[] = []
+    const started = performance.now()
+    let lap = started
+    for (let i = 0; i < GRANTS; i += 16) {
+      const made = await Promise.all(
+        Array.from({ length: Math.min(16, GRANTS - i) }, (_, j) =>
+          kms.send(new CreateGrantCommand({ KeyId, GranteePrincipal: `arn:aws:iam::111122223333:user/u${i + j}`, Operations: ['GenerateMac'] })),
+        ),
+      )
+      for (const g of made) ids.push(g.GrantId ?? '')
+      if (ids.length % 1008 === 0 || ids.length === GRANTS) {
+        perThousand.push((ms(lap) / 1008) * 1000)
+        lap = performance.now()
+      }
+    }
+    const created = ms(started)
+    const sample = async (id: string, n: number, before?: (i: number) => Promise<unknown>): Promise<number[]> => {
+      const out: number[] = []
+      for (let i = 0; i < n; i++) {
+        await before?.(i)
+        const t0 = performance.now()
+        await mac(id)
+        out.push(ms(t0))
+      }
+      return out.sort((a, b) => a - b)
+    }
+    const idleBare = await sample(bare, 200)
+    const idleMany = await sample(KeyId, 200)
+    const afterRevoke = await sample(KeyId, 50, (i) => kms.send(new RevokeGrantCommand({ KeyId, GrantId: ids[i] })))
+    const fmt = (xs: number[]) => `p50 ${quantile(xs, 0.5).toFixed(2)} ms, p99 ${quantile(xs, 0.99).toFixed(2)} ms`
+    console.log(`\n${GRANTS} grants on one key, default workers:`)
+    console.log(`  created in ${(created / 1000).toFixed(1)} s (${(GRANTS / (created / 1000)).toFixed(0)}/s; ms per 1,000, first to last: ${perThousand.map((x) => x.toFixed(0)).join(', ')})`)
+    console.log(`  GenerateMac on a key without grants: ${fmt(idleBare)}`)
+    console.log(`  GenerateMac on the key with ${GRANTS} grants: ${fmt(idleMany)}`)
+    console.log(`  GenerateMac right after each of 50 RevokeGrant: ${fmt(afterRevoke)}`)
+  } finally {
+    kms.destroy()
+    await server.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
+
 if (values.flood !== undefined) await floodChild(values.flood)
 else {
   const only = values.only
   if (only === undefined || only === 'policy') policyEvaluation()
   if (only === undefined || only === 'flood') await floodLatency()
   if (only === undefined || only === 'keys') await keysWithDistinctPolicies()
+  if (only === undefined || only === 'grants') await manyGrants()
 }

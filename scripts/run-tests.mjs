@@ -1,4 +1,4 @@
-// Runs node:test over the test files under the given folders (default: test/). Node 20's --test
+// Runs node:test over the given test files and the test files under the given folders (default: test/). Node 20's --test
 // does not expand globs, so the list is built here.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
@@ -14,7 +14,7 @@ function collect(dir, out) {
 }
 
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test']
-const files = roots.flatMap((r) => collect(r, []))
+const files = roots.flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r]))
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`)
   process.exit(1)

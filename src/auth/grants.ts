@@ -10,27 +10,48 @@ export const HMAC_GRANT_OPERATIONS = ['GenerateMac', 'VerifyMac', 'DescribeKey',
 
 export const MAX_GRANTS_PER_KEY = 50_000
 
-/** Grants of one key by grantee principal ARN. */
+/** Grants of one key by grantee principal ARN; updated in place as grants come and go. */
 export class GrantIndex {
   private readonly byGrantee = new Map<string, GrantRecord[]>()
-  private readonly ids = new Set<string>()
+  private readonly byId = new Map<string, GrantRecord>()
+  /** The shared empty index: never changed (put() on it is refused; copy it first). */
   static readonly EMPTY = new GrantIndex([])
 
   constructor(grants: readonly GrantRecord[]) {
-    for (const g of grants) {
-      this.ids.add(g.grantId)
-      const list = this.byGrantee.get(g.granteePrincipal)
-      if (list) list.push(g)
-      else this.byGrantee.set(g.granteePrincipal, [g])
-    }
+    for (const g of grants) this.add(g)
+  }
+
+  private add(g: GrantRecord): void {
+    this.byId.set(g.grantId, g)
+    const list = this.byGrantee.get(g.granteePrincipal)
+    if (list) list.push(g)
+    else this.byGrantee.set(g.granteePrincipal, [g])
   }
 
   get size(): number {
-    return this.ids.size
+    return this.byId.size
   }
 
   has(grantId: string): boolean {
-    return this.ids.has(grantId)
+    return this.byId.has(grantId)
+  }
+
+  /** Adds or replaces a grant; cost proportional to the grantee's grants, not the key's. */
+  put(grant: GrantRecord): void {
+    if (this === GrantIndex.EMPTY) throw new Error('GrantIndex.EMPTY is shared and never changes')
+    this.remove(grant.grantId)
+    this.add(grant)
+  }
+
+  /** Removes a grant if present. */
+  remove(grantId: string): void {
+    const g = this.byId.get(grantId)
+    if (g === undefined) return
+    this.byId.delete(grantId)
+    const list = this.byGrantee.get(g.granteePrincipal) ?? []
+    const at = list.indexOf(g)
+    if (at >= 0) list.splice(at, 1)
+    if (list.length === 0) this.byGrantee.delete(g.granteePrincipal)
   }
 
   /** Every operation that grants give `grantee` on this key. */

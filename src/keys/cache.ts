@@ -3,11 +3,19 @@
 // re-checked against the store after `ttlMs` (the safety net when a change notice is missed);
 // a re-check that finds the same version keeps the unwrapped material.
 //
+// Grant changes are the exception to "dropped": a key may hold 50,000 grants, and reading them all
+// again after each CreateGrant or RevokeGrant made both cost O(grants). A grant change notice
+// carries the key's new version; the entry notes the grant id and is re-checked on its next use,
+// which reads the key record and only the noted grants. That is safe only when the record's version
+// moved by exactly the noted changes (each grant change bumps it by one): then nothing else of the
+// key changed. Any other difference, a gap in the notices, or more than MAX_GRANT_CHANGES noted
+// falls back to loading the key whole.
+//
 // Bounded in bytes, not entries: each key costs KEY_ENTRY_BYTES plus its grants, and each distinct
 // compiled policy its policyBytes() once, however many cached keys share it. Over the budget the
 // oldest entries go first; what does not fit is read again from the store, never held.
 import type { KeyObject } from 'node:crypto'
-import type { GrantIndex } from '../auth/grants.js'
+import { GrantIndex, isGrantOf } from '../auth/grants.js'
 import { policyBytes, type CompiledPolicy } from '../auth/policy.js'
 import type { KeyRecord, Store, StoreChange } from '../store/store.js'
 
@@ -25,7 +33,12 @@ export interface CachedKey {
 interface Entry {
   value: CachedKey
   checkedAt: number
+  /** Grants changed since `value` was read, in order: change i made the key version value.record.version + i + 1. */
+  grantChanges?: string[]
 }
+
+/** Noted grant changes beyond which an entry is dropped instead (reloading it is then cheaper). */
+export const MAX_GRANT_CHANGES = 256
 
 /** What one cached key weighs besides its policy (record, KeyObject, ARN, maps), and per grant. */
 export const KEY_ENTRY_BYTES = 2048
@@ -83,6 +96,9 @@ export class KeyCache {
       case 'alias':
         this.forgetAlias(change.accountId + sep + change.region + sep + change.aliasName)
         break
+      case 'grant':
+        this.noteGrantChange(change.accountId + sep + change.region + sep + change.keyId, change.grantId, change.version)
+        break
       case 'user':
         // accountId '*': the store lost track of changes (e.g. a reconnect): forget everything.
         if (change.accountId === '*') this.clearAll()
@@ -90,6 +106,48 @@ export class KeyCache {
       case 'accessKey':
         break
     }
+  }
+
+  /** A grant of a cached key changed, making its version `version`: re-check it on its next use. */
+  private noteGrantChange(id: string, grantId: string, version: number): void {
+    const entry = this.keys.get(id)
+    if (entry === undefined) return
+    const noted = entry.grantChanges ?? []
+    const known = entry.value.record.version + noted.length
+    // Read after the change committed (its notice came late): already in the entry.
+    if (version <= known) return
+    if (version !== known + 1 || noted.length >= MAX_GRANT_CHANGES) {
+      this.forgetKey(id)
+      return
+    }
+    noted.push(grantId)
+    entry.grantChanges = noted
+    entry.checkedAt = -Infinity
+  }
+
+  /**
+   * The entry brought to `record` by reading only its noted grants; undefined when the record
+   * differs by more than those changes (or the entry went meanwhile), so it must be loaded whole.
+   */
+  private async applyGrantChanges(id: string, entry: Entry, record: KeyRecord, now: number): Promise<CachedKey | undefined> {
+    const noted = entry.grantChanges ?? []
+    if (noted.length === 0 || record.version !== entry.value.record.version + noted.length) return undefined
+    const ids = [...new Set(noted)]
+    const grants = await Promise.all(ids.map((grantId) => this.store.getGrant(grantId)))
+    // Notices that came during the reads stay noted, on top of the version read above.
+    if (this.keys.get(id) !== entry) return undefined
+    const later = (entry.grantChanges ?? []).slice(noted.length)
+    this.forgetKey(id)
+    let index = entry.value.grants
+    if (index === GrantIndex.EMPTY) index = new GrantIndex([])
+    ids.forEach((grantId, i) => {
+      const grant = grants[i]
+      if (grant !== undefined && isGrantOf(grant, record)) index.put(grant)
+      else index.remove(grantId)
+    })
+    const value: CachedKey = { ...entry.value, record, grants: index }
+    this.rememberKey(id, { value, checkedAt: later.length > 0 ? -Infinity : now, ...(later.length > 0 ? { grantChanges: later } : {}) })
+    return value
   }
 
   clear(): void {
@@ -196,12 +254,15 @@ export class KeyCache {
       this.forgetKey(id)
       return undefined
     }
-    let value: CachedKey
-    if (entry && entry.value.record.version === record.version) {
-      value = entry.value
-    } else {
-      value = await this.options.load(record, this.options.arnOf(record))
+    if (entry && entry.value.record.version === record.version && entry.grantChanges === undefined) {
+      if (epoch === this.epoch) this.rememberKey(id, { value: entry.value, checkedAt: now })
+      return entry.value
     }
+    if (entry?.grantChanges !== undefined) {
+      const updated = await this.applyGrantChanges(id, entry, record, now)
+      if (updated !== undefined) return updated
+    }
+    const value = await this.options.load(record, this.options.arnOf(record))
     if (epoch === this.epoch) this.rememberKey(id, { value, checkedAt: now })
     return value
   }

@@ -159,6 +159,19 @@ export class StoreUnavailableError extends Error {
 export type StoreChange =
   | { readonly kind: 'key'; readonly accountId: string; readonly region: string; readonly keyId: string }
   | { readonly kind: 'alias'; readonly accountId: string; readonly region: string; readonly aliasName: string }
+  /**
+   * A grant of the key was created or deleted, and nothing else of the key changed: the key's
+   * version became `version` (one more than before). Caches apply it to the grants they hold
+   * when they hold the version before; otherwise they drop the key.
+   */
+  | {
+      readonly kind: 'grant'
+      readonly accountId: string
+      readonly region: string
+      readonly keyId: string
+      readonly grantId: string
+      readonly version: number
+    }
   | { readonly kind: 'accessKey'; readonly accessKeyId: string }
   | { readonly kind: 'user'; readonly accountId: string; readonly userName: string }
 

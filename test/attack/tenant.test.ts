@@ -18,6 +18,7 @@ import {
   GetParametersForImportCommand,
   KMSClient,
   ListRetirableGrantsCommand,
+  RevokeGrantCommand,
 } from '@aws-sdk/client-kms'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess } from '../helpers/process.js'
@@ -25,6 +26,8 @@ import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 
 const FLOOD = Number(process.env['MACAW_ATTACK_FLOOD'] ?? 20_000)
+/** Grants on one key for the grants-at-scale check (the bench creates 10,000). */
+const GRANTS = Number(process.env['MACAW_ATTACK_GRANTS'] ?? 1000)
 const TEXTS = (JSON.parse(readFileSync(new URL('../fixtures/aws-texts.json', import.meta.url), 'utf8')) as { texts: Record<string, { message: string }> }).texts
 const THROTTLED = TEXTS['ThrottlingException']?.message
 const OTHER = '444455556666'
@@ -185,6 +188,32 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
     })
     const own = await kms.send(new ListRetirableGrantsCommand({ RetiringPrincipal: user.Arn }))
     assert.deepEqual(own.Grants, [])
+  })
+
+  it(`keeps CreateGrant and RevokeGrant from re-reading every grant of a key (${GRANTS} grants)`, async (t) => {
+    const { server, dataDir, kms, client: clientFor } = await startKms(t)
+    const key = await hmacKey(kms)
+    const alice = await createUser(dataDir, ACCOUNT, 'alice')
+    const asAlice = clientFor(REGION, credentialsOf(alice))
+    const mac = () => asAlice.send(new GenerateMacCommand({ KeyId: key.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    let aliceGrant = ''
+    for (let i = 0; i < GRANTS; i += 20) {
+      const made = await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          kms.send(new CreateGrantCommand({ KeyId: key.keyId, GranteePrincipal: i + j === 7 ? alice.Arn : `arn:aws:iam::${ACCOUNT}:user/u${i + j}`, Operations: ['GenerateMac'] })),
+        ),
+      )
+      if (i === 0) aliceGrant = made[7]?.GrantId ?? ''
+      // Each batch is followed by a use of the key, which sees the batch.
+      await mac()
+    }
+    await kms.send(new RevokeGrantCommand({ KeyId: key.keyId, GrantId: aliceGrant }))
+    await assert.rejects(mac(), { name: 'AccessDeniedException' })
+    // Whole reads of the key's grants: the first use of the key only (a reload would read them all).
+    const metrics = await get(server.url, '/metrics')
+    const line = metrics.body.split('\n').find((l) => l.startsWith('macaw_store_operation_duration_seconds_count{method="grantsOfKey"}'))
+    assert.ok(line, 'no grantsOfKey series')
+    assert.ok(Number(line.split(' ')[1]) <= 2, line)
   })
 
   it('makes no RSA key for GetParametersForImport before the key is found and the caller allowed', async (t) => {

@@ -180,6 +180,9 @@ export function storeContract(name: string, open: OpenStore): void {
     it('creates, lists, pages and deletes grants, bumping the key version', async (t) => {
       const store = await fresh(t)
       const k = await store.insertKey(keyRecord('k'))
+      const seen: StoreChange[] = []
+      const off = store.onChange((c) => seen.push(c))
+      t.after(off)
       const grant = (id: string, extra: Partial<GrantRecord> = {}): GrantRecord => ({
         grantId: id,
         accountId: A,
@@ -213,6 +216,14 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.deepEqual((await store.listRetirableGrants(`arn:aws:iam::${A}:user/bob`, undefined, 9)).items, [named])
       assert.deepEqual(await store.deleteGrant('g1'), grant('g1'))
       assert.equal(await store.deleteGrant('g1'), undefined)
+      // Each grant change says which grant and the key version it made, and nothing else.
+      const v = k.version
+      assert.deepEqual(seen, [
+        { kind: 'grant', accountId: A, region: R, keyId: 'k', grantId: 'g1', version: v + 1 },
+        { kind: 'grant', accountId: A, region: R, keyId: 'k', grantId: 'g2', version: v + 2 },
+        { kind: 'grant', accountId: A, region: R, keyId: 'k', grantId: 'g4', version: v + 3 },
+        { kind: 'grant', accountId: A, region: R, keyId: 'k', grantId: 'g1', version: v + 4 },
+      ])
       await assert.rejects(store.createGrant(grant('g6', { keyId: 'nokey' }), 10), StoreConflictError)
       await store.deleteKey(A, R, 'k')
       assert.equal(await store.getGrant('g2'), undefined)

@@ -144,6 +144,11 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     assert.deepEqual(own, [change])
     await waitFor('the change on the other store', () => seen.length > 0, 1000)
     assert.deepEqual(seen, [change])
+    // A grant change crosses with its grant id and the key version it made.
+    const grant = { grantId: 'g1', accountId: A, region: R, keyId: 'shared', granteePrincipal: `arn:aws:iam::${A}:root`, operations: ['GenerateMac'], issuingAccount: `arn:aws:iam::${A}:root`, creationDate: 1 }
+    await writer.createGrant(grant, 10)
+    await waitFor('the grant change on the other store', () => seen.length > 1, 1000)
+    assert.deepEqual(seen[1], { kind: 'grant', accountId: A, region: R, keyId: 'shared', grantId: 'g1', version: 2 })
     // Its own writes reach a listening store once, not twice (its NOTIFY is skipped).
     seen.length = 0
     await reader.insertKey(keyRecord('mine'))

@@ -54,6 +54,10 @@ describe('sqlite store', () => {
     await writer.insertKey(keyRecord('shared'))
     for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
     assert.deepEqual(seen, [{ kind: 'key', accountId: '111122223333', region: 'us-east-1', keyId: 'shared' }])
+    const grant = { grantId: 'g1', accountId: '111122223333', region: 'us-east-1', keyId: 'shared', granteePrincipal: 'arn:aws:iam::111122223333:root', operations: ['GenerateMac'], issuingAccount: 'arn:aws:iam::111122223333:root', creationDate: 1 }
+    await writer.createGrant(grant, 10)
+    for (let i = 0; i < 200 && seen.length === 1; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(seen[1], { kind: 'grant', accountId: '111122223333', region: 'us-east-1', keyId: 'shared', grantId: 'g1', version: 2 })
   })
 
   it("does not lose another connection's change when it writes before polling", async (t) => {

@@ -705,8 +705,8 @@ export class PostgresStore implements Store {
             grant.creationDate,
           ],
         )
-        await tx.run('UPDATE keys SET version = version + 1 WHERE account_id = $1 AND region = $2 AND key_id = $3', [accountId, region, keyId])
-        tx.log({ kind: 'key', accountId, region, keyId })
+        const version = await bumpKeyVersion(tx, accountId, region, keyId)
+        tx.log({ kind: 'grant', accountId, region, keyId, grantId: grant.grantId, version })
         return { status: 'created', grant }
       })
     } catch (err) {
@@ -728,8 +728,8 @@ export class PostgresStore implements Store {
       await tx.run('SELECT 1 FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3 FOR UPDATE', [found.account_id, found.region, found.key_id])
       const [row] = await tx.rows<GrantRow>('DELETE FROM grants WHERE grant_id = $1 RETURNING *', [grantId])
       if (!row) return undefined
-      await tx.run('UPDATE keys SET version = version + 1 WHERE account_id = $1 AND region = $2 AND key_id = $3', [row.account_id, row.region, row.key_id])
-      tx.log({ kind: 'key', accountId: row.account_id, region: row.region, keyId: row.key_id })
+      const version = await bumpKeyVersion(tx, row.account_id, row.region, row.key_id)
+      tx.log({ kind: 'grant', accountId: row.account_id, region: row.region, keyId: row.key_id, grantId, version })
       return toGrant(row)
     })
   }
@@ -818,6 +818,15 @@ export class PostgresStore implements Store {
 }
 
 
+/** Bumps a key's version for a change of its grants; returns the new version. */
+async function bumpKeyVersion(tx: Tx, accountId: string, region: string, keyId: string): Promise<number> {
+  const [row] = await tx.rows<{ version: string | number }>(
+    'UPDATE keys SET version = version + 1 WHERE account_id = $1 AND region = $2 AND key_id = $3 RETURNING version',
+    [accountId, region, keyId],
+  )
+  return Number(row?.version ?? 0)
+}
+
 /**
  * NOTIFY payloads for a transaction's changes: `{"o": origin, "c": [changes]}`, split so that each
  * stays under PostgreSQL's 8000-byte limit. A change too big to send on its own (none is, with
@@ -881,6 +890,14 @@ function toChange(item: unknown): StoreChange | undefined {
     case 'alias': {
       const aliasName = str('aliasName')
       return accountId !== undefined && region !== undefined && aliasName !== undefined ? { kind: 'alias', accountId, region, aliasName } : undefined
+    }
+    case 'grant': {
+      const keyId = str('keyId')
+      const grantId = str('grantId')
+      const version = v['version']
+      return accountId !== undefined && region !== undefined && keyId !== undefined && grantId !== undefined && Number.isSafeInteger(version)
+        ? { kind: 'grant', accountId, region, keyId, grantId, version: version as number }
+        : undefined
     }
     case 'accessKey': {
       const accessKeyId = str('accessKeyId')

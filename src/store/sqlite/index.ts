@@ -47,6 +47,11 @@ function toChange(row: ChangeRow): StoreChange {
       return { kind: 'key', accountId: row.account_id ?? '', region: row.region ?? '', keyId: row.id }
     case 'alias':
       return { kind: 'alias', accountId: row.account_id ?? '', region: row.region ?? '', aliasName: row.id }
+    case 'grant': {
+      // id is "keyId/grantId/version" (none of them holds a slash).
+      const [keyId = '', grantId = '', version = ''] = row.id.split('/')
+      return { kind: 'grant', accountId: row.account_id ?? '', region: row.region ?? '', keyId, grantId, version: Number(version) }
+    }
     default:
       return { kind: 'accessKey', accessKeyId: row.id }
   }
@@ -193,7 +198,9 @@ export class SqliteStore implements Store {
       lastBefore: db.prepare<[number], { seq: number; hash: string }>('SELECT seq, hash FROM audit WHERE time < ? ORDER BY seq DESC LIMIT 1'),
       pruneAudit: db.prepare('DELETE FROM audit WHERE seq <= ?'),
       setAnchor: db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1'),
-      bumpKey: db.prepare('UPDATE keys SET version = version + 1 WHERE account_id = ? AND region = ? AND key_id = ?'),
+      bumpKey: db.prepare<[string, string, string], { version: number }>(
+        'UPDATE keys SET version = version + 1 WHERE account_id = ? AND region = ? AND key_id = ? RETURNING version',
+      ),
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
       logChange: db.prepare<[string, string | null, string | null, string, number]>(
         'INSERT INTO changes (kind, account_id, region, id, at) VALUES (?, ?, ?, ?, ?)',
@@ -228,6 +235,9 @@ export class SqliteStore implements Store {
           break
         case 'alias':
           this.s.logChange.run('alias', change.accountId, change.region, change.aliasName, now)
+          break
+        case 'grant':
+          this.s.logChange.run('grant', change.accountId, change.region, `${change.keyId}/${change.grantId}/${change.version}`, now)
           break
         case 'accessKey':
           this.s.logChange.run('accessKey', null, null, change.accessKeyId, now)
@@ -610,8 +620,8 @@ export class SqliteStore implements Store {
             grant.issuingAccount,
             grant.creationDate,
           )
-          this.s.bumpKey.run(accountId, region, keyId)
-          log({ kind: 'key', accountId, region, keyId })
+          const version = this.s.bumpKey.get(accountId, region, keyId)?.version ?? 0
+          log({ kind: 'grant', accountId, region, keyId, grantId: grant.grantId, version })
           return { status: 'created', grant }
         })
       } catch (err) {
@@ -630,8 +640,8 @@ export class SqliteStore implements Store {
           const row = this.s.getGrant.get(grantId)
           if (!row) return undefined
           this.s.deleteGrant.run(grantId)
-          this.s.bumpKey.run(row.account_id, row.region, row.key_id)
-          log({ kind: 'key', accountId: row.account_id, region: row.region, keyId: row.key_id })
+          const version = this.s.bumpKey.get(row.account_id, row.region, row.key_id)?.version ?? 0
+          log({ kind: 'grant', accountId: row.account_id, region: row.region, keyId: row.key_id, grantId, version })
           return toGrant(row)
         }),
       )

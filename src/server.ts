@@ -34,7 +34,9 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(kms, config, logger, req, res)
   }
-  const server: Server | TlsServer = tls ? createTlsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener)
+  const server: Server | TlsServer = tls
+    ? createTlsServer({ ...serverOptions, handshakeTimeout: 10_000, ...tls }, listener)
+    : createServer(serverOptions, listener)
   const connections = limitConnections(server, config.maxConnections)
   try {
     await new Promise<void>((resolve, reject) => {
@@ -73,7 +75,7 @@ export async function startServer(config: Config, options: KmsOptions): Promise<
 /**
  * At most `max` open connections: a new connection beyond it first closes the longest-idle
  * keep-alive connection (one with no request in progress); with none idle, the new one is closed.
- * Timeouts (one place): headers 20 s, whole request 30 s, idle keep-alive 65 s.
+ * Timeouts (one place): TLS handshake 10 s, headers 20 s, whole request 30 s, idle keep-alive 65 s.
  */
 function limitConnections(server: Server | TlsServer, max: number): { closeIdle(): void } {
   // Sockets that carry requests: the TCP socket itself, or its TLS socket once the handshake is done.
@@ -96,9 +98,17 @@ function limitConnections(server: Server | TlsServer, max: number): { closeIdle(
     }
     open++
     socket.once('close', () => open--)
-    if (!('setSecureContext' in server)) track(socket)
+    // A TLS connection still in its handshake has no request in progress either: shed first.
+    track(socket)
   })
-  if ('setSecureContext' in server) server.on('secureConnection', track)
+  if ('setSecureContext' in server) {
+    server.on('secureConnection', (tlsSocket: Socket) => {
+      // From here on the TLS socket carries the requests; its TCP socket is node's `_parent`.
+      const raw = (tlsSocket as Socket & { _parent?: Socket })._parent
+      if (raw !== undefined) idle.delete(raw)
+      track(tlsSocket)
+    })
+  }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket
     idle.delete(socket)

@@ -6,6 +6,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +21,7 @@ import {
   ListRetirableGrantsCommand,
   RevokeGrantCommand,
 } from '@aws-sdk/client-kms'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess } from '../helpers/process.js'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
@@ -282,6 +284,40 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
     const mac = await fresh.send(new GenerateMacCommand({ KeyId: arn, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
     assert.equal(mac.KeyId, arn)
     assert.ok(idle.filter((s) => s.destroyed || s.readyState === 'closed').length >= 40, 'the oldest idle connections were closed')
+  })
+
+  it('sheds TLS connections stuck before their handshake, and does not wait for them to stop', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'macaw-tls-shed-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const cert = join(dir, 'cert.pem')
+    const key = join(dir, 'key.pem')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+    const { server } = await startKms(t, { settings: { maxConnections: 20, tlsCert: cert, tlsKey: key } })
+    const u = new URL(server.url)
+    // TCP connections that never start TLS.
+    const stuck: Socket[] = []
+    for (let i = 0; i < 60; i++) {
+      const s = connect(Number(u.port), u.hostname)
+      s.on('error', () => {})
+      stuck.push(s)
+    }
+    t.after(() => stuck.forEach((s) => s.destroy()))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const kms = new KMSClient({
+      endpoint: server.url,
+      region: REGION,
+      credentials: ROOT,
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: readFileSync(cert) }) }),
+    })
+    t.after(() => kms.destroy())
+    const made = await hmacKey(kms)
+    assert.ok(made.arn)
+    assert.ok(stuck.filter((s) => s.destroyed || s.readyState === 'closed').length >= 40, 'the stuck handshakes were closed first')
+    // Those still open do not hold the shutdown until the handshake timeout.
+    const closing = server.close()
+    const outcome = await Promise.race([closing.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000))])
+    assert.equal(outcome, 'closed')
   })
 })
 

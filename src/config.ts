@@ -46,6 +46,8 @@ export interface Config {
   readonly throttle: ThrottleRules | undefined
   /** Open connections per process; beyond it idle ones are closed first, then new ones refused. */
   readonly maxConnections: number
+  /** With several workers: a worker whose event loop answers no heartbeat for this long is replaced. */
+  readonly workerStallMs: number
   /** Worker processes sharing the port (`serve` only). */
   readonly workers: number
   /** A seed file applied at start (keys created if they do not exist). */
@@ -82,6 +84,7 @@ export interface RawSettings {
   cacheMaxMb?: string | number | undefined
   throttle?: string | undefined
   maxConnections?: string | number | undefined
+  workerStallSeconds?: string | number | undefined
   tlsCert?: string | undefined
   tlsKey?: string | undefined
   seed?: string | undefined
@@ -116,6 +119,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   cacheMaxMb: 'MACAW_CACHE_MAX_MB',
   throttle: 'MACAW_THROTTLE',
   maxConnections: 'MACAW_MAX_CONNECTIONS',
+  workerStallSeconds: 'MACAW_WORKER_STALL_SECONDS',
   tlsCert: 'MACAW_TLS_CERT',
   tlsKey: 'MACAW_TLS_KEY',
   seed: 'MACAW_SEED',
@@ -208,6 +212,7 @@ export function buildConfig(raw: RawSettings): Config {
   const quotaKeys = int('quotaKeys', DEFAULTS.quotaKeys, 1, 100_000_000)
   const cacheMaxBytes = int('cacheMaxMb', DEFAULTS.cacheMaxMb, 8, 1_048_576) * 1024 * 1024
   const maxConnections = int('maxConnections', defaultMaxConnections(), 1, 10_000_000)
+  const workerStallSeconds = int('workerStallSeconds', 10, 1, 3600)
   const auditFailure = raw.auditFailure ?? DEFAULTS.auditFailure
   if (auditFailure !== 'refuse' && auditFailure !== 'continue') {
     problems.push(`auditFailure (MACAW_AUDIT_FAILURE) must be refuse or continue, got '${auditFailure}'`)
@@ -292,6 +297,7 @@ export function buildConfig(raw: RawSettings): Config {
     cacheMaxBytes,
     throttle,
     maxConnections,
+    workerStallMs: workerStallSeconds * 1000,
     ...(raw.seed === undefined ? {} : { seed: resolve(raw.seed) }),
     ...(raw.tlsCert !== undefined && raw.tlsKey !== undefined
       ? { tls: Object.freeze({ certFile: resolve(raw.tlsCert), keyFile: resolve(raw.tlsKey) }) }

@@ -26,13 +26,19 @@ function tlsFiles(config: Config): { cert: Buffer; key: Buffer } | undefined {
 
 const JSON_TYPE = 'application/x-amz-json-1.1'
 
-export async function startServer(config: Config, options: KmsOptions): Promise<RunningServer> {
+export interface ServerOptions extends KmsOptions {
+  /** What GET /metrics answers; by default this process's own metrics (a worker: the whole node's). */
+  readonly metrics?: () => Promise<string>
+}
+
+export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
   const tls = tlsFiles(config)
   const kms = await Kms.open(config, options)
   const logger = options.logger
+  const metrics = options.metrics ?? (() => kms.metrics.registry.metrics())
   const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(kms, config, logger, req, res)
+    void handle(kms, config, logger, metrics, req, res)
   }
   const server: Server | TlsServer = tls
     ? createTlsServer({ ...serverOptions, handshakeTimeout: 10_000, ...tls }, listener)
@@ -137,7 +143,7 @@ async function shutdown(server: Server | TlsServer, kms: Kms, connections: { clo
   await kms.close()
 }
 
-async function handle(kms: Kms, config: Config, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(kms: Kms, config: Config, logger: Logger, metrics: () => Promise<string>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId()
   const started = process.hrtime.bigint()
   try {
@@ -148,7 +154,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, req: IncomingMes
       return sendText(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? 'ready\n' : `not ready\n${problems.join('\n')}\n`, requestId)
     }
     if (req.method === 'GET' && path === '/metrics') {
-      const text = await kms.metrics.registry.metrics()
+      const text = await metrics()
       res.writeHead(200, { 'content-type': kms.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) })
       res.end(text)
       return

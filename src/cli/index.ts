@@ -64,6 +64,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--cache-max-mb <n>', 'memory for all caches together (default 256)').env(ENV_NAMES.cacheMaxMb))
     .addOption(new Option('--throttle <off|aws|file>', "request quotas: off (default), AWS's defaults, or a JSON/YAML file of rates").env(ENV_NAMES.throttle))
     .addOption(new Option('--max-connections <n>', 'open connections per process (default: from the open-file limit)').env(ENV_NAMES.maxConnections))
+    .addOption(new Option('--worker-stall-seconds <n>', 'replace a worker whose event loop is blocked this long (default 10)').env(ENV_NAMES.workerStallSeconds))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS; reloaded on SIGHUP').env(ENV_NAMES.tlsCert))
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env(ENV_NAMES.tlsKey))
     .option('--print-config', 'print the effective configuration (secrets redacted) and exit')

@@ -1,12 +1,13 @@
 // `macaw serve`: build the config, start the server (or, with --workers N > 1, a primary process
 // that prepares the store once and forks N workers sharing the port through node:cluster), print
 // the bootstrap credentials once if they were generated, and shut down cleanly on SIGTERM/SIGINT.
-import cluster, { type Worker } from 'node:cluster'
-import { once } from 'node:events'
+import cluster from 'node:cluster'
 import type { Logger } from 'pino'
+import { runPrimary } from '../cluster/primary.js'
+import { linkToPrimary, reportStartFailure } from '../cluster/worker.js'
 import { buildConfig, fromEnv, redactedConfig, type Config, type RawSettings } from '../config.js'
 import { createLogger } from '../log.js'
-import { startServer } from '../server.js'
+import { startServer, type RunningServer } from '../server.js'
 import { Kms } from '../service.js'
 import { describeStore } from '../store/index.js'
 
@@ -31,82 +32,85 @@ export async function serve(flags: RawSettings & { printConfig?: boolean }): Pro
   return worker(config, logger)
 }
 
-/** One server in this process: the whole service, or one worker of several. */
+/**
+ * One server in this process: the whole service, or one worker of several. Stops cleanly on the
+ * first SIGTERM or SIGINT (in-flight requests finish, every audit record is stored); repeats are
+ * logged and ignored, since a group signal and the primary's forward both arrive. Alone (not a
+ * worker), a third SIGINT force-quits. A worker whose primary is gone stops cleanly too.
+ */
 async function worker(config: Config, logger: Logger): Promise<void> {
   const isWorker = cluster.isWorker
-  const server = await startServer(config, { logger, prepared: isWorker, onGeneratedCredentials: printCredentials(config) })
-  if (isWorker) {
-    // The primary is gone (even by kill -9): do not linger as an orphan.
-    process.on('disconnect', () => process.exit(0))
-    process.send?.({ listening: server.url })
+  const link = isWorker ? linkToPrimary() : undefined
+  let server: RunningServer
+  try {
+    server = await startServer(config, {
+      logger,
+      prepared: isWorker,
+      onGeneratedCredentials: printCredentials(config),
+      ...(link ? { metrics: () => link.scrape() } : {}),
+    })
+  } catch (err) {
+    if (!isWorker || link === undefined) throw err
+    // The primary reports it once, for every worker, and exits non-zero.
+    link.close()
+    await reportStartFailure(err instanceof Error ? err.message : String(err))
+    process.exit(1)
+  }
+  if (link) {
+    link.serving(server.url, server.kms.metrics.registry)
   } else {
     logger.info({ url: server.url, dataDir: config.dataDir, root: server.kms.root.description, store: describeStore(config.store) }, 'macaw is serving')
     process.stdout.write(`macaw listening on ${server.url}\n`)
   }
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down')
+    let stopping = false
+    let interrupts = 0
+    const stop = (why: string): void => {
+      if (why === 'SIGINT') interrupts++
+      if (stopping) {
+        if (!isWorker && interrupts >= 3) {
+          logger.warn({ signal: why }, 'third SIGINT: force-quitting; audit records not yet stored are lost')
+          logger.flush()
+          process.exit(130)
+        }
+        logger.info({ signal: why }, 'already shutting down; waiting for requests and audit records (Ctrl-C three times to force-quit)')
+        return
+      }
+      stopping = true
+      logger.info({ signal: why }, 'shutting down')
       server.close().then(resolve, (err: unknown) => {
         logger.error({ err }, 'shutdown failed')
         resolve()
       })
     }
     process.on('SIGHUP', () => server.reloadTls())
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+    // The primary is gone (even by kill -9): stop as cleanly as we can rather than linger.
+    if (isWorker) process.on('disconnect', () => stop('primary gone'))
   })
+  link?.close()
   logger.flush()
   // A worker's IPC channel to the primary would keep it alive after its server closed.
-  if (isWorker) process.disconnect()
+  if (isWorker && process.connected) process.disconnect()
 }
 
 /**
  * The primary of `--workers N`: bootstraps credentials and applies the seed once (so workers do not
- * race on them), forks the workers, replaces one that dies, and stops them all on SIGTERM/SIGINT.
+ * race on them), then supervises the workers (src/cluster/primary.ts).
  */
 async function primary(config: Config, logger: Logger): Promise<void> {
   const prepared = await Kms.open(config, { logger, onGeneratedCredentials: printCredentials(config) })
   await prepared.close()
-  let stopping = false
-  let announced = false
-  const fork = (): Worker => {
-    const w = cluster.fork()
-    w.on('message', (msg: { listening?: string }) => {
-      if (msg.listening !== undefined && !announced) {
-        announced = true
-        logger.info({ url: msg.listening, workers: config.workers, dataDir: config.dataDir, store: describeStore(config.store) }, 'macaw is serving')
-        process.stdout.write(`macaw listening on ${msg.listening}\n`)
-      }
-    })
-    return w
-  }
-  for (let i = 0; i < config.workers; i++) fork()
-  cluster.on('exit', (w, code, signal) => {
-    if (stopping) return
-    logger.error({ pid: w.process.pid, code, signal }, 'a worker died; starting another')
-    fork()
+  await runPrimary({
+    workers: config.workers,
+    stallMs: config.workerStallMs,
+    logger,
+    onListening: (url) => {
+      logger.info({ url, workers: config.workers, dataDir: config.dataDir, store: describeStore(config.store) }, 'macaw is serving')
+      process.stdout.write(`macaw listening on ${url}\n`)
+    },
   })
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return
-      stopping = true
-      logger.info({ signal }, 'shutting down the workers')
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead())
-      Promise.all(
-        workers.map(async (w) => {
-          const exited = once(w, 'exit')
-          w.process.kill(signal)
-          await exited
-        }),
-      ).then(() => resolve(), () => resolve())
-    }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.on('SIGHUP', () => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP')
-    })
-  })
-  await stopped
   logger.flush()
   cluster.disconnect()
 }

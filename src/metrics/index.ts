@@ -81,6 +81,8 @@ export class Metrics {
       name: 'macaw_audit_healthy',
       help: '1 while audit records can be stored, 0 while writes fail or the backlog is full',
       registers,
+      // Across workers: 0 as soon as one of them cannot store its records.
+      aggregator: 'min',
       collect() {
         this.set(sources.auditHealthy())
       },
@@ -118,6 +120,8 @@ export class Metrics {
       help: 'KMS keys in the store by key state',
       labelNames: ['state'],
       registers: [this.registry],
+      // Every worker reads the same store.
+      aggregator: 'first',
       async collect() {
         this.reset()
         for (const [state, n] of Object.entries(await count())) this.set({ state }, n)

@@ -11,6 +11,12 @@ export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.
 export interface ServerProcess {
   readonly url: string
   readonly child: ChildProcess
+  /** Everything the server printed so far (stdout and stderr). */
+  readonly output: () => string
+  /** Sends a signal to the primary alone, or to its whole process group (as Ctrl-C or systemd do). */
+  signal(signal: NodeJS.Signals, to: 'primary' | 'group'): void
+  /** Waits for the primary to exit (failing after STOP_MS), then for its group to be gone. */
+  waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   kill9(): Promise<void>
   stop(): Promise<void>
 }
@@ -94,9 +100,25 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
     liveGroups.delete(pgid)
     if (stray) throw new Error(`a worker of the server outlived its primary by 5 s; output: ${output}`)
   }
+  const exitedWith = exited.then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }))
   return {
     url,
     child,
+    output: () => output,
+    signal(signal, to) {
+      if (to === 'group' && pgid !== undefined) killGroup(pgid, signal)
+      else child.kill(signal)
+    },
+    async waitForExit() {
+      if (!(await within(exited, STOP_MS))) {
+        if (pgid !== undefined) killGroup(pgid, 'SIGKILL')
+        await exited
+        liveGroups.delete(pgid ?? -1)
+        throw new Error(`server did not exit within ${STOP_MS} ms; output: ${output}`)
+      }
+      await reapGroup()
+      return exitedWith
+    },
     async kill9() {
       // As a dead machine: the primary, then whatever of its group is left (its workers).
       child.kill('SIGKILL')

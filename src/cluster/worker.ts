@@ -1,0 +1,73 @@
+// A worker of `serve --workers N`: tells the primary it listens (or why it could not start), sends
+// heartbeats from its event loop, answers the primary's collection of metrics, and gets the whole
+// node's metrics from the primary for a scrape that lands on it.
+import type { Registry } from 'prom-client'
+import { HEARTBEAT_MS, isMacawMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
+
+const SCRAPE_TIMEOUT_MS = 5000
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message)
+}
+
+export interface ClusterLink {
+  /** The node's metrics, aggregated over every worker by the primary. */
+  scrape(): Promise<string>
+  /** Starts the heartbeat and answering metric collections, with this worker's registry. */
+  serving(url: string, registry: Registry): void
+  close(): void
+}
+
+export function linkToPrimary(): ClusterLink {
+  let registry: Registry | undefined
+  let scrapes = 0
+  const waiting = new Map<number, (text: string) => void>()
+  const onMessage = (msg: unknown): void => {
+    if (!isMacawMessage(msg)) return
+    const m = msg as PrimaryMessage
+    if (m.macaw === 'scraped') {
+      waiting.get(m.id)?.(m.text)
+    } else if (m.macaw === 'collect' && registry !== undefined) {
+      registry.getMetricsAsJSON().then(
+        (metrics) => send({ macaw: 'metrics', id: m.id, metrics }),
+        () => send({ macaw: 'metrics', id: m.id, metrics: [] }),
+      )
+    }
+  }
+  process.on('message', onMessage)
+  let heartbeat: NodeJS.Timeout | undefined
+  return {
+    scrape: () =>
+      new Promise<string>((resolve, reject) => {
+        const id = ++scrapes
+        const timer = setTimeout(() => {
+          waiting.delete(id)
+          reject(new Error('the primary did not answer the metrics scrape'))
+        }, SCRAPE_TIMEOUT_MS)
+        waiting.set(id, (text) => {
+          clearTimeout(timer)
+          waiting.delete(id)
+          resolve(text)
+        })
+        send({ macaw: 'scrape', id })
+      }),
+    serving(url, reg) {
+      registry = reg
+      send({ macaw: 'listening', url })
+      heartbeat = setInterval(() => send({ macaw: 'heartbeat' }), HEARTBEAT_MS)
+      heartbeat.unref()
+    },
+    close() {
+      if (heartbeat !== undefined) clearInterval(heartbeat)
+      process.off('message', onMessage)
+    },
+  }
+}
+
+/** Tells the primary this worker could not start. */
+export function reportStartFailure(message: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || process.send === undefined) return resolve()
+    process.send({ macaw: 'failed', message } satisfies WorkerMessage, () => resolve())
+  })
+}

@@ -1,0 +1,173 @@
+// The default deployment (`serve`, one worker per core: 2 here) run the way operators run it:
+// Ctrl-C and systemd stops (a signal to the whole process group) and a signal to the primary alone
+// lose no audit record; a scrape gives one node-wide, monotonic count whichever worker answers it;
+// a taken port makes serve exit non-zero at once; a stalled worker is replaced.
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { Agent, request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { describe, it, type TestContext } from 'node:test'
+import { CreateKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { REGION, ROOT } from '../helpers/server.js'
+import { hmacKey, MESSAGE } from '../helpers/keys.js'
+import { macaw, MAIN, spawnServer, type ServerProcess } from '../helpers/process.js'
+
+const WORKERS = '2'
+
+async function dataDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'macaw-operate-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A client that opens a new connection for every request, so that the workers take turns. */
+function client(url: string): KMSClient {
+  return new KMSClient({
+    endpoint: url,
+    region: REGION,
+    credentials: ROOT,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
+  })
+}
+
+function scrape(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/metrics`, { agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve(body))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+function series(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '))
+  return line === undefined ? undefined : Number(line.slice(name.length + 1))
+}
+
+async function storedMacRecords(dir: string): Promise<number> {
+  const out = await macaw(dir, ['audit', 'query', '--event-name', 'GenerateMac', '--limit', '100000'])
+  return out.split('\n').filter(Boolean).length
+}
+
+/** The worker pids of a primary (Linux /proc). */
+function workersOf(proc: ServerProcess): Promise<number[]> {
+  return import('node:fs/promises').then(({ readFile }) =>
+    readFile(`/proc/${proc.child.pid}/task/${proc.child.pid}/children`, 'utf8').then((s) => s.split(/\s+/).filter(Boolean).map(Number)),
+  )
+}
+
+describe('operating the default deployment', { timeout: 240_000 }, () => {
+  const stops: { name: string; signals: NodeJS.Signals[]; to: 'group' | 'primary' }[] = [
+    { name: 'Ctrl-C (SIGINT to the process group)', signals: ['SIGINT'], to: 'group' },
+    { name: 'systemd stop (SIGTERM to the control group)', signals: ['SIGTERM'], to: 'group' },
+    { name: 'SIGTERM to the primary alone', signals: ['SIGTERM'], to: 'primary' },
+    { name: 'SIGINT to the primary alone', signals: ['SIGINT'], to: 'primary' },
+    { name: 'Ctrl-C twice', signals: ['SIGINT', 'SIGINT'], to: 'group' },
+    { name: 'SIGTERM to the group, then again to the primary', signals: ['SIGTERM', 'SIGTERM'], to: 'group' },
+  ]
+  for (const stop of stops) {
+    it(`stores every audit record of every answered request on ${stop.name}`, async (t) => {
+      const dir = await dataDir(t)
+      // A long flush interval: records are still waiting in memory when the signal comes.
+      const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_AUDIT_FLUSH_MS: '2000' })
+      t.after(() => proc.stop())
+      const kms = client(proc.url)
+      t.after(() => kms.destroy())
+      const key = await hmacKey(kms)
+      const answered = 20
+      for (let i = 0; i < answered; i++) await kms.send(new GenerateMacCommand({ KeyId: key.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+      for (const [i, signal] of stop.signals.entries()) {
+        proc.signal(signal, i === 0 ? stop.to : 'primary')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      const exit = await proc.waitForExit()
+      assert.ok(exit.code === 0 || exit.code === null, `exit ${JSON.stringify(exit)}: ${proc.output()}`)
+      assert.equal(await storedMacRecords(dir), answered, proc.output())
+    })
+  }
+
+  it('serves one monotonic node-wide count on /metrics, whichever worker is scraped', async (t) => {
+    const dir = await dataDir(t)
+    const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS })
+    t.after(() => proc.stop())
+    const kms = client(proc.url)
+    t.after(() => kms.destroy())
+    const name = 'macaw_requests_total{operation="CreateKey",outcome="success",error=""}'
+    let previous = 0
+    for (let round = 1; round <= 3; round++) {
+      for (let i = 0; i < 3; i++) await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))
+      // New connections: each scrape may land on either worker.
+      const seen = await Promise.all(Array.from({ length: 6 }, () => scrape(proc.url).then((text) => series(text, name))))
+      assert.deepEqual(seen, Array(6).fill(round * 3), `round ${round}`)
+      assert.ok(round * 3 > previous)
+      previous = round * 3
+    }
+    const text = await scrape(proc.url)
+    assert.equal(series(text, 'macaw_audit_healthy'), 1, 'min over the workers')
+    assert.equal(series(text, 'macaw_worker_restarts_total'), 0)
+  })
+
+  it('replaces a stalled worker, counts it, and keeps serving with what was counted', async (t) => {
+    const dir = await dataDir(t)
+    const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_WORKER_STALL_SECONDS: '2' })
+    t.after(() => proc.stop())
+    const kms = client(proc.url)
+    t.after(() => kms.destroy())
+    const key = await hmacKey(kms)
+    for (let i = 0; i < 6; i++) await kms.send(new GenerateMacCommand({ KeyId: key.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    const name = 'macaw_requests_total{operation="GenerateMac",outcome="success",error=""}'
+    assert.equal(series(await scrape(proc.url), name), 6)
+    const before = await workersOf(proc)
+    assert.equal(before.length, 2)
+    // A stopped process is a blocked event loop as far as the primary can tell.
+    const [victim] = before
+    assert.ok(victim !== undefined)
+    process.kill(victim, 'SIGSTOP')
+    let after: number[] = before
+    for (let i = 0; i < 100 && (after.includes(victim) || after.length < 2); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      after = await workersOf(proc)
+    }
+    assert.ok(!after.includes(victim), 'the stalled worker was killed')
+    assert.equal(after.length, 2, 'and replaced')
+    for (let i = 0; i < 4; i++) await kms.send(new GenerateMacCommand({ KeyId: key.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    const text = await scrape(proc.url)
+    assert.equal(series(text, 'macaw_worker_stalls_total'), 1)
+    assert.equal(series(text, 'macaw_worker_restarts_total'), 1)
+    // What the dead worker had counted (and was scraped) still counts: the total does not go back.
+    assert.equal(series(text, name), 10)
+  })
+
+  it('exits non-zero within 5 s, saying why once, when the port is taken', async (t) => {
+    const dir = await dataDir(t)
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    t.after(() => blocker.close())
+    const address = blocker.address()
+    assert.ok(address && typeof address === 'object')
+    const started = performance.now()
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', String(address.port), '--data-dir', dir, '--workers', WORKERS, '--log-level', 'silent'], {
+      env: { ...process.env, MACAW_ROOT_ACCESS_KEY_ID: ROOT.accessKeyId, MACAW_ROOT_SECRET_ACCESS_KEY: ROOT.secretAccessKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const [code] = (await once(child, 'exit')) as [number | null]
+    clearTimeout(timer)
+    const elapsed = performance.now() - started
+    assert.equal(code, 1, stderr)
+    assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`)
+    assert.equal(stderr.split('EADDRINUSE').length - 1, 1, stderr)
+  })
+})

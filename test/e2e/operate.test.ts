@@ -11,11 +11,21 @@ import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { describe, it, type TestContext } from 'node:test'
-import { CreateKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
+import {
+  CreateGrantCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  GenerateMacCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+  RevokeGrantCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
-import { REGION, ROOT } from '../helpers/server.js'
+import { ACCOUNT, REGION, ROOT } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
-import { macaw, MAIN, spawnServer, type ServerProcess } from '../helpers/process.js'
+import { createUser, credentialsOf, macaw, MAIN, spawnServer, type CreatedUser, type ServerProcess } from '../helpers/process.js'
 
 const WORKERS = '2'
 
@@ -26,11 +36,11 @@ async function dataDir(t: TestContext): Promise<string> {
 }
 
 /** A client that opens a new connection for every request, so that the workers take turns. */
-function client(url: string): KMSClient {
+function client(url: string, credentials: { accessKeyId: string; secretAccessKey: string } = ROOT): KMSClient {
   return new KMSClient({
     endpoint: url,
     region: REGION,
-    credentials: ROOT,
+    credentials,
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
   })
@@ -146,6 +156,88 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
     assert.equal(series(text, 'macaw_worker_restarts_total'), 1)
     // What the dead worker had counted (and was scraped) still counts: the total does not go back.
     assert.equal(series(text, name), 10)
+  })
+
+  it('honours on every worker a change acknowledged on another: 0 stale answers', async (t) => {
+    const dir = await dataDir(t)
+    const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS })
+    t.after(() => proc.stop())
+    // Kept-alive connections, as SDKs use: the answer right after a change comes at once, often
+    // from the other worker (the cluster hands connections to workers in turn).
+    const admin = new KMSClient({ endpoint: proc.url, region: REGION, credentials: ROOT, maxAttempts: 1 })
+    t.after(() => admin.destroy())
+    const alice: CreatedUser = await createUser(dir, ACCOUNT, 'alice')
+    const asAlice = new KMSClient({ endpoint: proc.url, region: REGION, credentials: credentialsOf(alice), maxAttempts: 1 })
+    t.after(() => asAlice.destroy())
+    const mac = (kms: KMSClient, KeyId: string) => kms.send(new GenerateMacCommand({ KeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    const stale: Record<string, number> = {}
+    const expectRefused = async (kind: string, attempt: Promise<unknown>): Promise<void> => {
+      try {
+        await attempt
+        stale[kind] = (stale[kind] ?? 0) + 1
+      } catch {
+        // Refused, as it must be.
+      }
+    }
+    const N = 200
+    const key = await hmacKey(admin)
+    const rootStatement = { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }
+    const withAlice = JSON.stringify({ Version: '2012-10-17', Statement: [rootStatement, { Sid: 'alice', Effect: 'Allow', Principal: { AWS: alice.Arn }, Action: 'kms:GenerateMac', Resource: '*' }] })
+    const withoutAlice = JSON.stringify({ Version: '2012-10-17', Statement: [rootStatement] })
+    // Each kind of change on a key of its own, the four loops side by side.
+    const kinds: Record<string, (k: string) => Promise<void>> = {
+      RevokeGrant: async (k) => {
+        const grant = await admin.send(new CreateGrantCommand({ KeyId: k, GranteePrincipal: alice.Arn, Operations: ['GenerateMac'] }))
+        await mac(asAlice, k)
+        await admin.send(new RevokeGrantCommand({ KeyId: k, GrantId: grant.GrantId }))
+        await expectRefused('RevokeGrant', mac(asAlice, k))
+      },
+      DisableKey: async (k) => {
+        await mac(admin, k)
+        await admin.send(new DisableKeyCommand({ KeyId: k }))
+        await expectRefused('DisableKey', mac(admin, k))
+        await admin.send(new EnableKeyCommand({ KeyId: k }))
+      },
+      PutKeyPolicy: async (k) => {
+        await admin.send(new PutKeyPolicyCommand({ KeyId: k, PolicyName: 'default', Policy: withAlice }))
+        await mac(asAlice, k)
+        await admin.send(new PutKeyPolicyCommand({ KeyId: k, PolicyName: 'default', Policy: withoutAlice }))
+        await expectRefused('PutKeyPolicy', mac(asAlice, k))
+      },
+      ScheduleKeyDeletion: async () => {
+        const doomed = await hmacKey(admin)
+        await mac(admin, doomed.keyId)
+        await admin.send(new ScheduleKeyDeletionCommand({ KeyId: doomed.keyId, PendingWindowInDays: 7 }))
+        await expectRefused('ScheduleKeyDeletion', mac(admin, doomed.keyId))
+      },
+    }
+    // Background traffic on kept-alive connections keeps both workers busy, as in production:
+    // a worker that checks for changes only now and then is caught out by it.
+    let done = false
+    const busy = new KMSClient({ endpoint: proc.url, region: REGION, credentials: ROOT, maxAttempts: 1 })
+    t.after(() => busy.destroy())
+    const background = Array.from({ length: 2 }, async () => {
+      while (!done) await mac(busy, key.keyId)
+    })
+    await Promise.all(
+      Object.values(kinds).map(async (cycle) => {
+        const own = (await hmacKey(admin)).keyId
+        for (let i = 0; i < N; i++) await cycle(own)
+      }),
+    ).finally(() => (done = true))
+    await Promise.all(background)
+    // Users and access keys change through the CLI, another process on the same store.
+    for (let i = 0; i < 5; i++) {
+      const user = await createUser(dir, ACCOUNT, `doomed${i}`, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: '*' }] })
+      const asUser = client(proc.url, credentialsOf(user))
+      t.after(() => asUser.destroy())
+      await mac(asUser, key.keyId)
+      await mac(asUser, key.keyId)
+      await macaw(dir, i % 2 === 0 ? ['users', 'delete', '--name', user.Arn.split('/')[1] ?? ''] : ['access-keys', 'delete', '--access-key-id', user.AccessKeyId])
+      await expectRefused(i % 2 === 0 ? 'users delete' : 'access-keys delete', mac(asUser, key.keyId))
+      await expectRefused(i % 2 === 0 ? 'users delete' : 'access-keys delete', mac(asUser, key.keyId))
+    }
+    assert.deepEqual(stale, {})
   })
 
   it('exits non-zero within 5 s, saying why once, when the port is taken', async (t) => {

@@ -1,17 +1,35 @@
 // What admin commands share: the configuration from flags and environment, the store and the root
 // of trust, opened for one command and closed after it.
-import { mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/store.js'
 import { openRootOfTrust } from '../trust/index.js'
 import { RootRing } from '../trust/ring.js'
 
-/** A mistake in an admin command's input or target; printed without a stack, exit code 1. */
+/**
+ * A mistake in an admin command's input or target; printed without a stack. Exit code 1, or 2
+ * when there is nothing to work on (no store, no root of trust): admin commands never create them.
+ */
 export class AdminError extends Error {
-  constructor(message: string) {
+  readonly exitCode: number
+  constructor(message: string, exitCode = 1) {
     super(message)
     this.name = 'AdminError'
+    this.exitCode = exitCode
+  }
+}
+
+/** Exit code of an admin command run where there is no store or root of trust to work on. */
+export const NOTHING_THERE = 2
+
+/** AdminError (exit 2) unless the configured SQLite store exists; a command must not create it. */
+export function requireStore(config: Config): void {
+  if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) {
+    throw new AdminError(
+      `no store at ${config.store.path}: run this command with the --data-dir (or --store) of a server that has been started (macaw serve creates it)`,
+      NOTHING_THERE,
+    )
   }
 }
 
@@ -21,10 +39,24 @@ export interface Admin {
   readonly root: RootRing
 }
 
+/**
+ * Opens the store and the root of trust of an existing deployment; never creates either (only
+ * `serve` and `root init` do): a command run in the wrong directory must say so, not start an
+ * empty store beside the real one or seal secrets under a new root nobody else has.
+ */
 export async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const config = buildConfig(fromEnv(flags))
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const configured = await openRootOfTrust(config.root, { createIfMissing: true })
+  requireStore(config)
+  let configured
+  try {
+    configured = await openRootOfTrust(config.root, { createIfMissing: false })
+  } catch (err) {
+    throw new AdminError(
+      `cannot open the root of trust ${config.root}: ${err instanceof Error ? err.message : String(err)}. ` +
+        'Use the root the store was sealed with (--root, or the root key file of its data directory); a new root cannot open it.',
+      NOTHING_THERE,
+    )
+  }
   let store: Store
   try {
     store = await openStore(config.store, { watchChanges: false })

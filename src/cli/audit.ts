@@ -3,12 +3,13 @@ import { verifyChain } from '../audit/chain.js'
 import { buildConfig, fromEnv, type RawSettings } from '../config.js'
 import { openStore } from '../store/index.js'
 import type { AuditFilter, Store } from '../store/store.js'
-import { AdminError } from './admin.js'
+import { AdminError, requireStore } from './admin.js'
 
 const PAGE = 5000
 
 async function withStore<T>(flags: RawSettings, fn: (store: Store) => Promise<T>): Promise<T> {
   const config = buildConfig(fromEnv(flags))
+  requireStore(config)
   const store = await openStore(config.store, { watchChanges: false })
   try {
     return await fn(store)

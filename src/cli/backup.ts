@@ -6,14 +6,15 @@ import { buildConfig, fromEnv, type RawSettings } from '../config.js'
 import { openSqliteStore, SqliteStore } from '../store/sqlite/index.js'
 import { openStore } from '../store/index.js'
 import { openRootOfTrust } from '../trust/index.js'
-import { AdminError } from './admin.js'
+import { sealedUnder, trialOpen } from './trial.js'
+import { AdminError, NOTHING_THERE } from './admin.js'
 
 export async function backup(file: string, flags: RawSettings): Promise<void> {
   const config = buildConfig(fromEnv(flags))
   if (config.store.kind !== 'sqlite') {
     throw new AdminError('macaw backup copies the SQLite store; back up PostgreSQL with pg_dump (secrets in it are sealed too)')
   }
-  if (!existsSync(config.store.path)) throw new AdminError(`no store at ${config.store.path}`)
+  if (!existsSync(config.store.path)) throw new AdminError(`no store at ${config.store.path}`, NOTHING_THERE)
   if (existsSync(file)) throw new AdminError(`${file} exists; choose a new file`)
   const store = await openStore(config.store, { watchChanges: false })
   try {
@@ -39,11 +40,21 @@ export async function restore(file: string, flags: RawSettings): Promise<void> {
     try {
       const check = store.integrityCheck()
       if (check !== 'ok') throw new AdminError(`the backup is damaged: ${check}`)
-      // The root key must be the one the backup's secrets are sealed under: try one.
+      const needed = await sealedUnder(store)
+      const hint = needed.length === 0 ? '' : ` The backup's secrets are sealed under root ${needed.join(', ')}: give --root the root key the original data directory used.`
       const root = await openRootOfTrust(config.root, { createIfMissing: false }).catch((err: unknown) => {
-        throw new AdminError(`cannot open the root of trust ${config.root}: ${err instanceof Error ? err.message : String(err)}`)
+        throw new AdminError(`cannot open the root of trust ${config.root}: ${err instanceof Error ? err.message : String(err)}.${hint}`, NOTHING_THERE)
       })
-      await root.close()
+      try {
+        // Open a sample of the sealed secrets for real, with this root alone (never a root path
+        // the backup remembers from its old machine).
+        const failed = await trialOpen(store, root, config.partition)
+        if (failed > 0) {
+          throw new AdminError(`the root of trust ${root.description} (id ${root.id}) cannot open ${failed} sampled secret(s) of this backup.${hint}`)
+        }
+      } finally {
+        await root.close()
+      }
       process.stdout.write(`restored ${await store.countKeys()} key(s) into ${target}\n`)
     } finally {
       await store.close()

@@ -1,4 +1,7 @@
 // The `macaw` command line (commander): every subcommand, with its flags and environment variables.
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js'
 import { rootInit, rootRotate, type RotateFlags } from './root.js'
@@ -22,9 +25,24 @@ export function addStoreOptions(cmd: Command): Command {
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').env(ENV_NAMES.logLevel).default(DEFAULTS.logLevel))
 }
 
+/** This package's version, from the package.json above this file (in src/ or in dist/src/). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'macaw' && pkg.version !== undefined) return pkg.version
+    } catch {
+      // Not here: look one folder up.
+    }
+  }
+  return 'unknown'
+}
+
 export function program(): Command {
   const cli = new Command('macaw')
     .description('A self-hosted key service that speaks the AWS KMS API for HMAC keys.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -75,11 +93,11 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
   const root = cli.command('root').description('manage the root of trust')
   root
     .command('init')
-    .description('create the root key if it does not exist (idempotent; never overwrites)')
-    .addOption(new Option('--store <url>', 'sqlite (default, <data-dir>/macaw.db), sqlite:<path> or postgres://user:password@host/db').env(ENV_NAMES.store))
-    .addOption(new Option('--root <uri>', 'root of trust URI, e.g. file:/path/root.key').env(ENV_NAMES.root).makeOptionMandatory())
-    .action(async (opts: { root: string }) => {
-      await rootInit(opts.root)
+    .description('create the root key if it does not exist (idempotent; never overwrites); prints its id')
+    .addOption(new Option('--data-dir <dir>', 'data directory (the default root key is <data-dir>/root.key)').env(ENV_NAMES.dataDir).default(DEFAULTS.dataDir))
+    .addOption(new Option('--root <uri>', 'root of trust URI, e.g. file:/path/root.key (default: file:<data-dir>/root.key)').env(ENV_NAMES.root))
+    .action(async (opts: RawSettings) => {
+      await rootInit(opts)
     })
   const usersCmd = cli.command('users').description('IAM users of an account (run while the server runs, or not)')
   addStoreOptions(usersCmd.command('create').description('create a user with one access key; prints {AccessKeyId, SecretAccessKey, Arn} once'))
@@ -161,7 +179,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof AdminError) {
       process.stderr.write(`macaw: ${err.message}\n`)
-      return 1
+      return err.exitCode
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`macaw: ${err.message}\n`)

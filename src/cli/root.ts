@@ -1,17 +1,22 @@
 // `macaw root init`: create the root key ahead of time; `macaw root rotate`: move every stored
 // secret to a new root of trust.
 import { secretContext } from '../auth/principals.js'
-import type { RawSettings } from '../config.js'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { buildConfig, fromEnv, type RawSettings } from '../config.js'
 import { envelopeRootId, keyMaterialContext, rewrap } from '../crypto/envelope.js'
 import { keyArn } from '../keys/arn.js'
 import { importKeyContext } from '../keys/import.js'
 import { StoreConflictError, type KeyRecord } from '../store/store.js'
-import { initRoot, openRootOfTrust } from '../trust/index.js'
+import { filePathOf, initRoot, openRootOfTrust } from '../trust/index.js'
 import { CURRENT_ROOT, storableRootUri } from '../trust/ring.js'
 import type { RootOfTrust } from '../trust/root-of-trust.js'
 import { AdminError, withAdmin, type Admin } from './admin.js'
 
-export async function rootInit(uri: string): Promise<void> {
+export async function rootInit(flags: RawSettings): Promise<void> {
+  const config = buildConfig(fromEnv(flags))
+  const uri = config.root
+  if (uri.startsWith('file:')) mkdirSync(dirname(resolve(filePathOf(uri))), { recursive: true, mode: 0o700 })
   const { created, root } = await initRoot(uri)
   process.stdout.write(`${created ? 'created' : 'exists'}: ${root.description} (id ${root.id})\n`)
   await root.close()

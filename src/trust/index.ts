@@ -30,7 +30,7 @@ function openFileProvider(uri: string, createIfMissing: boolean): { root: RootOf
   const path = filePathOf(uri)
   if (!existsSync(path)) {
     if (!createIfMissing) {
-      throw new RootOfTrustError(`root key file ${path} does not exist (create it with: macaw root init --root ${uri})`)
+      throw new RootOfTrustError(`root key file ${path} does not exist`)
     }
     try {
       return { root: createFileRoot(path), created: true }

@@ -1,7 +1,7 @@
 // Backup and restore: an online snapshot taken while the server serves, restored into an empty
 // data directory with the same root key, gives the same MACs.
 import assert from 'node:assert/strict'
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -9,6 +9,44 @@ import { CreateAliasCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { startKms } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { macaw } from '../helpers/process.js'
+
+describe('admin commands where there is no deployment', () => {
+  it('exit 2 and create nothing in an empty directory', async (t) => {
+    const empty = await mkdtemp(join(tmpdir(), 'macaw-empty-'))
+    t.after(() => rm(empty, { recursive: true, force: true }))
+    const commands = [
+      ['keys', 'list'],
+      ['keys', 'create'],
+      ['keys', 'describe', 'alias/x'],
+      ['users', 'create', '--name', 'app'],
+      ['users', 'list'],
+      ['access-keys', 'create', '--user-name', 'app'],
+      ['audit', 'verify'],
+      ['audit', 'query'],
+      ['backup', join(empty, 'b.db')],
+      ['root', 'rotate', '--to', `file:${join(empty, 'new.key')}`],
+    ]
+    for (const args of commands) {
+      await assert.rejects(macaw(join(empty, '.macaw'), args), (err: Error & { code?: number }) => {
+        assert.equal(err.code, 2, `${args.join(' ')}: ${err.message}`)
+        assert.match(err.message, /no store at/)
+        return true
+      })
+    }
+    assert.deepEqual(await readdir(empty), [])
+  })
+
+  it('exit 2 on a store whose root key is missing, and write no new root', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'macaw-noroot-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const source = await startKms(t, { keepDataDir: true })
+    await hmacKey(source.kms)
+    await copyFile(join(source.dataDir, 'macaw.db'), join(dir, 'macaw.db'))
+    await assert.rejects(macaw(dir, ['keys', 'list']), (err: Error & { code?: number }) => err.code === 2 && /root of trust/.test(err.message))
+    assert.deepEqual(await readdir(dir), ['macaw.db'])
+    await rm(source.dataDir, { recursive: true, force: true })
+  })
+})
 
 describe('backup and restore', () => {
   it('restores keys that give the same MACs, and refuses to overwrite', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'macaw backup copies the SQLite store' : false }, async (t) => {
@@ -24,8 +62,26 @@ describe('backup and restore', () => {
     // Online: the source server keeps serving while the snapshot is taken.
     const [out] = await Promise.all([macaw(source.dataDir, ['backup', file]), hmacKey(source.kms)])
     assert.match(out, /backup written to .*: \d+ key\(s\)/)
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
     const secret = (await readFile(file)).toString('latin1')
     assert.ok(!secret.includes(Buffer.from(MESSAGE).toString('latin1')))
+
+    // Following the old hint (make a new root) must not give a server that answers 500: refused,
+    // naming the root the backup needs, and nothing is left behind.
+    const wrong = join(work, 'wrong-root')
+    await macaw(wrong, ['root', 'init'])
+    const sourceRoot = (await macaw(source.dataDir, ['root', 'init'])).match(/\(id ([0-9a-f]+)\)/)?.[1]
+    assert.ok(sourceRoot)
+    await assert.rejects(macaw(wrong, ['restore', file]), (err: Error) => {
+      assert.match(err.message, /cannot open \d+ sampled secret\(s\)/)
+      assert.ok(err.message.includes(`sealed under root ${sourceRoot}`), err.message)
+      assert.ok(!/root init/.test(err.message), 'never suggests making a new root')
+      return true
+    })
+    assert.deepEqual((await readdir(wrong)).sort(), ['root.key'])
+    // No root at all: exit 2, with the id it needs.
+    const bare = join(work, 'no-root')
+    await assert.rejects(macaw(bare, ['restore', file]), (err: Error & { code?: number }) => err.code === 2 && err.message.includes(sourceRoot))
 
     const target = join(work, 'restored')
     await mkdir(target, { mode: 0o700 })

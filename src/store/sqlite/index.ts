@@ -1,7 +1,7 @@
 // The embedded SQLite store (better-sqlite3): WAL, synchronous=FULL, so a write that returned
 // survives kill -9. Every write also appends to `changes` in the same transaction; other
 // connections (admin commands, other workers) are noticed by polling PRAGMA data_version.
-import { chmodSync, existsSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import {
   StoreConflictError,
@@ -721,8 +721,15 @@ export class SqliteStore implements Store {
    * A consistent online copy of the whole database (SQLite's backup API: readers and writers go on
    * meanwhile). Secrets stay sealed under the root of trust, which is not part of the copy.
    */
+  /** A consistent copy into `file`, which must not exist: created 0600 before a byte is written. */
   async backupTo(file: string): Promise<void> {
-    await this.db.backup(file)
+    closeSync(openSync(file, 'wx', 0o600))
+    try {
+      await this.db.backup(file)
+    } catch (err) {
+      rmSync(file, { force: true })
+      throw err
+    }
     chmodSync(file, 0o600)
   }
 

@@ -2,6 +2,9 @@
 // of trust, opened for one command and closed after it.
 import { existsSync } from 'node:fs'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
+import { parseKeyIdentifier } from '../keys/arn.js'
+import { locateKey, type KeyLocation } from '../keys/resolve.js'
+import { KmsError } from '../protocol/errors.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/store.js'
 import { openRootOfTrust } from '../trust/index.js'
@@ -30,6 +33,25 @@ export function requireStore(config: Config): void {
       `no store at ${config.store.path}: run this command with the --data-dir (or --store) of a server that has been started (macaw serve creates it)`,
       NOTHING_THERE,
     )
+  }
+}
+
+/**
+ * The key a command names, in any form DescribeKey takes (key id, key ARN, alias name, alias ARN),
+ * in the configured account and region unless an ARN names others. AdminError when there is none.
+ */
+export async function locateAdminKey(config: Config, store: Store, text: string): Promise<KeyLocation> {
+  const parsed = parseKeyIdentifier(text)
+  const region = parsed.form === 'keyArn' || parsed.form === 'aliasArn' ? parsed.region : config.region
+  try {
+    return await locateKey(
+      { partition: config.partition, accountId: config.accountId, region, aliasTarget: async (a, r, n) => (await store.getAlias(a, r, n))?.keyId },
+      text,
+      'any',
+    )
+  } catch (err) {
+    if (err instanceof KmsError) throw new AdminError(err.message)
+    throw err
   }
 }
 

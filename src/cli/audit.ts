@@ -1,18 +1,19 @@
 // `macaw audit verify` and `macaw audit query`: read the audit trail straight from the store.
 import { verifyChain } from '../audit/chain.js'
-import { buildConfig, fromEnv, type RawSettings } from '../config.js'
+import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
+import { keyArn } from '../keys/arn.js'
 import { openStore } from '../store/index.js'
 import type { AuditFilter, Store } from '../store/store.js'
-import { AdminError, requireStore } from './admin.js'
+import { AdminError, locateAdminKey, requireStore } from './admin.js'
 
 const PAGE = 5000
 
-async function withStore<T>(flags: RawSettings, fn: (store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(flags: RawSettings, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const config = buildConfig(fromEnv(flags))
   requireStore(config)
   const store = await openStore(config.store, { watchChanges: false })
   try {
-    return await fn(store)
+    return await fn(store, config)
   } finally {
     await store.close()
   }
@@ -64,16 +65,21 @@ export async function auditQuery(flags: AuditQueryFlags): Promise<void> {
   }
   const from = time('from', flags.from)
   const to = time('to', flags.to)
-  const filter: AuditFilter = {
+  const filter: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {
     limit: Math.min(limit, PAGE),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
-    ...(flags.key === undefined ? {} : { keyArn: flags.key }),
+
     ...(flags.principal === undefined ? {} : { principal: flags.principal }),
     ...(flags.eventName === undefined ? {} : { eventName: flags.eventName }),
     ...(flags.outcome === undefined ? {} : { outcome: flags.outcome }),
   }
-  await withStore(flags, async (store) => {
+  await withStore(flags, async (store, config) => {
+    // --key in any form DescribeKey takes; records name keys by ARN.
+    if (flags.key !== undefined) {
+      const loc = await locateAdminKey(config, store, flags.key)
+      filter.keyArn = keyArn(config.partition, loc.region, loc.accountId, loc.keyId)
+    }
     let printed = 0
     let afterSeq = 0
     while (printed < limit) {

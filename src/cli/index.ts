@@ -155,7 +155,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
   addStoreOptions(auditCmd.command('query').description('print matching audit events, one JSON object per line, oldest first'))
     .option('--from <time>', 'not before this time (ISO 8601)')
     .option('--to <time>', 'not after this time (ISO 8601)')
-    .option('--key <arn>', 'only requests about this key ARN')
+    .option('--key <key>', 'only requests about this key: key id, key ARN, alias name or alias ARN')
     .option('--principal <arn>', 'only requests by this principal ARN')
     .option('--event-name <name>', 'only this operation, e.g. GenerateMac')
     .option('--outcome <success|failure>', 'only successes or only failures')

@@ -11,7 +11,7 @@ import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
 import type { RawSettings } from '../config.js'
 import { KmsError } from '../protocol/errors.js'
 import type { KeyRecord } from '../store/store.js'
-import { AdminError, withAdmin, type Admin } from './admin.js'
+import { AdminError, locateAdminKey, withAdmin, type Admin } from './admin.js'
 
 /** Left-aligned columns separated by two spaces. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -24,13 +24,12 @@ function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`
 }
 
-async function findKey(admin: Admin, keyId: string): Promise<{ record: KeyRecord; arn: string }> {
-  const { accountId, region, partition } = admin.config
-  const m = /^arn:[\w-]+:kms:([\w-]+):(\d{12}):key\/(.+)$/.exec(keyId)
-  const [acct, reg, id] = m ? [m[2] ?? '', m[1] ?? '', m[3] ?? ''] : [accountId, region, keyId]
-  const record = await admin.store.getKey(acct, reg, id)
-  if (!record) throw new AdminError(`no key ${keyId} in account ${acct}, region ${reg}`)
-  return { record, arn: keyArn(partition, reg, acct, id) }
+/** A key named by id, key ARN, alias name or alias ARN (as DescribeKey takes it). */
+async function findKey(admin: Admin, text: string): Promise<{ record: KeyRecord; arn: string }> {
+  const loc = await locateAdminKey(admin.config, admin.store, text)
+  const record = await admin.store.getKey(loc.accountId, loc.region, loc.keyId)
+  if (!record) throw new AdminError(`no key ${text} in account ${loc.accountId}, region ${loc.region}`)
+  return { record, arn: keyArn(admin.config.partition, loc.region, loc.accountId, loc.keyId) }
 }
 
 export async function keysList(flags: RawSettings & { json?: boolean }): Promise<void> {

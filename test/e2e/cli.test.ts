@@ -29,6 +29,27 @@ describe('macaw keys', () => {
     await rejectsWith(mac(), 'DisabledException')
     await macaw(dataDir, ['keys', 'enable', keyId])
     await mac()
+
+    // Every form DescribeKey takes: alias name, alias ARN, key ARN.
+    const arn = described.KeyMetadata?.Arn ?? ''
+    const aliasArn = arn.replace(/:key\/.*/, ':alias/cli')
+    for (const form of ['alias/cli', aliasArn, arn]) {
+      const byForm = JSON.parse(await macaw(dataDir, ['keys', 'describe', form])) as { KeyMetadata: { KeyId: string } }
+      assert.equal(byForm.KeyMetadata.KeyId, keyId, form)
+    }
+    await macaw(dataDir, ['keys', 'disable', 'alias/cli'])
+    await rejectsWith(mac(), 'DisabledException')
+    await macaw(dataDir, ['keys', 'enable', aliasArn])
+    await mac()
+    await assert.rejects(macaw(dataDir, ['keys', 'describe', 'alias/none']), /Alias arn:aws:kms:us-east-1:\d{12}:alias\/none is not found/)
+
+    // audit query --key finds the same records by key id, alias or ARN.
+    const count = async (key: string) => (await macaw(dataDir, ['audit', 'query', '--key', key, '--event-name', 'GenerateMac'])).split('\n').filter(Boolean).length
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const byArn = await count(arn)
+    assert.ok(byArn >= 3, `${byArn} records`)
+    assert.equal(await count(keyId), byArn)
+    assert.equal(await count('alias/cli'), byArn)
   })
 
   it('refuses bad input with a clear message and exit code', async (t) => {

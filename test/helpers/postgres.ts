@@ -9,6 +9,12 @@ export const POSTGRES_SKIP_REASON: string | undefined = process.env['MACAW_TEST_
   ? undefined
   : 'MACAW_TEST_POSTGRES_URL is not set (e.g. postgres://macaw:macaw@127.0.0.1:5432/macaw); PostgreSQL tests skipped'
 
+/**
+ * Options for a test that needs PostgreSQL: skipped, and counted as skipped, without it. (A whole
+ * describe() marked skip counts none of its tests in the summary.)
+ */
+export const NEEDS_POSTGRES: { readonly skip: string | false } = { skip: POSTGRES_SKIP_REASON ?? false }
+
 export interface TestDatabase {
   readonly url: string
   readonly drop: () => Promise<void>

@@ -29,7 +29,8 @@ export function keyRecord(keyId: string, extra: Partial<KeyRecord> = {}): Omit<K
   }
 }
 
-export function storeContract(name: string, open: OpenStore): void {
+/** The contract's tests; with `options.skip`, each is skipped (and counted as such). */
+export function storeContract(name: string, open: OpenStore, options: { readonly skip?: string | false } = {}): void {
   async function fresh(t: TestContext): Promise<Store> {
     const { store, cleanup } = await open()
     t.after(async () => {
@@ -40,7 +41,7 @@ export function storeContract(name: string, open: OpenStore): void {
   }
 
   describe(`store contract: ${name}`, () => {
-    it('round-trips a key with every field, and omits absent optional fields', async (t) => {
+    it('round-trips a key with every field, and omits absent optional fields', options, async (t) => {
       const store = await fresh(t)
       const full = keyRecord('k1', { deletionDate: 1_800_000_000_000, state: 'PendingDeletion', tags: [{ key: 'a', value: '' }, { key: 'b', value: '2' }], description: 'd', multiRegion: true })
       const inserted = await store.insertKey(full)
@@ -53,7 +54,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.getKey(B, R, 'k1'), undefined)
     })
 
-    it('refuses a duplicate key id, and updates with compare-and-swap on version', async (t) => {
+    it('refuses a duplicate key id, and updates with compare-and-swap on version', options, async (t) => {
       const store = await fresh(t)
       const v1 = await store.insertKey(keyRecord('k'))
       await assert.rejects(store.insertKey(keyRecord('k')), StoreConflictError)
@@ -66,7 +67,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.deleteKey(A, R, 'k'), false)
     })
 
-    it('pages keys of one account and region only', async (t) => {
+    it('pages keys of one account and region only', options, async (t) => {
       const store = await fresh(t)
       for (const id of ['c', 'a', 'e', 'b', 'd']) await store.insertKey(keyRecord(id))
       await store.insertKey(keyRecord('x', { accountId: B }))
@@ -84,7 +85,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.countKeys(), 7)
     })
 
-    it('finds keys due for deletion across accounts', async (t) => {
+    it('finds keys due for deletion across accounts', options, async (t) => {
       const store = await fresh(t)
       await store.insertKey(keyRecord('due', { state: 'PendingDeletion', deletionDate: 100 }))
       await store.insertKey(keyRecord('due-b', { accountId: B, state: 'PendingDeletion', deletionDate: 200 }))
@@ -93,7 +94,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.deepEqual((await store.listKeysDueForDeletion(500, 10)).map((k) => k.keyId), ['due', 'due-b'])
     })
 
-    it('keeps aliases unique, follows updates, and deletes them with their key', async (t) => {
+    it('keeps aliases unique, follows updates, and deletes them with their key', options, async (t) => {
       const store = await fresh(t)
       await store.insertKey(keyRecord('k1'))
       await store.insertKey(keyRecord('k2'))
@@ -116,7 +117,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.deleteAlias(A, R, 'alias/a'), false)
     })
 
-    it('stores access keys of root and users', async (t) => {
+    it('stores access keys of root and users', options, async (t) => {
       const store = await fresh(t)
       await store.insertAccessKey({ accessKeyId: 'AKIA1', accountId: A, secret: Buffer.from('s1'), status: 'Active', createDate: 5 })
       await store.insertAccessKey({ accessKeyId: 'AKIA2', accountId: A, userName: 'alice', secret: Buffer.from('s2'), status: 'Active', createDate: 6 })
@@ -130,7 +131,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.getAccessKey('AKIA2'), undefined)
     })
 
-    it('announces every write', async (t) => {
+    it('announces every write', options, async (t) => {
       const store = await fresh(t)
       const seen: StoreChange[] = []
       const off = store.onChange((c) => seen.push(c))
@@ -151,7 +152,7 @@ export function storeContract(name: string, open: OpenStore): void {
       ])
     })
 
-    it('keeps users with their policy, and deletes a user with its access keys', async (t) => {
+    it('keeps users with their policy, and deletes a user with its access keys', options, async (t) => {
       const store = await fresh(t)
       const seen: StoreChange[] = []
       store.onChange((c) => seen.push(c))
@@ -177,7 +178,7 @@ export function storeContract(name: string, open: OpenStore): void {
       ])
     })
 
-    it('creates, lists, pages and deletes grants, bumping the key version', async (t) => {
+    it('creates, lists, pages and deletes grants, bumping the key version', options, async (t) => {
       const store = await fresh(t)
       const k = await store.insertKey(keyRecord('k'))
       const seen: StoreChange[] = []
@@ -229,7 +230,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(await store.getGrant('g2'), undefined)
     })
 
-    it('appends audit records as one hash chain, filters them, and prunes with an anchor', async (t) => {
+    it('appends audit records as one hash chain, filters them, and prunes with an anchor', options, async (t) => {
       const store = await fresh(t)
       const chain = (prev: string, row: NewAuditRow & { seq: number }) => `${prev}>${row.seq}:${row.eventId}`
       const row = (n: number, extra: Partial<NewAuditRow> = {}): NewAuditRow => ({
@@ -276,7 +277,7 @@ export function storeContract(name: string, open: OpenStore): void {
       })
     })
 
-    it('scans every key across accounts, keeps settings, and swaps access key secrets with compare-and-set', async (t) => {
+    it('scans every key across accounts, keeps settings, and swaps access key secrets with compare-and-set', options, async (t) => {
       const store = await fresh(t)
       await store.insertKey(keyRecord('k2'))
       await store.insertKey(keyRecord('k1'))
@@ -302,7 +303,7 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.deepEqual((await store.getAccessKey('AKIAX1'))?.secret, Buffer.from('new'))
     })
 
-    it('grants a lease to one owner at a time until it expires', async (t) => {
+    it('grants a lease to one owner at a time until it expires', options, async (t) => {
       const store = await fresh(t)
       assert.equal(await store.acquireLease('sweeper', 'a', 1000, 500), true)
       assert.equal(await store.acquireLease('sweeper', 'b', 1200, 500), false)

@@ -15,14 +15,15 @@ import {
   type PostgresStoreOptions,
 } from '../../src/store/postgres/index.js'
 import { StoreConflictError, type StoreChange } from '../../src/store/store.js'
-import { createTestDatabase, POSTGRES_SKIP_REASON, postgresUrlForTest } from '../helpers/postgres.js'
+import { createTestDatabase, NEEDS_POSTGRES, postgresUrlForTest } from '../helpers/postgres.js'
 import { keyRecord, storeContract } from './contract.js'
 
 const A = '111122223333'
 const R = 'us-east-1'
 
-if (POSTGRES_SKIP_REASON === undefined) {
-  storeContract('postgres', async () => {
+storeContract(
+  'postgres',
+  async () => {
     const db = await createTestDatabase()
     assert.ok(db)
     try {
@@ -32,10 +33,9 @@ if (POSTGRES_SKIP_REASON === undefined) {
       await db.drop()
       throw err
     }
-  })
-} else {
-  describe('store contract: postgres', { skip: POSTGRES_SKIP_REASON }, () => {})
-}
+  },
+  NEEDS_POSTGRES,
+)
 
 async function freshUrl(t: TestContext): Promise<string> {
   const url = await postgresUrlForTest(t)
@@ -130,8 +130,8 @@ async function relayTo(t: TestContext, url: string): Promise<{ relay: Relay; url
   return { relay, url: via.toString() }
 }
 
-describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
-  it('tells one store object, through LISTEN, about writes made through another within 1 s', async (t) => {
+describe('postgres store', () => {
+  it('tells one store object, through LISTEN, about writes made through another within 1 s', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     const writer = await open(t, { url, listen: false })
     const reader = await open(t, { url, listen: true })
@@ -156,7 +156,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     assert.deepEqual(seen, [{ kind: 'key', accountId: A, region: R, keyId: 'mine' }])
   })
 
-  it('round-trips imported-material and multi-Region fields, and finds expired and related keys', async (t) => {
+  it('round-trips imported-material and multi-Region fields, and finds expired and related keys', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     const store = await open(t, { url, listen: false })
     const imported = keyRecord('imp', {
@@ -176,7 +176,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     assert.deepEqual((await store.listRelatedKeys(A, 'mrk-1')).map((k) => `${k.region}:${k.primaryRegion ?? ''}`), ['eu-west-1:us-east-1', 'us-east-1:us-east-1'])
   })
 
-  it('migrates one fresh database from two stores opening at once', async (t) => {
+  it('migrates one fresh database from two stores opening at once', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     const stores = await Promise.all([openPostgresStore({ url, listen: false }), openPostgresStore({ url, listen: false })])
     t.after(() => Promise.all(stores.map((s) => s.close())))
@@ -192,7 +192,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     }
   })
 
-  it('refuses a database written by a newer schema', async (t) => {
+  it('refuses a database written by a newer schema', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     await (await openPostgresStore({ url, listen: false })).close()
     const client = new pg.Client({ connectionString: url })
@@ -202,7 +202,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     await assert.rejects(openPostgresStore({ url, listen: false }), /schema version 99, newer than this macaw knows/)
   })
 
-  it('lets exactly one of two concurrent updates of a key version win', async (t) => {
+  it('lets exactly one of two concurrent updates of a key version win', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     const a = await open(t, { url, listen: false })
     const b = await open(t, { url, listen: false })
@@ -218,7 +218,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     }
   })
 
-  it('keeps the grant name check and the limit race-free across store objects', async (t) => {
+  it('keeps the grant name check and the limit race-free across store objects', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     const a = await open(t, { url, listen: false })
     const b = await open(t, { url, listen: false })
@@ -241,7 +241,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     assert.equal((await a.grantsOfKey(A, R, 'k')).length, 4)
   })
 
-  it('serializes audit appends from several store objects into one chain', async (t) => {
+  it('serializes audit appends from several store objects into one chain', NEEDS_POSTGRES, async (t) => {
     const url = await freshUrl(t)
     const a = await open(t, { url, listen: false })
     const b = await open(t, { url, listen: false })
@@ -259,13 +259,13 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     }
   })
 
-  it('fails fast when the database is unreachable', async () => {
+  it('fails fast when the database is unreachable', NEEDS_POSTGRES, async () => {
     const refused = Date.now()
     await assert.rejects(openPostgresStore({ url: 'postgres://macaw:macaw@127.0.0.1:1/macaw', listen: true }))
     assert.ok(Date.now() - refused < 3000, `took ${Date.now() - refused} ms`)
   })
 
-  it('fails fast while the network swallows traffic, and recovers when it is back', async (t) => {
+  it('fails fast while the network swallows traffic, and recovers when it is back', NEEDS_POSTGRES, async (t) => {
     const { relay, url } = await relayTo(t, await freshUrl(t))
     const store = await open(t, { url, listen: true, statementTimeoutMs: 500 })
     await store.insertKey(keyRecord('k'))
@@ -280,7 +280,7 @@ describe('postgres store', { skip: POSTGRES_SKIP_REASON ?? false }, () => {
     assert.equal((await store.getKey(A, R, 'k'))?.keyId, 'k')
   })
 
-  it('recovers from dropped connections and tells listeners that anything may have changed', async (t) => {
+  it('recovers from dropped connections and tells listeners that anything may have changed', NEEDS_POSTGRES, async (t) => {
     const direct = await freshUrl(t)
     const { relay, url } = await relayTo(t, direct)
     const writer = await open(t, { url: direct, listen: false })

@@ -76,7 +76,7 @@ function seedKeys(doc: Document, at: (path: readonly (string | number)[]) => str
     const path = ['keys', i]
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return fail(path, 'each key must be a mapping')
     const k = item as Record<string, unknown>
-    for (const field of Object.keys(k)) if (!KEY_FIELDS.has(field)) fail([...path, field], `unknown field '${field}'`)
+    for (const field of Object.keys(k)) if (!KEY_FIELDS.has(field)) fail([...path, field], `unknown field '${field}' (expected ${[...KEY_FIELDS].join(', ')})`)
     const str = (name: string, fallback?: string): string => {
       const v = k[name] ?? fallback
       if (typeof v !== 'string') return fail([...path, name], `${name} must be a string`)

@@ -222,27 +222,47 @@ export class Kms {
    * Makes sure the default account's root user can sign in: with the configured pair (stored,
    * replacing an older secret for the same id), or an existing stored pair, or a new pair.
    */
+  /**
+   * The account root user's bootstrap access key: the configured pair (authoritative: the pair an
+   * earlier start recorded is deleted when another is configured, and the log says so), or a
+   * generated one on first start without configuration. The store records which pair it was
+   * (setting root.bootstrap.<account>), so root keys made with `macaw access-keys create` are
+   * never touched.
+   */
   private async bootstrapRootCredentials(
     onGenerated: ((id: string, secret: string) => void) | undefined,
   ): Promise<void> {
     const { accountId, rootAccessKeyId, rootSecretAccessKey } = this.config
+    const setting = `root.bootstrap.${accountId}`
     if (rootAccessKeyId !== undefined && rootSecretAccessKey !== undefined) {
       const existing = await this.store.getAccessKey(rootAccessKeyId)
+      let current = false
       if (existing) {
-        const current = await openEnvelope(this.root, existing.secret, secretContext(rootAccessKeyId))
-        if (existing.accountId === accountId && existing.userName === undefined && current.toString('utf8') === rootSecretAccessKey) {
-          return
-        }
-        await this.store.deleteAccessKey(rootAccessKeyId)
+        const secret = await openEnvelope(this.root, existing.secret, secretContext(rootAccessKeyId))
+        current = existing.accountId === accountId && existing.userName === undefined && secret.toString('utf8') === rootSecretAccessKey
+        secret.fill(0)
+        if (!current) await this.store.deleteAccessKey(rootAccessKeyId)
       }
-      await this.insertRootKey(rootAccessKeyId, rootSecretAccessKey)
+      if (!current) await this.insertRootKey(rootAccessKeyId, rootSecretAccessKey)
+      const previous = await this.store.getSetting(setting)
+      if (previous !== undefined && previous !== rootAccessKeyId && (await this.store.deleteAccessKey(previous))) {
+        this.logger.warn(
+          { accountId, accessKeyId: previous },
+          'the root access key of an earlier configuration no longer matches MACAW_ROOT_ACCESS_KEY_ID and was deleted',
+        )
+      }
+      if (previous !== rootAccessKeyId) await this.store.putSetting(setting, rootAccessKeyId)
       return
     }
     const keys = await this.store.listAccessKeys(accountId)
-    if (keys.some((k) => k.userName === undefined && k.status === 'Active')) return
+    if (keys.some((k) => k.userName === undefined && k.status === 'Active')) {
+      this.logger.info({ accountId }, 'root credentials exist; for a new pair run `macaw access-keys create --data-dir <dir>` (or set MACAW_ROOT_ACCESS_KEY_ID and MACAW_ROOT_SECRET_ACCESS_KEY)')
+      return
+    }
     const id = newAccessKeyId()
     const secret = newSecretAccessKey()
     await this.insertRootKey(id, secret)
+    await this.store.putSetting(setting, id)
     onGenerated?.(id, secret)
   }
 

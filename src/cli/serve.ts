@@ -2,6 +2,9 @@
 // that prepares the store once and forks N workers sharing the port through node:cluster), print
 // the bootstrap credentials once if they were generated, and shut down cleanly on SIGTERM/SIGINT.
 import cluster from 'node:cluster'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { runPrimary } from '../cluster/primary.js'
 import { linkToPrimary, reportStartFailure } from '../cluster/worker.js'
@@ -11,13 +14,36 @@ import { startServer, type RunningServer } from '../server.js'
 import { Kms } from '../service.js'
 import { describeStore } from '../store/index.js'
 
-function printCredentials(config: Config): (id: string, secret: string) => void {
+/**
+ * Generated root credentials, shown once. On a terminal: ready-to-paste export lines (AWS CLI v1
+ * reads AWS_DEFAULT_REGION, v2 and the SDKs AWS_REGION) and an example. Anywhere else (a service
+ * manager's log, CI), never in the output: written to a 0600 file in the data directory, whose
+ * path alone is printed and logged.
+ */
+function printCredentials(config: Config, logger: Logger): (id: string, secret: string) => void {
   return (id, secret) => {
-    // Printed once, to the terminal only (never to the log): it is not shown again.
-    process.stdout.write(
-      `Generated root credentials for account ${config.accountId} (shown once; store them now):\n` +
-        `  AWS_ACCESS_KEY_ID=${id}\n  AWS_SECRET_ACCESS_KEY=${secret}\n`,
-    )
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host
+    const endpoint = `${config.tls ? 'https' : 'http'}://${host}:${config.port === 0 ? '<port>' : config.port}`
+    const exports =
+      `export AWS_ACCESS_KEY_ID=${id}\n` +
+      `export AWS_SECRET_ACCESS_KEY=${secret}\n` +
+      `export AWS_REGION=${config.region} AWS_DEFAULT_REGION=${config.region}\n`
+    if (process.stdout.isTTY === true) {
+      process.stdout.write(
+        `Generated root credentials for account ${config.accountId} (shown once; store them now):\n\n${exports}\n` +
+          `Then, for example: aws --endpoint-url ${endpoint} kms list-keys\n\n`,
+      )
+      return
+    }
+    const file = join(config.dataDir, 'root-credentials.txt')
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    rmSync(file, { force: true })
+    writeFileSync(file, `# Root credentials of account ${config.accountId}, generated ${new Date().toISOString()}. Move them somewhere safe and delete this file.\n${exports}`, {
+      mode: 0o600,
+      flag: 'wx',
+    })
+    logger.warn({ file }, 'generated root credentials written to this file (0600): move them somewhere safe and delete it')
+    process.stdout.write(`Generated root credentials for account ${config.accountId}: written to ${file} (0600), not shown here\n`)
   }
 }
 
@@ -46,7 +72,7 @@ async function worker(config: Config, logger: Logger): Promise<void> {
     server = await startServer(config, {
       logger,
       prepared: isWorker,
-      onGeneratedCredentials: printCredentials(config),
+      onGeneratedCredentials: printCredentials(config, logger),
       ...(link ? { metrics: () => link.scrape() } : {}),
     })
   } catch (err) {
@@ -100,7 +126,9 @@ async function worker(config: Config, logger: Logger): Promise<void> {
  * race on them), then supervises the workers (src/cluster/primary.ts).
  */
 async function primary(config: Config, logger: Logger): Promise<void> {
-  const prepared = await Kms.open(config, { logger, onGeneratedCredentials: printCredentials(config) })
+  // The usual reason workers cannot start, found before forking any: the port is taken.
+  if (config.port !== 0) await portIsFree(config.host, config.port)
+  const prepared = await Kms.open(config, { logger, onGeneratedCredentials: printCredentials(config, logger) })
   await prepared.close()
   await runPrimary({
     workers: config.workers,
@@ -113,4 +141,13 @@ async function primary(config: Config, logger: Logger): Promise<void> {
   })
   logger.flush()
   cluster.disconnect()
+}
+
+/** Rejects with the listen error (EADDRINUSE, EACCES...) if host:port cannot be bound now. */
+function portIsFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()))
+  })
 }

@@ -4,7 +4,7 @@
 // a taken port makes serve exit non-zero at once; a stalled worker is replaced.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -238,6 +238,46 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
       await expectRefused(i % 2 === 0 ? 'users delete' : 'access-keys delete', mac(asUser, key.keyId))
     }
     assert.deepEqual(stale, {})
+  })
+
+  it('writes generated root credentials to a 0600 file, not the log; a configured pair replaces them', async (t) => {
+    const dir = await dataDir(t)
+    const first = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_ROOT_ACCESS_KEY_ID: '', MACAW_ROOT_SECRET_ACCESS_KEY: '' })
+    const file = join(dir, 'root-credentials.txt')
+    assert.ok(first.output().includes(file), first.output())
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
+    const text = await readFile(file, 'utf8')
+    const id = /export AWS_ACCESS_KEY_ID=(\S+)/.exec(text)?.[1] ?? ''
+    const secret = /export AWS_SECRET_ACCESS_KEY=(\S+)/.exec(text)?.[1] ?? ''
+    assert.match(text, /export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1/)
+    assert.ok(!first.output().includes(secret), 'the secret is not in the output')
+    const generated = { accessKeyId: id, secretAccessKey: secret }
+    const asGenerated = client(first.url, generated)
+    t.after(() => asGenerated.destroy())
+    await hmacKey(asGenerated)
+    await first.stop()
+
+    // Configured credentials are authoritative: the generated pair stops working.
+    const second = await spawnServer(dir, { MACAW_WORKERS: WORKERS })
+    t.after(() => second.stop())
+    const asRoot = client(second.url)
+    t.after(() => asRoot.destroy())
+    await hmacKey(asRoot)
+    const stale = client(second.url, generated)
+    t.after(() => stale.destroy())
+    await assert.rejects(hmacKey(stale), { name: 'UnrecognizedClientException' })
+    await second.stop()
+
+    // And so is a later change of them.
+    const other = { accessKeyId: 'AKIAMACAWTESTROOT002', secretAccessKey: 'another-long-root-secret-0123456789' }
+    const third = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_ROOT_ACCESS_KEY_ID: other.accessKeyId, MACAW_ROOT_SECRET_ACCESS_KEY: other.secretAccessKey })
+    t.after(() => third.stop())
+    const asOther = client(third.url, other)
+    t.after(() => asOther.destroy())
+    await hmacKey(asOther)
+    const old = client(third.url)
+    t.after(() => old.destroy())
+    await assert.rejects(hmacKey(old), { name: 'UnrecognizedClientException' })
   })
 
   it('exits non-zero within 5 s, saying why once, when the port is taken', async (t) => {

@@ -58,15 +58,18 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
  * does not exit within STOP_MS of SIGTERM or leaves a worker running.
  */
 export async function spawnServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...storeEnvFor(dataDir),
+    MACAW_ROOT_ACCESS_KEY_ID: ROOT.accessKeyId,
+    MACAW_ROOT_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
+    ...extraEnv,
+  }
+  // An empty value in extraEnv unsets the variable (e.g. no configured root credentials).
+  for (const [name, value] of Object.entries(extraEnv)) if (value === '') delete env[name]
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     detached: true,
-    env: {
-      ...process.env,
-      ...storeEnvFor(dataDir),
-      MACAW_ROOT_ACCESS_KEY_ID: ROOT.accessKeyId,
-      MACAW_ROOT_SECRET_ACCESS_KEY: ROOT.secretAccessKey,
-      ...extraEnv,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const pgid = child.pid

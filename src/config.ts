@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { loadThrottleRules, type ThrottleRules } from './quotas/throttle.js'
+import { redactStoreUrl } from './store/url.js'
+import { describePkcs11Uri } from './trust/pkcs11.js'
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -69,6 +71,7 @@ export interface RawSettings {
   rootAccessKeyId?: string | undefined
   rootSecretAccessKey?: string | undefined
   rootSecretAccessKeyFile?: string | undefined
+  storePasswordFile?: string | undefined
   maxBodyBytes?: string | number | undefined
   clockSkewSeconds?: string | number | undefined
   sweepIntervalSeconds?: string | number | undefined
@@ -104,6 +107,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   rootAccessKeyId: 'MACAW_ROOT_ACCESS_KEY_ID',
   rootSecretAccessKey: 'MACAW_ROOT_SECRET_ACCESS_KEY',
   rootSecretAccessKeyFile: 'MACAW_ROOT_SECRET_ACCESS_KEY_FILE',
+  storePasswordFile: 'MACAW_STORE_PASSWORD_FILE',
   maxBodyBytes: 'MACAW_MAX_BODY_BYTES',
   clockSkewSeconds: 'MACAW_CLOCK_SKEW_SECONDS',
   sweepIntervalSeconds: 'MACAW_SWEEP_INTERVAL_SECONDS',
@@ -245,7 +249,20 @@ export function buildConfig(raw: RawSettings): Config {
   if (raw.store !== undefined && raw.store !== 'sqlite') {
     if (/^postgres(ql)?:\/\//.test(raw.store)) store = { kind: 'postgres', url: raw.store }
     else if (raw.store.startsWith('sqlite:')) store = { kind: 'sqlite', path: resolve(raw.store.slice('sqlite:'.length)) }
-    else problems.push(`store (MACAW_STORE) must be sqlite, sqlite:<path> or postgres://user:password@host/db, got '${raw.store.replace(/\/\/[^@]*@/, '//***@')}'`)
+    else problems.push(`store (MACAW_STORE) must be sqlite, sqlite:<path> or postgres://user:password@host/db, got '${redactStoreUrl(raw.store)}'`)
+  }
+  if (raw.storePasswordFile !== undefined) {
+    // The password out of argv and environment listings: read from a file, put into the URL here.
+    if (store.kind !== 'postgres') problems.push('storePasswordFile (MACAW_STORE_PASSWORD_FILE) is for a postgres:// store')
+    else {
+      try {
+        const url = new URL(store.url)
+        url.password = encodeURIComponent(readFileSync(raw.storePasswordFile, 'utf8').replace(/\r?\n$/, ''))
+        store = { kind: 'postgres', url: url.toString() }
+      } catch (err) {
+        problems.push(`storePasswordFile: cannot read ${raw.storePasswordFile}: ${(err as Error).message}`)
+      }
+    }
   }
 
   let rootSecretAccessKey = raw.rootSecretAccessKey
@@ -309,11 +326,11 @@ export function buildConfig(raw: RawSettings): Config {
 export function redactedConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
-    store: config.store.kind === 'postgres' ? { kind: 'postgres', url: config.store.url.replace(/:[^:@/]*@/, ':<redacted>@') } : config.store,
+    store: config.store.kind === 'postgres' ? { kind: 'postgres', url: redactStoreUrl(config.store.url) } : config.store,
     ...(config.rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey: '<redacted>' }),
     throttle: config.throttle ?? 'off',
     // A pkcs11: URI may carry the token PIN itself.
-    root: config.root.replace(/([;?&]pin-value=)[^;&]*/gi, '$1<redacted>'),
+    root: /^pkcs11:/i.test(config.root) ? describePkcs11Uri(config.root) : config.root,
     dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),
   }
 }

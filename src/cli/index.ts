@@ -17,7 +17,8 @@ import { auditQuery, auditVerify, type AuditQueryFlags } from './audit.js'
 export function addStoreOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--data-dir <dir>', 'data directory (SQLite store, default root key)').env(ENV_NAMES.dataDir).default(DEFAULTS.dataDir))
-    .addOption(new Option('--store <url>', 'sqlite (default, <data-dir>/macaw.db), sqlite:<path> or postgres://user:password@host/db').env(ENV_NAMES.store))
+    .addOption(new Option('--store <url>', 'sqlite (default, <data-dir>/macaw.db), sqlite:<path> or postgres://user@host/db').env(ENV_NAMES.store))
+    .addOption(new Option('--store-password-file <file>', "the PostgreSQL password, read from this file (keeps it out of argv and the environment)").env(ENV_NAMES.storePasswordFile))
     .addOption(new Option('--root <uri>', 'root of trust URI, e.g. file:/path/root.key (default: file:<data-dir>/root.key)').env(ENV_NAMES.root))
     .addOption(new Option('--region <region>', 'default region').env(ENV_NAMES.region).default(DEFAULTS.region))
     .addOption(new Option('--account-id <id>', 'default account (12 digits)').env(ENV_NAMES.accountId).default(DEFAULTS.accountId))

@@ -2,6 +2,9 @@
 import type { StoreConfig } from '../config.js'
 import { openSqliteStore } from './sqlite/index.js'
 import type { Store } from './store.js'
+import { redactStoreUrl } from './url.js'
+
+export { redactStoreUrl }
 
 export interface OpenStoreOptions {
   /** Admin commands do not need to watch for other processes' changes. */
@@ -22,5 +25,5 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
 
 /** A description of the store for logs, without credentials. */
 export function describeStore(config: StoreConfig): string {
-  return config.kind === 'sqlite' ? `sqlite:${config.path}` : config.url.replace(/\/\/[^@]*@/, '//')
+  return config.kind === 'sqlite' ? `sqlite:${config.path}` : redactStoreUrl(config.url)
 }

@@ -111,9 +111,15 @@ function redact(uri: string): string {
     }
   }
   const q = uri.indexOf('?')
+  // A PIN written with a raw ';' in it spills into what follow as items without '=': drop those too.
+  let inPin = false
   const path = (q < 0 ? uri : uri.slice(0, q))
     .split(';')
-    .filter((item) => !isPin(item))
+    .filter((item) => {
+      if (isPin(item)) inPin = true
+      else if (item.includes('=')) inPin = false
+      return !inPin
+    })
     .join(';')
   const query =
     q < 0

@@ -32,6 +32,8 @@ import {
 } from './protocol/errors.js'
 import { AuditTrail } from './audit/trail.js'
 import { SqliteAuditSink } from './audit/sqlite-sink.js'
+import { keyedChain } from './audit/chain.js'
+import { loadChainKey } from './audit/chain-key.js'
 import { AUDIT_LIMITS, capped, requestParameters, responseElements, type AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
@@ -110,7 +112,7 @@ export class Kms {
   private readonly logger: Logger
   private readonly throttle: Throttle | undefined
 
-  private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number) {
+  private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number, chainKey: Buffer) {
     this.config = config
     this.logger = logger
     // Each worker of `serve --workers N` enforces 1/N of every rate.
@@ -132,8 +134,8 @@ export class Kms {
     })
     const store = this.metrics.instrument(rawStore)
     // SQLite: audit batches are written by a thread of their own (fsync and lock waits off the loop).
-    const sink = config.store.kind === 'sqlite' && config.audit.enabled ? new SqliteAuditSink(config.store.path) : undefined
-    this.audit = new AuditTrail(store, config.audit, logger, sink)
+    const sink = config.store.kind === 'sqlite' && config.audit.enabled ? new SqliteAuditSink(config.store.path, chainKey) : undefined
+    this.audit = new AuditTrail(store, config.audit, logger, keyedChain(chainKey), sink)
     this.store = store
     this.root = root
     this.now = now
@@ -201,7 +203,10 @@ export class Kms {
       root = ring
       await ring.register(configured, config.root)
       if (await ring.refresh()) options.logger.info({ root: ring.description }, 'sealing with the current root of trust recorded in the store')
-      const kms = new Kms(config, opened, ring, options.logger, options.now ?? Date.now)
+      // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
+      const chainKey = (await loadChainKey(opened, ring, options.prepared !== true))?.key
+      if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
+      const kms = new Kms(config, opened, ring, options.logger, options.now ?? Date.now, chainKey)
       kms.followRootRotation(ring, options.logger)
       if (options.prepared !== true) await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
       if (seed !== undefined && options.prepared !== true) {

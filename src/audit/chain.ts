@@ -1,26 +1,77 @@
 // The audit hash chain: each record's hash covers the previous record's hash, its position and its
 // event text, so an edited, removed or reordered record breaks every hash after it.
-import { createHash } from 'node:crypto'
+//
+// The chain is keyed: HMAC-SHA256 under the audit chain key, a random key stored in the store
+// only sealed under the root of trust (chain-key.ts). Someone who can write the database but does
+// not hold the root cannot make an edited record verify: recomputing a plain hash, or an HMAC under
+// a key of their own, fails `macaw audit verify`. Records written before the chain was keyed (hash
+// without the `k1:` prefix, up to the seq sealed with the key) verify as plain SHA-256 and are
+// reported as such; any other unkeyed record is refused (no downgrade), and so is a store whose
+// chain key is gone.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { AuditRow, NewAuditRow } from '../store/store.js'
 import { auditIndex } from './event.js'
 
-export function chainHash(prevHash: string, row: NewAuditRow & { seq: number }): string {
+export type ChainFn = (prevHash: string, row: NewAuditRow & { seq: number }) => string
+
+const KEYED = 'k1:'
+
+/** The unkeyed hash of records written before the chain was keyed (verification only). */
+export function plainChainHash(prevHash: string, row: NewAuditRow & { seq: number }): string {
   return createHash('sha256').update(`macaw-audit-v1\n${prevHash}\n${row.seq}\n${row.event}`).digest('hex')
 }
 
+/** The keyed chain under `key`. */
+export function keyedChain(key: Buffer): ChainFn {
+  // A copy of its own: the caller may wipe its buffer.
+  const own = Buffer.from(key)
+  return (prevHash, row) => KEYED + createHmac('sha256', own).update(`macaw-audit-v2\n${prevHash}\n${row.seq}\n${row.event}`).digest('hex')
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
 export type ChainProblem = { readonly seq: number; readonly eventId?: string; readonly reason: string }
+
+export interface ChainState {
+  seq: number
+  hash: string
+  /** Records verified with the unkeyed hash (written before the chain was keyed). */
+  unkeyed?: number
+  /** A keyed record has been seen: unkeyed ones may not follow. */
+  keyed?: boolean
+}
 
 /**
  * Checks records in seq order against the chain, starting from the anchor (the last record removed
  * by retention). Returns the first problem, or undefined when the chain holds.
  */
-export function verifyChain(anchor: { seq: number; hash: string }, rows: Iterable<AuditRow>, state = { ...anchor }): ChainProblem | undefined {
+export function verifyChain(
+  anchor: { seq: number; hash: string },
+  rows: Iterable<AuditRow>,
+  state: ChainState = { ...anchor },
+  key?: { readonly key: Buffer; readonly unkeyedUpTo: number },
+): ChainProblem | undefined {
+  const keyed = key === undefined ? undefined : keyedChain(key.key)
   for (const row of rows) {
     if (row.seq !== state.seq + 1) {
       return { seq: state.seq + 1, reason: `record ${state.seq + 1} is missing (next stored record is ${row.seq})` }
     }
     if (row.prevHash !== state.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its previous-hash does not match the record before it' }
-    if (chainHash(row.prevHash, row) !== row.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its hash (edited)' }
+    if (row.hash.startsWith(KEYED)) {
+      if (keyed === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is keyed, but the store has no audit chain key' }
+      if (!sameText(keyed(row.prevHash, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its keyed hash (edited)' }
+      state.keyed = true
+    } else {
+      if (state.keyed === true || key === undefined || row.seq > key.unkeyedUpTo) {
+        return { seq: row.seq, eventId: row.eventId, reason: 'it is not keyed, but the chain was keyed before it was written (rewritten)' }
+      }
+      if (plainChainHash(row.prevHash, row) !== row.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its hash (edited)' }
+      state.unkeyed = (state.unkeyed ?? 0) + 1
+    }
     let index: NewAuditRow
     try {
       index = auditIndex(JSON.parse(row.event) as Record<string, unknown>, row.event)

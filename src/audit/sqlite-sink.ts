@@ -13,15 +13,16 @@ export class SqliteAuditSink implements AuditSink {
   private next = 0
   private exited = false
 
-  constructor(path: string) {
+  /** `chainKey`: the audit chain key, copied to the writer thread (functions cannot cross threads). */
+  constructor(path: string, chainKey: Buffer) {
     // The thread computes the chain with audit/chain.ts itself: functions cannot cross threads.
     if (import.meta.url.endsWith('.ts')) {
       // Running from TypeScript sources (tests): load the thread through tsx, as the caller is.
       const url = new URL('./sqlite-thread.ts', import.meta.url).href
       const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}) })`
-      this.worker = new Worker(boot, { eval: true, workerData: { path } })
+      this.worker = new Worker(boot, { eval: true, workerData: { path, chainKey } })
     } else {
-      this.worker = new Worker(new URL('./sqlite-thread.js', import.meta.url), { workerData: { path } })
+      this.worker = new Worker(new URL('./sqlite-thread.js', import.meta.url), { workerData: { path, chainKey } })
     }
     this.worker.once('exit', () => {
       this.exited = true

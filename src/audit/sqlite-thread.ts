@@ -4,14 +4,15 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { openSqliteStore } from '../store/sqlite/index.js'
 import type { NewAuditRow } from '../store/store.js'
-import { chainHash } from './chain.js'
+import { keyedChain } from './chain.js'
 
 interface Batch {
   readonly id: number
   readonly rows: readonly NewAuditRow[]
 }
 
-const { path } = workerData as { path: string }
+const { path, chainKey } = workerData as { path: string; chainKey: Uint8Array }
+const chain = keyedChain(Buffer.from(chainKey))
 const store = openSqliteStore({ path, pollIntervalMs: 0 })
 const port = parentPort
 if (port === null) throw new Error('the audit writer must run in a worker thread')
@@ -20,7 +21,7 @@ port.on('message', (batch: Batch | 'close') => {
     void store.close().then(() => port.close())
     return
   }
-  store.appendAudit(batch.rows, chainHash).then(
+  store.appendAudit(batch.rows, chain).then(
     () => port.postMessage({ id: batch.id }),
     (err: unknown) => port.postMessage({ id: batch.id, error: err instanceof Error ? err.message : String(err) }),
   )

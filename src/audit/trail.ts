@@ -15,7 +15,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { StoreUnavailableError, type Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
-import { chainHash } from './chain.js'
+import type { ChainFn } from './chain.js'
 import { auditEvent, auditIndex, summaryEvent, type AuditInput } from './event.js'
 
 export interface AuditOptions {
@@ -77,7 +77,11 @@ export class AuditTrail {
   private readonly logger: Logger
 
   /** `sink` takes the batches (default: the store itself; SQLite: a writer thread). */
-  constructor(store: Store, options: AuditOptions, logger: Logger, sink?: AuditSink) {
+  private readonly chain: ChainFn
+
+  /** `chain`: the keyed chain the records are appended with (chain.ts). */
+  constructor(store: Store, options: AuditOptions, logger: Logger, chain: ChainFn, sink?: AuditSink) {
+    this.chain = chain
     this.store = store
     this.sink = sink ?? store
     this.options = options
@@ -224,7 +228,7 @@ export class AuditTrail {
       try {
         await this.sink.appendAudit(
           events.map((e) => e.row),
-          chainHash,
+          this.chain,
         )
       } catch (err) {
         // Keep the records; the next flush retries them. Never drop silently.

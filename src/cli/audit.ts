@@ -1,10 +1,11 @@
 // `macaw audit verify` and `macaw audit query`: read the audit trail straight from the store.
-import { verifyChain } from '../audit/chain.js'
+import { verifyChain, type ChainState } from '../audit/chain.js'
+import { loadChainKey } from '../audit/chain-key.js'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
 import { keyArn } from '../keys/arn.js'
 import { openStore } from '../store/index.js'
 import type { AuditFilter, Store } from '../store/store.js'
-import { AdminError, locateAdminKey, requireStore } from './admin.js'
+import { AdminError, locateAdminKey, requireStore, withAdmin } from './admin.js'
 
 const PAGE = 5000
 
@@ -19,15 +20,23 @@ async function withStore<T>(flags: RawSettings, fn: (store: Store, config: Confi
   }
 }
 
+/**
+ * `macaw audit verify`: the chain from the anchor to the last record, keyed hashes checked under
+ * the chain key (so it needs the root of trust the store is sealed under).
+ */
 export async function auditVerify(flags: RawSettings): Promise<void> {
-  await withStore(flags, async (store) => {
+  await withAdmin(flags, async ({ store, root }) => {
+    const key = await loadChainKey(store, root, false)
     const anchor = await store.auditAnchor()
-    const state = { ...anchor }
+    if (key === undefined && (await store.queryAudit({ afterSeq: anchor.seq, limit: 1 })).length > 0) {
+      throw new AdminError('the store has no audit chain key, so its records cannot be verified: it was removed, or no server of this version has started on this store yet (start one: it makes the key)')
+    }
+    const state: ChainState = { ...anchor }
     let count = 0
     for (;;) {
       const rows = await store.queryAudit({ afterSeq: state.seq, limit: PAGE })
       // A gap right after the last verified record shows up as the next row's seq.
-      const problem = verifyChain(anchor, rows, state)
+      const problem = verifyChain(anchor, rows, state, key)
       if (problem !== undefined) {
         const id = problem.eventId === undefined ? '' : ` (eventID ${problem.eventId})`
         throw new AdminError(`audit chain broken at record ${problem.seq}${id}: ${problem.reason}`)
@@ -35,8 +44,14 @@ export async function auditVerify(flags: RawSettings): Promise<void> {
       count += rows.length
       if (rows.length < PAGE) break
     }
+    key?.key.fill(0)
     const from = anchor.seq === 0 ? 'the start' : `record ${anchor.seq} (earlier records removed by retention)`
-    process.stdout.write(`audit chain ok: ${count} records verified from ${from}\n`)
+    const unkeyed = state.unkeyed ?? 0
+    const note =
+      unkeyed === 0
+        ? ' (keyed under the root of trust)'
+        : `; the first ${unkeyed} predate the keyed chain: someone with write access to the database could have rewritten those`
+    process.stdout.write(`audit chain ok: ${count} records verified from ${from}${note}\n`)
   })
 }
 

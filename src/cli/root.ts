@@ -1,5 +1,6 @@
 // `macaw root init`: create the root key ahead of time; `macaw root rotate`: move every stored
 // secret to a new root of trust.
+import { CHAIN_KEY_CONTEXT, CHAIN_KEY_SETTING } from '../audit/chain-key.js'
 import { secretContext } from '../auth/principals.js'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -83,6 +84,13 @@ async function rewrapAll(admin: Admin, next: RootOfTrust): Promise<{ moved: numb
       }
     }
   } while (after !== undefined)
+  // The audit chain key (audit/chain-key.ts).
+  const chainKey = await store.getSetting(CHAIN_KEY_SETTING)
+  if (chainKey !== undefined && envelopeRootId(Buffer.from(chainKey, 'base64')) !== next.id) {
+    const rewrapped = await rewrap(Buffer.from(chainKey, 'base64'), ring, next, CHAIN_KEY_CONTEXT)
+    await store.putSetting(CHAIN_KEY_SETTING, rewrapped.toString('base64'))
+    moved++
+  }
   for (const key of await store.listAllAccessKeys()) {
     if (envelopeRootId(key.secret) === next.id) continue
     const secret = await rewrap(key.secret, ring, next, secretContext(key.accessKeyId))

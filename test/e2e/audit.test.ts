@@ -2,6 +2,7 @@
 // unauthenticated), no message or MAC bytes, a hash chain that `macaw audit verify` checks, and
 // records that survive a restart.
 import assert from 'node:assert/strict'
+import { createHash, createHmac } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -114,7 +115,7 @@ describe('audit trail', () => {
     const second = await startKms(t, { dataDir })
     await mac(second.kms, key.arn)
     await second.server.close()
-    assert.match(await macaw(dataDir, ['audit', 'verify']), /audit chain ok: 6 records verified from the start/)
+    assert.match(await macaw(dataDir, ['audit', 'verify']), /audit chain ok: 6 records verified from the start \(keyed under the root of trust\)/)
     const query = await macaw(dataDir, ['audit', 'query', '--event-name', 'GenerateMac', '--key', key.arn])
     assert.equal(query.trim().split('\n').length, 5)
 
@@ -123,7 +124,7 @@ describe('audit trail', () => {
     db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":true', '\"readOnly\":false') WHERE seq = 3").run()
     await assert.rejects(macaw(dataDir, ['audit', 'verify']), (err: Error & { stderr: string; code: number }) => {
       assert.equal(err.code, 1)
-      assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its hash/)
+      assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its keyed hash/)
       return true
     })
     const original = db.prepare<[], { event: string }>('SELECT event FROM audit WHERE seq = 3').get()
@@ -133,6 +134,30 @@ describe('audit trail', () => {
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run('arn:aws:iam::999999999999:root')
     await assert.rejects(macaw(dataDir, ['audit', 'verify']), /record 2 .*indexed columns/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run(`arn:aws:iam::${ACCOUNT}:root`)
+    // Someone with write access to the database but not the root of trust rewrites a record's
+    // principal and recomputes the chain from there on: as plain SHA-256 (the old chain), or keyed
+    // under a key of their own. Both fail.
+    type Row = { seq: number; event: string; prev_hash: string; hash: string }
+    const rows = db.prepare<[], Row>('SELECT seq, event, prev_hash, hash FROM audit ORDER BY seq').all()
+    const forge = (hashOf: (prev: string, seq: number, event: string) => string): void => {
+      let prev = rows[0]?.prev_hash ?? ''
+      for (const row of rows) {
+        const event = row.seq === 2 ? row.event.replaceAll(`arn:aws:iam::${ACCOUNT}:root`, 'arn:aws:iam::999999999999:root') : row.event
+        const hash = hashOf(prev, row.seq, event)
+        db.prepare('UPDATE audit SET event = ?, prev_hash = ?, hash = ?, principal = CASE WHEN seq = 2 THEN ? ELSE principal END WHERE seq = ?').run(event, prev, hash, 'arn:aws:iam::999999999999:root', row.seq)
+        prev = hash
+      }
+    }
+    const restore = (): void => {
+      for (const row of rows) db.prepare('UPDATE audit SET event = ?, prev_hash = ?, hash = ?, principal = ? WHERE seq = ?').run(row.event, row.prev_hash, row.hash, row.seq === 2 ? `arn:aws:iam::${ACCOUNT}:root` : db.prepare<[number], { principal: string }>('SELECT principal FROM audit WHERE seq = ?').get(row.seq)?.principal ?? '', row.seq)
+    }
+    forge((prev, seq, event) => createHash('sha256').update(`macaw-audit-v1\n${prev}\n${seq}\n${event}`).digest('hex'))
+    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record \d+ .*(unkeyed record after keyed|predate)|audit chain broken/)
+    const attackerKey = Buffer.alloc(32, 7)
+    forge((prev, seq, event) => 'k1:' + createHmac('sha256', attackerKey).update(`macaw-audit-v2\n${prev}\n${seq}\n${event}`).digest('hex'))
+    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1 .*keyed hash \(edited\)/)
+    restore()
+    assert.match(await macaw(dataDir, ['audit', 'verify']), /audit chain ok/)
     db.prepare('DELETE FROM audit WHERE seq = 4').run()
     await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record 4: record 4 is missing/)
   })

@@ -1,6 +1,7 @@
 // The audit trail's bounds: every record under MAX_AUDIT_RECORD_BYTES whatever the request
 // carried, unauthenticated floods summarised per source, a bounded backlog, and failing closed
 // while records cannot be stored (then recovering by itself).
+import { keyedChain } from '../../../src/audit/chain.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { auditEvent, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
@@ -41,7 +42,7 @@ class MemorySink implements AuditSink {
 
 function trail(sink: MemorySink, over: Partial<AuditOptions> = {}): AuditTrail {
   const options: AuditOptions = { enabled: true, flushIntervalMs: 5, retentionDays: 0, onFailure: 'refuse', summaryIntervalMs: 60_000, ...over }
-  return new AuditTrail({} as Store, options, logger, sink)
+  return new AuditTrail({} as Store, options, logger, keyedChain(Buffer.alloc(32)), sink)
 }
 
 describe('audit record size', () => {

@@ -34,6 +34,7 @@ import { AuditTrail } from './audit/trail.js'
 import { SqliteAuditSink } from './audit/sqlite-sink.js'
 import { keyedChain } from './audit/chain.js'
 import { loadChainKey } from './audit/chain-key.js'
+import { trialOpen } from './trial-open.js'
 import { AUDIT_LIMITS, capped, requestParameters, responseElements, type AuditIdentity } from './audit/event.js'
 import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
@@ -379,8 +380,24 @@ export class Kms {
       this.logger.error({ err }, 'readiness: the root of trust does not wrap and unwrap')
       problems.push('root of trust: not usable')
     }
+    // A root that works but is not the one the store was sealed under (a restore with the wrong
+    // key) would answer every MAC with 500: open a sample of stored envelopes, once a minute.
+    const now = performance.now()
+    if (this.sealedCheck === undefined || now - this.sealedCheck.at >= 60_000) {
+      let failed = 0
+      try {
+        failed = await trialOpen(this.store, this.root, this.config.partition)
+      } catch (err) {
+        this.logger.error({ err }, 'readiness: cannot read stored envelopes to try them')
+      }
+      if (failed > 0) this.logger.error({ failed }, 'readiness: the root of trust cannot open sampled stored secrets')
+      this.sealedCheck = { at: now, ok: failed === 0 }
+    }
+    if (!this.sealedCheck.ok) problems.push('root of trust: cannot open stored secrets')
     return problems
   }
+
+  private sealedCheck: { at: number; ok: boolean } | undefined
 
   /** One audit record and the request metrics for every request, whatever its outcome. */
   private observe(req: KmsRequest, started: number, response: KmsResponse, facts: Partial<Observed>): void {

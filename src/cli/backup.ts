@@ -6,7 +6,7 @@ import { buildConfig, fromEnv, type RawSettings } from '../config.js'
 import { openSqliteStore, SqliteStore } from '../store/sqlite/index.js'
 import { openStore } from '../store/index.js'
 import { openRootOfTrust } from '../trust/index.js'
-import { sealedUnder, trialOpen } from './trial.js'
+import { sealedUnder, trialOpen } from '../trial-open.js'
 import { AdminError, NOTHING_THERE } from './admin.js'
 
 export async function backup(file: string, flags: RawSettings): Promise<void> {

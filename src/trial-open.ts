@@ -1,11 +1,11 @@
 // Does a root of trust open what a store holds? Used where a wrong root must be caught before
 // anything is served: restoring a backup, and /readyz. Opens a sample of envelopes for real (an
 // id match alone would not catch a damaged or substituted key file).
-import { secretContext } from '../auth/principals.js'
-import { envelopeRootId, keyMaterialContext, open } from '../crypto/envelope.js'
-import { keyArn } from '../keys/arn.js'
-import type { Store } from '../store/store.js'
-import type { RootOfTrust } from '../trust/root-of-trust.js'
+import { secretContext } from './auth/principals.js'
+import { envelopeRootId, keyMaterialContext, open } from './crypto/envelope.js'
+import { keyArn } from './keys/arn.js'
+import type { Store } from './store/store.js'
+import type { RootOfTrust } from './trust/root-of-trust.js'
 
 /** How many key envelopes and how many access-key secrets are tried. */
 export const TRIAL_SAMPLE = 16

@@ -29,6 +29,8 @@ const JSON_TYPE = 'application/x-amz-json-1.1'
 export interface ServerOptions extends KmsOptions {
   /** What GET /metrics answers; by default this process's own metrics (a worker: the whole node's). */
   readonly metrics?: () => Promise<string>
+  /** Awaited before each KMS answer is sent (a worker: until the other workers have its changes). */
+  readonly beforeAnswer?: () => Promise<void>
 }
 
 export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
@@ -36,9 +38,10 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const kms = await Kms.open(config, options)
   const logger = options.logger
   const metrics = options.metrics ?? (() => kms.metrics.registry.metrics())
+  const beforeAnswer = options.beforeAnswer ?? (() => Promise.resolve())
   const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(kms, config, logger, metrics, req, res)
+    void handle(kms, config, logger, { metrics, beforeAnswer }, req, res)
   }
   const server: Server | TlsServer = tls
     ? createTlsServer({ ...serverOptions, handshakeTimeout: 10_000, ...tls }, listener)
@@ -143,7 +146,12 @@ async function shutdown(server: Server | TlsServer, kms: Kms, connections: { clo
   await kms.close()
 }
 
-async function handle(kms: Kms, config: Config, logger: Logger, metrics: () => Promise<string>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface Hooks {
+  readonly metrics: () => Promise<string>
+  readonly beforeAnswer: () => Promise<void>
+}
+
+async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId()
   const started = process.hrtime.bigint()
   try {
@@ -154,7 +162,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, metrics: () => P
       return sendText(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? 'ready\n' : `not ready\n${problems.join('\n')}\n`, requestId)
     }
     if (req.method === 'GET' && path === '/metrics') {
-      const text = await metrics()
+      const text = await hooks.metrics()
       res.writeHead(200, { 'content-type': kms.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) })
       res.end(text)
       return
@@ -178,6 +186,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, metrics: () => P
       response = kms.refuse(kmsRequest, new UnknownOperationException(`Unknown path ${(path ?? '').slice(0, 128)}; KMS requests are POST /.`))
     } else {
       response = await kms.handle(kmsRequest)
+      await hooks.beforeAnswer()
     }
     send(res, response, requestId)
     const ms = Number(process.hrtime.bigint() - started) / 1e6

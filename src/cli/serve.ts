@@ -68,12 +68,16 @@ async function worker(config: Config, logger: Logger): Promise<void> {
   const isWorker = cluster.isWorker
   const link = isWorker ? linkToPrimary() : undefined
   let server: RunningServer
+  // PostgreSQL pushes changes to the other workers too, but a moment later: a worker relays its own
+  // through the primary before answering, so that the next request honours them on any worker.
+  // (SQLite workers look for other workers' commits before every request instead.)
+  let settle: (() => Promise<void>) | undefined
   try {
     server = await startServer(config, {
       logger,
       prepared: isWorker,
       onGeneratedCredentials: printCredentials(config, logger),
-      ...(link ? { metrics: () => link.scrape() } : {}),
+      ...(link ? { metrics: () => link.scrape(), beforeAnswer: () => settle?.() ?? Promise.resolve() } : {}),
     })
   } catch (err) {
     if (!isWorker || link === undefined) throw err
@@ -83,6 +87,10 @@ async function worker(config: Config, logger: Logger): Promise<void> {
     process.exit(1)
   }
   if (link) {
+    if (config.store.kind === 'postgres') {
+      const relay = link.relayChanges(server.kms.store)
+      settle = () => relay.settle()
+    }
     link.serving(server.url, server.kms.metrics.registry)
   } else {
     logger.info({ url: server.url, dataDir: config.dataDir, root: server.kms.root.description, store: describeStore(config.store) }, 'macaw is serving')

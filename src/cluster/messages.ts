@@ -2,6 +2,7 @@
 // channel. Every message has a `macaw` field naming it; anything else on the channel (prom-client's
 // own messages included) is not ours.
 import type { Registry } from 'prom-client'
+import type { StoreChange } from '../store/store.js'
 
 /** A worker's metrics as prom-client's getMetricsAsJSON() gives them. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>
@@ -16,10 +17,18 @@ export type WorkerMessage =
   | { readonly macaw: 'scrape'; readonly id: number }
   /** This worker's own metrics, asked for by `collect`. */
   | { readonly macaw: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
+  /** Changes this worker made: tell the other workers before the request is answered. */
+  | { readonly macaw: 'changes'; readonly id: number; readonly changes: readonly StoreChange[] }
+  /** Applied the changes of an `apply`. */
+  | { readonly macaw: 'applied'; readonly id: number }
 
 export type PrimaryMessage =
   | { readonly macaw: 'collect'; readonly id: number }
   | { readonly macaw: 'scraped'; readonly id: number; readonly text: string }
+  /** Another worker's changes: apply them to the caches, then answer `applied`. */
+  | { readonly macaw: 'apply'; readonly id: number; readonly changes: readonly StoreChange[] }
+  /** Every other worker applied the changes of `changes` (or did not answer in time). */
+  | { readonly macaw: 'relayed'; readonly id: number }
 
 export const HEARTBEAT_MS = 1000
 

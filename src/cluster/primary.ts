@@ -30,6 +30,9 @@ export class WorkerStartError extends Error {
 }
 
 const COLLECT_TIMEOUT_MS = 2000
+const RELAY_TIMEOUT_MS = 1000
+
+type WorkerChange = Extract<WorkerMessage, { macaw: 'changes' }>['changes'][number]
 /** Workers that die before listening this many times in a row (after the node started) stop the node. */
 const MAX_FAILED_STARTS = 5
 
@@ -95,7 +98,36 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       case 'metrics':
         collecting.get(msg.id)?.(w, msg.metrics)
         break
+      case 'changes':
+        void relay(w, msg.changes).then(() => send(w, { macaw: 'relayed', id: msg.id }))
+        break
+      case 'applied':
+        applying.get(msg.id)?.()
+        break
     }
+  }
+
+  // Changes: from one worker to every other, acknowledged, so that the answer to the request that
+  // made them goes out only once every worker of the node honours them.
+  let applyId = 0
+  const applying = new Map<number, () => void>()
+  const relay = async (from: Worker, changes: readonly WorkerChange[]): Promise<void> => {
+    const others = [...states.keys()].filter((w) => w !== from && w.isConnected())
+    if (others.length === 0) return
+    const id = ++applyId
+    await new Promise<void>((resolve) => {
+      let left = others.length
+      // A worker that does not answer in time is stalled: the watchdog deals with it.
+      const timer = setTimeout(resolve, RELAY_TIMEOUT_MS)
+      applying.set(id, () => {
+        if (--left === 0) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      for (const w of others) send(w, { macaw: 'apply', id, changes })
+    })
+    applying.delete(id)
   }
 
   // Metrics: ask every live worker for its own, add what dead workers had counted, aggregate.

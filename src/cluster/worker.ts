@@ -2,6 +2,7 @@
 // heartbeats from its event loop, answers the primary's collection of metrics, and gets the whole
 // node's metrics from the primary for a scrape that lands on it.
 import type { Registry } from 'prom-client'
+import type { Store, StoreChange } from '../store/store.js'
 import { HEARTBEAT_MS, isMacawMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
 const SCRAPE_TIMEOUT_MS = 5000
@@ -13,6 +14,11 @@ function send(message: WorkerMessage): void {
 export interface ClusterLink {
   /** The node's metrics, aggregated over every worker by the primary. */
   scrape(): Promise<string>
+  /**
+   * Relays the changes this worker's store makes to the other workers: `settle()` resolves once
+   * they all applied what was made so far (call it before answering a request).
+   */
+  relayChanges(store: Store): { settle(): Promise<void> }
   /** Starts the heartbeat and answering metric collections, with this worker's registry. */
   serving(url: string, registry: Registry): void
   close(): void
@@ -22,10 +28,24 @@ export function linkToPrimary(): ClusterLink {
   let registry: Registry | undefined
   let scrapes = 0
   const waiting = new Map<number, (text: string) => void>()
+  let relayStore: Store | undefined
+  let applyingRelayed = false
+  const relayed = new Map<number, () => void>()
   const onMessage = (msg: unknown): void => {
     if (!isMacawMessage(msg)) return
     const m = msg as PrimaryMessage
-    if (m.macaw === 'scraped') {
+    if (m.macaw === 'apply') {
+      // Delivered to this worker's caches as if pushed by the database; not relayed back.
+      applyingRelayed = true
+      try {
+        for (const change of m.changes) relayStore?.notify(change)
+      } finally {
+        applyingRelayed = false
+      }
+      send({ macaw: 'applied', id: m.id })
+    } else if (m.macaw === 'relayed') {
+      relayed.get(m.id)?.()
+    } else if (m.macaw === 'scraped') {
       waiting.get(m.id)?.(m.text)
     } else if (m.macaw === 'collect' && registry !== undefined) {
       registry.getMetricsAsJSON().then(
@@ -51,6 +71,34 @@ export function linkToPrimary(): ClusterLink {
         })
         send({ macaw: 'scrape', id })
       }),
+    relayChanges(store) {
+      relayStore = store
+      let pending: StoreChange[] = []
+      let next = 0
+      store.onChange((change) => {
+        if (!applyingRelayed) pending.push(change)
+      })
+      return {
+        settle: () => {
+          if (pending.length === 0 || !process.connected) return Promise.resolve()
+          const changes = pending
+          pending = []
+          const id = ++next
+          return new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              relayed.delete(id)
+              resolve()
+            }, SCRAPE_TIMEOUT_MS)
+            relayed.set(id, () => {
+              clearTimeout(timer)
+              relayed.delete(id)
+              resolve()
+            })
+            send({ macaw: 'changes', id, changes })
+          })
+        },
+      }
+    },
     serving(url, reg) {
       registry = reg
       send({ macaw: 'listening', url })

@@ -281,6 +281,11 @@ export interface Store {
    * its caches. Cheap (SQLite: one pragma); a no-op where changes are pushed.
    */
   catchUp(): void
+  /**
+   * Tells this store's listeners of a change another process of the node made and relayed (a
+   * sibling worker), before the push from the database could arrive.
+   */
+  notify(change: StoreChange): void
   /** Subscribes to every change this store makes or learns of; returns an unsubscribe function. */
   onChange(listener: (change: StoreChange) => void): () => void
   close(): Promise<void>

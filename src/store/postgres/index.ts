@@ -797,6 +797,10 @@ export class PostgresStore implements Store {
   /** Changes are pushed by LISTEN/NOTIFY: nothing to look for. */
   catchUp(): void {}
 
+  notify(change: StoreChange): void {
+    this.emit(change)
+  }
+
   onChange(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)

@@ -712,6 +712,10 @@ export class SqliteStore implements Store {
     this.poll()
   }
 
+  notify(change: StoreChange): void {
+    this.emit(change)
+  }
+
   onChange(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)

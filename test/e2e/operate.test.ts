@@ -271,7 +271,7 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
           }
         }
         // 200 cycles of each kind on the default store; fewer on PostgreSQL, whose run is slower.
-    const N = store === 'sqlite' ? 200 : 50
+        const N = store === 'sqlite' ? 200 : 50
         const key = await hmacKey(admin)
         const rootStatement = {
           Sid: 'root',

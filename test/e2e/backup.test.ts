@@ -36,7 +36,7 @@ describe('admin commands where there is no deployment', () => {
     assert.deepEqual(await readdir(empty), [])
   })
 
-  it('exit 2 on a store whose root key is missing, and write no new root', async (t) => {
+  it('exit 2 on a store whose root key is missing, and write no new root', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'copies the SQLite store' : false }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-noroot-'))
     t.after(() => rm(dir, { recursive: true, force: true }))
     const source = await startKms(t, { keepDataDir: true })

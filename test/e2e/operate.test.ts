@@ -109,34 +109,42 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
       to: 'group',
     },
   ]
+  /** Each stop pattern, this many times over (the loss it guards against was intermittent). */
+  const RUNS = Number(process.env['MACAW_TEST_STOP_RUNS'] ?? 3)
   for (const stop of stops) {
-    it(`stores every audit record of every answered request on ${stop.name}`, async (t) => {
+    it(`stores every audit record of every answered request on ${stop.name} (${RUNS} runs)`, async (t) => {
       const dir = await dataDir(t)
-      // A long flush interval: records are still waiting in memory when the signal comes.
-      const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_AUDIT_FLUSH_MS: '2000' })
-      t.after(() => proc.stop())
-      const kms = client(proc.url)
-      t.after(() => kms.destroy())
-      const key = await hmacKey(kms)
       const answered = 20
-      for (let i = 0; i < answered; i++)
-        await kms.send(
-          new GenerateMacCommand({
-            KeyId: key.keyId,
-            Message: MESSAGE,
-            MacAlgorithm: 'HMAC_SHA_256',
-          }),
+      for (let run = 1; run <= RUNS; run++) {
+        // A long flush interval: records are still waiting in memory when the signal comes.
+        const proc = await spawnServer(dir, {
+          MACAW_WORKERS: WORKERS,
+          MACAW_AUDIT_FLUSH_MS: '2000',
+        })
+        t.after(() => proc.stop())
+        const kms = client(proc.url)
+        t.after(() => kms.destroy())
+        const key = await hmacKey(kms)
+        for (let i = 0; i < answered; i++)
+          await kms.send(
+            new GenerateMacCommand({
+              KeyId: key.keyId,
+              Message: MESSAGE,
+              MacAlgorithm: 'HMAC_SHA_256',
+            }),
+          )
+        kms.destroy()
+        for (const [i, signal] of stop.signals.entries()) {
+          proc.signal(signal, i === 0 ? stop.to : 'primary')
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        const exit = await proc.waitForExit()
+        assert.ok(
+          exit.code === 0 || exit.code === null,
+          `run ${run}: exit ${JSON.stringify(exit)}: ${proc.output()}`,
         )
-      for (const [i, signal] of stop.signals.entries()) {
-        proc.signal(signal, i === 0 ? stop.to : 'primary')
-        await new Promise((resolve) => setTimeout(resolve, 20))
+        assert.equal(await storedMacRecords(dir), answered * run, `run ${run}: ${proc.output()}`)
       }
-      const exit = await proc.waitForExit()
-      assert.ok(
-        exit.code === 0 || exit.code === null,
-        `exit ${JSON.stringify(exit)}: ${proc.output()}`,
-      )
-      assert.equal(await storedMacRecords(dir), answered, proc.output())
     })
   }
 

@@ -200,7 +200,7 @@ export class Kms {
       const opened = await openStore(config.store)
       store = opened
       // The ring follows root rotations recorded in the store (trust/ring.ts).
-      const ring = new RootRing(configured, opened)
+      const ring = new RootRing(configured, opened, config.dataDir)
       root = ring
       await ring.register(configured, config.root)
       if (await ring.refresh()) options.logger.info({ root: ring.description }, 'sealing with the current root of trust recorded in the store')

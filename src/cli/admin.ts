@@ -87,7 +87,7 @@ export async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Pro
     throw err
   }
   // Seal with the store's current root (after a rotation), open with any root it knows.
-  const ring = new RootRing(configured, store)
+  const ring = new RootRing(configured, store, config.dataDir)
   try {
     await ring.register(configured, config.root)
     await ring.refresh()

@@ -41,7 +41,7 @@ export async function rootRotate(flags: RotateFlags): Promise<void> {
     const { store, root: ring } = admin
     const next = await openRootOfTrust(flags.to, { createIfMissing: true })
     await ring.register(next, flags.to)
-    await store.putSetting(CURRENT_ROOT, flags.to)
+    await store.putSetting(CURRENT_ROOT, ring.storedForm(flags.to))
     ring.use(next, flags.to)
     let total = 0
     for (let pass = 1; ; pass++) {

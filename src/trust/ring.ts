@@ -7,7 +7,8 @@
 import type { RootOfTrust } from './root-of-trust.js'
 import type { RootSource } from '../crypto/envelope.js'
 import type { Store } from '../store/store.js'
-import { openRootOfTrust, RootOfTrustError } from './index.js'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import { filePathOf, openRootOfTrust, RootOfTrustError } from './index.js'
 
 export const CURRENT_ROOT = 'root.current'
 export const knownRoot = (id: string): string => `root.known.${id}`
@@ -17,18 +18,41 @@ export function storableRootUri(uri: string): boolean {
   return !/[;?&]pin-value=/i.test(uri)
 }
 
+/** Stands for the data directory of whoever reads the store (a restore may put it elsewhere). */
+const DATA_DIR = '{data-dir}/'
+
+/**
+ * How a root URI is written into the store: a file root inside the data directory relative to it,
+ * so that a store copied or restored into another directory uses that directory's root key, never
+ * the old directory's (which may still exist on the same machine, or be gone later).
+ */
+export function toStoredRootUri(uri: string, dataDir: string): string {
+  if (!uri.startsWith('file:')) return uri
+  const path = resolve(filePathOf(uri))
+  const rel = relative(resolve(dataDir), path)
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return `file:${DATA_DIR}${rel}`
+  return `file:${path}`
+}
+
+/** The URI to open for one read from the store (see toStoredRootUri). */
+export function fromStoredRootUri(stored: string, dataDir: string): string {
+  return stored.startsWith(`file:${DATA_DIR}`) ? `file:${join(resolve(dataDir), stored.slice(`file:${DATA_DIR}`.length))}` : stored
+}
+
 export class RootRing implements RootOfTrust, RootSource {
   private current: RootOfTrust
   private readonly byId = new Map<string, RootOfTrust>()
   private readonly opening = new Map<string, Promise<RootOfTrust | undefined>>()
   private readonly store: Store
-  /** The store's `root.current` as last followed. */
+  /** The store's `root.current` as last followed (in its stored form). */
   private currentUri: string | undefined
+  private readonly dataDir: string
 
-  constructor(configured: RootOfTrust, store: Store) {
+  constructor(configured: RootOfTrust, store: Store, dataDir: string) {
     this.current = configured
     this.byId.set(configured.id, configured)
     this.store = store
+    this.dataDir = dataDir
   }
 
   get id(): string {
@@ -65,9 +89,9 @@ export class RootRing implements RootOfTrust, RootSource {
   }
 
   private async openKnown(rootId: string): Promise<RootOfTrust | undefined> {
-    const uri = await this.store.getSetting(knownRoot(rootId))
-    if (uri === undefined) return undefined
-    const root = await openRootOfTrust(uri, { createIfMissing: false })
+    const stored = await this.store.getSetting(knownRoot(rootId))
+    if (stored === undefined) return undefined
+    const root = await openRootOfTrust(fromStoredRootUri(stored, this.dataDir), { createIfMissing: false })
     if (root.id !== rootId) {
       await root.close()
       throw new RootOfTrustError(`the root of trust at ${root.description} is not root ${rootId}`)
@@ -79,22 +103,28 @@ export class RootRing implements RootOfTrust, RootSource {
   /** Records the configured root's URI (so other processes can open its envelopes). */
   async register(root: RootOfTrust, uri: string): Promise<void> {
     this.byId.set(root.id, root)
-    if (storableRootUri(uri) && (await this.store.getSetting(knownRoot(root.id))) === undefined) {
-      await this.store.putSetting(knownRoot(root.id), uri)
+    if (!storableRootUri(uri)) return
+    const stored = toStoredRootUri(uri, this.dataDir)
+    const existing = await this.store.getSetting(knownRoot(root.id))
+    // The first registration names the root; an absolute path to a root now found inside the data
+    // directory (a store written before relative paths) is rewritten to the relative form.
+    if (existing === undefined || (existing !== stored && stored.startsWith(`file:${DATA_DIR}`) && existing.startsWith('file:'))) {
+      await this.store.putSetting(knownRoot(root.id), stored)
     }
   }
 
   /** Follows the store's current root (after a rotation). Returns true when it changed. */
   async refresh(): Promise<boolean> {
-    const uri = await this.store.getSetting(CURRENT_ROOT)
-    if (uri === undefined || uri === this.currentUri) return false
+    const stored = await this.store.getSetting(CURRENT_ROOT)
+    if (stored === undefined || stored === this.currentUri) return false
+    const uri = fromStoredRootUri(stored, this.dataDir)
     let root: RootOfTrust
     try {
       root = await openRootOfTrust(uri, { createIfMissing: false })
     } catch (err) {
       throw new RootOfTrustError(`the store's current root of trust ${uri} cannot be opened here`, { cause: err })
     }
-    this.currentUri = uri
+    this.currentUri = stored
     const existing = this.byId.get(root.id)
     if (existing !== undefined) {
       await root.close()
@@ -110,7 +140,12 @@ export class RootRing implements RootOfTrust, RootSource {
   use(root: RootOfTrust, uri: string): void {
     this.byId.set(root.id, root)
     this.current = root
-    this.currentUri = uri
+    this.currentUri = toStoredRootUri(uri, this.dataDir)
+  }
+
+  /** `uri` as root.current should hold it. */
+  storedForm(uri: string): string {
+    return toStoredRootUri(uri, this.dataDir)
   }
 
   async close(): Promise<void> {

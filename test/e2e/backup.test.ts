@@ -8,7 +8,7 @@ import { describe, it } from 'node:test'
 import { CreateAliasCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { startKms } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
-import { macaw } from '../helpers/process.js'
+import { macaw, spawnServer } from '../helpers/process.js'
 
 describe('admin commands where there is no deployment', () => {
   it('exit 2 and create nothing in an empty directory', async (t) => {
@@ -41,9 +41,18 @@ describe('admin commands where there is no deployment', () => {
     t.after(() => rm(dir, { recursive: true, force: true }))
     const source = await startKms(t, { keepDataDir: true })
     await hmacKey(source.kms)
+    // Closed first, so that the copy holds everything (no WAL left beside it).
+    await source.server.close()
     await copyFile(join(source.dataDir, 'macaw.db'), join(dir, 'macaw.db'))
     await assert.rejects(macaw(dir, ['keys', 'list']), (err: Error & { code?: number }) => err.code === 2 && /root of trust/.test(err.message))
     assert.deepEqual(await readdir(dir), ['macaw.db'])
+    // Another root in its place: serve refuses to start (exit 1), naming the root the store needs,
+    // although the source directory's key (same id) still exists on this machine: the store names
+    // its root relative to the data directory, never by the other directory's path.
+    await macaw(dir, ['root', 'init'])
+    const needed = (await macaw(source.dataDir, ['root', 'init'])).match(/\(id ([0-9a-f]+)\)/)?.[1] ?? ''
+    assert.ok(needed)
+    await assert.rejects(spawnServer(dir), (err: Error) => /server exited with 1/.test(err.message) && err.message.includes(`is not root ${needed}`))
     await rm(source.dataDir, { recursive: true, force: true })
   })
 })

@@ -1,4 +1,6 @@
 // Store URLs in what macaw prints and logs.
+import { randomUUID } from 'node:crypto'
+
 /** Query parameters of a PostgreSQL URL that carry a secret (libpq's and pg's names). */
 const SECRET_PARAMS = new Set(['password', 'sslpassword', 'passfile', 'sslkey'])
 
@@ -14,7 +16,9 @@ export function redactStoreUrl(url: string): string {
   } catch {
     return 'postgres://<unparsable URL, not shown>'
   }
-  if (parsed.password !== '') parsed.password = 'redacted'
-  for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMS.has(name.toLowerCase())) parsed.searchParams.set(name, 'redacted')
-  return parsed.toString().replace(/redacted/g, '<redacted>')
+  // A marker no URL holds, swapped for <redacted> at the end (the URL setters would escape '<').
+  const marker = `m${randomUUID().replaceAll('-', '')}`
+  if (parsed.password !== '') parsed.password = marker
+  for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMS.has(name.toLowerCase())) parsed.searchParams.set(name, marker)
+  return parsed.toString().replaceAll(marker, '<redacted>')
 }

@@ -30,6 +30,11 @@ describe('secrets in printed configuration', () => {
     }
   })
 
+  it('leaves the rest of the URL as it is', () => {
+    const config = buildConfig({ store: 'postgres://redacted:pw@db/redacted?sslmode=require', dataDir: '/tmp/macaw-redaction' })
+    assert.equal(describeStore(config.store), 'postgres://redacted:<redacted>@db/redacted?sslmode=require')
+  })
+
   it('never shows a PKCS#11 PIN, also one holding a ;', () => {
     for (const root of [
       'pkcs11:token=macaw;object=root?pin-value=12;34&module-path=/usr/lib/softhsm/libsofthsm2.so',

@@ -38,10 +38,9 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const kms = await Kms.open(config, options)
   const logger = options.logger
   const metrics = options.metrics ?? (() => kms.metrics.registry.metrics())
-  const beforeAnswer = options.beforeAnswer ?? (() => Promise.resolve())
   const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(kms, config, logger, { metrics, beforeAnswer }, req, res)
+    void handle(kms, config, logger, { metrics, beforeAnswer: options.beforeAnswer }, req, res)
   }
   const server: Server | TlsServer = tls
     ? createTlsServer({ ...serverOptions, handshakeTimeout: 10_000, ...tls }, listener)
@@ -148,7 +147,7 @@ async function shutdown(server: Server | TlsServer, kms: Kms, connections: { clo
 
 interface Hooks {
   readonly metrics: () => Promise<string>
-  readonly beforeAnswer: () => Promise<void>
+  readonly beforeAnswer: (() => Promise<void>) | undefined
 }
 
 async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -186,7 +185,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, re
       response = kms.refuse(kmsRequest, new UnknownOperationException(`Unknown path ${(path ?? '').slice(0, 128)}; KMS requests are POST /.`))
     } else {
       response = await kms.handle(kmsRequest)
-      await hooks.beforeAnswer()
+      if (hooks.beforeAnswer !== undefined) await hooks.beforeAnswer()
     }
     send(res, response, requestId)
     const ms = Number(process.hrtime.bigint() - started) / 1e6

@@ -84,7 +84,6 @@ export async function auditQuery(flags: AuditQueryFlags): Promise<void> {
     limit: Math.min(limit, PAGE),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
-
     ...(flags.principal === undefined ? {} : { principal: flags.principal }),
     ...(flags.eventName === undefined ? {} : { eventName: flags.eventName }),
     ...(flags.outcome === undefined ? {} : { outcome: flags.outcome }),

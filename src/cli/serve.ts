@@ -77,7 +77,8 @@ async function worker(config: Config, logger: Logger): Promise<void> {
       logger,
       prepared: isWorker,
       onGeneratedCredentials: printCredentials(config, logger),
-      ...(link ? { metrics: () => link.scrape(), beforeAnswer: () => settle?.() ?? Promise.resolve() } : {}),
+      ...(link ? { metrics: () => link.scrape() } : {}),
+      ...(link && config.store.kind === 'postgres' ? { beforeAnswer: () => settle?.() ?? Promise.resolve() } : {}),
     })
   } catch (err) {
     if (!isWorker || link === undefined) throw err

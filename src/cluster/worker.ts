@@ -6,6 +6,8 @@ import type { Store, StoreChange } from '../store/store.js'
 import { HEARTBEAT_MS, isMacawMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
 const SCRAPE_TIMEOUT_MS = 5000
+/** A safety net only: the primary answers a relay within its own 1 s bound. */
+const RELAY_TIMEOUT_MS = 5000
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message)
@@ -88,7 +90,7 @@ export function linkToPrimary(): ClusterLink {
             const timer = setTimeout(() => {
               relayed.delete(id)
               resolve()
-            }, SCRAPE_TIMEOUT_MS)
+            }, RELAY_TIMEOUT_MS)
             relayed.set(id, () => {
               clearTimeout(timer)
               relayed.delete(id)

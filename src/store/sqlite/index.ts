@@ -723,9 +723,9 @@ export class SqliteStore implements Store {
 
   /**
    * A consistent online copy of the whole database (SQLite's backup API: readers and writers go on
-   * meanwhile). Secrets stay sealed under the root of trust, which is not part of the copy.
+   * meanwhile). Secrets stay sealed under the root of trust, which is not part of the copy. `file`
+   * must not exist: it is created 0600 before a byte is written.
    */
-  /** A consistent copy into `file`, which must not exist: created 0600 before a byte is written. */
   async backupTo(file: string): Promise<void> {
     closeSync(openSync(file, 'wx', 0o600))
     try {

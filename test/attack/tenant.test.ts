@@ -57,6 +57,14 @@ async function dirBytes(dir: string): Promise<number> {
   return total
 }
 
+/** `n` TCP connections to the server that send nothing; destroyed after the test. */
+function openConnections(t: TestContext, url: string, n: number): Socket[] {
+  const u = new URL(url)
+  const sockets = Array.from({ length: n }, () => connect(Number(u.port), u.hostname).on('error', () => {}))
+  t.after(() => sockets.forEach((s) => s.destroy()))
+  return sockets
+}
+
 function get(url: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, url), (res) => {
@@ -270,14 +278,7 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
   it('closes idle connections first when the connection cap is reached', async (t) => {
     const { kms, server } = await startKms(t, { settings: { maxConnections: 20 } })
     const { arn } = await hmacKey(kms)
-    const u = new URL(server.url)
-    const idle: Socket[] = []
-    for (let i = 0; i < 60; i++) {
-      const s = connect(Number(u.port), u.hostname)
-      s.on('error', () => {})
-      idle.push(s)
-    }
-    t.after(() => idle.forEach((s) => s.destroy()))
+    const idle = openConnections(t, server.url, 60)
     await new Promise((resolve) => setTimeout(resolve, 300))
     const fresh = client(server.url)
     t.after(() => fresh.destroy())
@@ -293,15 +294,8 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
     const key = join(dir, 'key.pem')
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
     const { server } = await startKms(t, { settings: { maxConnections: 20, tlsCert: cert, tlsKey: key } })
-    const u = new URL(server.url)
     // TCP connections that never start TLS.
-    const stuck: Socket[] = []
-    for (let i = 0; i < 60; i++) {
-      const s = connect(Number(u.port), u.hostname)
-      s.on('error', () => {})
-      stuck.push(s)
-    }
-    t.after(() => stuck.forEach((s) => s.destroy()))
+    const stuck = openConnections(t, server.url, 60)
     await new Promise((resolve) => setTimeout(resolve, 300))
     const kms = new KMSClient({
       endpoint: server.url,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { Agent, request } from 'node:http'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -17,13 +17,12 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   GenerateMacCommand,
-  KMSClient,
+  type KMSClient,
   PutKeyPolicyCommand,
   RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
-import { ACCOUNT, REGION, ROOT } from '../helpers/server.js'
+import { ACCOUNT, kmsClient, ROOT } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import {
   credentialsOf,
@@ -48,13 +47,7 @@ function client(
   url: string,
   credentials: { accessKeyId: string; secretAccessKey: string } = ROOT,
 ): KMSClient {
-  return new KMSClient({
-    endpoint: url,
-    region: REGION,
-    credentials,
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
-  })
+  return kmsClient(url, { credentials, newConnections: true })
 }
 
 function scrape(url: string): Promise<string> {
@@ -250,20 +243,10 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
         t.after(() => proc.stop())
         // Kept-alive connections, as SDKs use: the answer right after a change comes at once, often
         // from the other worker (the cluster hands connections to workers in turn).
-        const admin = new KMSClient({
-          endpoint: proc.url,
-          region: REGION,
-          credentials: ROOT,
-          maxAttempts: 1,
-        })
+        const admin = kmsClient(proc.url)
         t.after(() => admin.destroy())
         const alice: CreatedUser = await createUser(dir, ACCOUNT, 'alice')
-        const asAlice = new KMSClient({
-          endpoint: proc.url,
-          region: REGION,
-          credentials: credentialsOf(alice),
-          maxAttempts: 1,
-        })
+        const asAlice = kmsClient(proc.url, { credentials: credentialsOf(alice) })
         t.after(() => asAlice.destroy())
         const mac = (kms: KMSClient, KeyId: string) =>
           kms.send(
@@ -344,12 +327,7 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
         // Background traffic on kept-alive connections keeps both workers busy, as in production:
         // a worker that checks for changes only now and then is caught out by it.
         let done = false
-        const busy = new KMSClient({
-          endpoint: proc.url,
-          region: REGION,
-          credentials: ROOT,
-          maxAttempts: 1,
-        })
+        const busy = kmsClient(proc.url)
         t.after(() => busy.destroy())
         const background = Array.from({ length: 2 }, async () => {
           while (!done) await mac(busy, key.keyId)

@@ -2,13 +2,11 @@
 // through one worker holds on the very next request through any other.
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { CreateAliasCommand, DisableKeyCommand, EnableKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
-import { REGION, ROOT } from '../helpers/server.js'
+import { CreateAliasCommand, DisableKeyCommand, EnableKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
+import { kmsClient } from '../helpers/server.js'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
 import { spawnServer } from '../helpers/process.js'
 
@@ -18,14 +16,7 @@ describe('serve --workers', () => {
     t.after(() => rm(dataDir, { recursive: true, force: true }))
     const proc = await spawnServer(dataDir, { MACAW_WORKERS: '2' })
     t.after(() => proc.stop())
-    // No keep-alive: every request is a new connection, so the workers take turns.
-    const kms = new KMSClient({
-      endpoint: proc.url,
-      region: REGION,
-      credentials: ROOT,
-      maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
-    })
+    const kms = kmsClient(proc.url, { newConnections: true })
     t.after(() => kms.destroy())
     const mac = (KeyId: string) => kms.send(new GenerateMacCommand({ KeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
     for (let i = 0; i < 10; i++) {

@@ -3,8 +3,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Agent } from 'node:http'
 import type { TestContext } from 'node:test'
 import { KMSClient } from '@aws-sdk/client-kms'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { buildConfig, type RawSettings } from '../../src/config.js'
 import { createLogger } from '../../src/log.js'
 import { startServer, type RunningServer } from '../../src/server.js'
@@ -13,6 +15,21 @@ import { createTestDatabase, type TestDatabase } from './postgres.js'
 export const ACCOUNT = '111122223333'
 export const REGION = 'us-east-1'
 export const ROOT = { accessKeyId: 'AKIAMACAWTESTROOT001', secretAccessKey: 'macaw-test-root-secret-0123456789abcdef' }
+
+/**
+ * An SDK client for a server started as a process, signed as `credentials` (the root by default),
+ * without retries. With `newConnections`, every request opens a connection of its own, so that
+ * the workers of a node take turns; otherwise kept alive, as SDKs do.
+ */
+export function kmsClient(url: string, options: { credentials?: { accessKeyId: string; secretAccessKey: string }; newConnections?: boolean } = {}): KMSClient {
+  return new KMSClient({
+    endpoint: url,
+    region: REGION,
+    credentials: options.credentials ?? ROOT,
+    maxAttempts: 1,
+    ...(options.newConnections === true ? { requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }) } : {}),
+  })
+}
 
 export interface TestKms {
   readonly server: RunningServer

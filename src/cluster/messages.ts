@@ -35,3 +35,37 @@ export const HEARTBEAT_MS = 1000
 export function isMacawMessage(message: unknown): message is { macaw: string } {
   return typeof message === 'object' && message !== null && typeof (message as { macaw?: unknown }).macaw === 'string'
 }
+
+/**
+ * Questions asked over IPC and answered by id (a scrape, a collection, a relay): `ask` sends with
+ * a fresh id and resolves with the answers once `expected` came, or with those that came within
+ * `timeoutMs` (a stalled peer is the watchdog's business, not the asker's).
+ */
+export class Replies<T> {
+  private next = 0
+  private readonly waiting = new Map<number, (answer: T) => void>()
+
+  ask(expected: number, timeoutMs: number, sendWithId: (id: number) => void): Promise<T[]> {
+    const id = ++this.next
+    const answers: T[] = []
+    if (expected <= 0) return Promise.resolve(answers)
+    return new Promise<T[]>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.waiting.delete(id)
+        resolve(answers)
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.waiting.set(id, (answer) => {
+        answers.push(answer)
+        if (answers.length >= expected) done()
+      })
+      sendWithId(id)
+    })
+  }
+
+  /** An answer to question `id`; ignored once that question is settled. */
+  answer(id: number, value: T): void {
+    this.waiting.get(id)?.(value)
+  }
+}

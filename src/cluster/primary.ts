@@ -11,7 +11,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { once } from 'node:events'
 import type { Logger } from 'pino'
 import { AggregatorRegistry, Counter, Registry } from 'prom-client'
-import { HEARTBEAT_MS, isMacawMessage, type MetricsJson, type PrimaryMessage, type WorkerMessage } from './messages.js'
+import { HEARTBEAT_MS, isMacawMessage, Replies, type MetricsJson, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
 export interface PrimaryOptions {
   readonly workers: number
@@ -96,63 +96,35 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         )
         break
       case 'metrics':
-        collecting.get(msg.id)?.(w, msg.metrics)
+        collections.answer(msg.id, { w, metrics: msg.metrics })
         break
       case 'changes':
         void relay(w, msg.changes).then(() => send(w, { macaw: 'relayed', id: msg.id }))
         break
       case 'applied':
-        applying.get(msg.id)?.()
+        applications.answer(msg.id, undefined)
         break
     }
   }
 
   // Changes: from one worker to every other, acknowledged, so that the answer to the request that
   // made them goes out only once every worker of the node honours them.
-  let applyId = 0
-  const applying = new Map<number, () => void>()
+  const applications = new Replies<undefined>()
   const relay = async (from: Worker, changes: readonly WorkerChange[]): Promise<void> => {
     const others = [...states.keys()].filter((w) => w !== from && w.isConnected())
-    if (others.length === 0) return
-    const id = ++applyId
-    await new Promise<void>((resolve) => {
-      let left = others.length
-      // A worker that does not answer in time is stalled: the watchdog deals with it.
-      const timer = setTimeout(resolve, RELAY_TIMEOUT_MS)
-      applying.set(id, () => {
-        if (--left === 0) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+    await applications.ask(others.length, RELAY_TIMEOUT_MS, (id) => {
       for (const w of others) send(w, { macaw: 'apply', id, changes })
     })
-    applying.delete(id)
   }
 
   // Metrics: ask every live worker for its own, add what dead workers had counted, aggregate.
-  let collectId = 0
-  const collecting = new Map<number, (w: Worker, metrics: MetricsJson) => void>()
+  const collections = new Replies<{ w: Worker; metrics: MetricsJson }>()
   const nodeMetrics = async (): Promise<string> => {
-    const id = ++collectId
     const live = [...states.keys()].filter((w) => w.isConnected())
-    const answers = new Map<Worker, MetricsJson>()
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, COLLECT_TIMEOUT_MS)
-      collecting.set(id, (w, metrics) => {
-        answers.set(w, metrics)
-        if (answers.size >= live.length) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+    const replies = await collections.ask(live.length, COLLECT_TIMEOUT_MS, (id) => {
       for (const w of live) send(w, { macaw: 'collect', id })
-      if (live.length === 0) {
-        clearTimeout(timer)
-        resolve()
-      }
     })
-    collecting.delete(id)
+    const answers = new Map(replies.map((r) => [r.w, r.metrics]))
     const sets: MetricsJson[] = []
     for (const w of live) {
       const state = states.get(w)

@@ -3,7 +3,7 @@
 // node's metrics from the primary for a scrape that lands on it.
 import type { Registry } from 'prom-client'
 import type { Store, StoreChange } from '../store/store.js'
-import { HEARTBEAT_MS, isMacawMessage, type PrimaryMessage, type WorkerMessage } from './messages.js'
+import { HEARTBEAT_MS, isMacawMessage, Replies, type PrimaryMessage, type WorkerMessage } from './messages.js'
 
 const SCRAPE_TIMEOUT_MS = 5000
 /** A safety net only: the primary answers a relay within its own 1 s bound. */
@@ -28,11 +28,10 @@ export interface ClusterLink {
 
 export function linkToPrimary(): ClusterLink {
   let registry: Registry | undefined
-  let scrapes = 0
-  const waiting = new Map<number, (text: string) => void>()
+  const scrapes = new Replies<string>()
+  const relays = new Replies<undefined>()
   let relayStore: Store | undefined
   let applyingRelayed = false
-  const relayed = new Map<number, () => void>()
   const onMessage = (msg: unknown): void => {
     if (!isMacawMessage(msg)) return
     const m = msg as PrimaryMessage
@@ -46,9 +45,9 @@ export function linkToPrimary(): ClusterLink {
       }
       send({ macaw: 'applied', id: m.id })
     } else if (m.macaw === 'relayed') {
-      relayed.get(m.id)?.()
+      relays.answer(m.id, undefined)
     } else if (m.macaw === 'scraped') {
-      waiting.get(m.id)?.(m.text)
+      scrapes.answer(m.id, m.text)
     } else if (m.macaw === 'collect' && registry !== undefined) {
       registry.getMetricsAsJSON().then(
         (metrics) => send({ macaw: 'metrics', id: m.id, metrics }),
@@ -59,24 +58,14 @@ export function linkToPrimary(): ClusterLink {
   process.on('message', onMessage)
   let heartbeat: NodeJS.Timeout | undefined
   return {
-    scrape: () =>
-      new Promise<string>((resolve, reject) => {
-        const id = ++scrapes
-        const timer = setTimeout(() => {
-          waiting.delete(id)
-          reject(new Error('the primary did not answer the metrics scrape'))
-        }, SCRAPE_TIMEOUT_MS)
-        waiting.set(id, (text) => {
-          clearTimeout(timer)
-          waiting.delete(id)
-          resolve(text)
-        })
-        send({ macaw: 'scrape', id })
-      }),
+    scrape: async () => {
+      const [text] = await scrapes.ask(1, SCRAPE_TIMEOUT_MS, (id) => send({ macaw: 'scrape', id }))
+      if (text === undefined) throw new Error('the primary did not answer the metrics scrape')
+      return text
+    },
     relayChanges(store) {
       relayStore = store
       let pending: StoreChange[] = []
-      let next = 0
       store.onChange((change) => {
         if (!applyingRelayed) pending.push(change)
       })
@@ -85,19 +74,7 @@ export function linkToPrimary(): ClusterLink {
           if (pending.length === 0 || !process.connected) return Promise.resolve()
           const changes = pending
           pending = []
-          const id = ++next
-          return new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              relayed.delete(id)
-              resolve()
-            }, RELAY_TIMEOUT_MS)
-            relayed.set(id, () => {
-              clearTimeout(timer)
-              relayed.delete(id)
-              resolve()
-            })
-            send({ macaw: 'changes', id, changes })
-          })
+          return relays.ask(1, RELAY_TIMEOUT_MS, (id) => send({ macaw: 'changes', id, changes })).then(() => undefined)
         },
       }
     },

@@ -1,10 +1,43 @@
 // Hands audit batches to the writer thread (sqlite-thread.ts) and waits for each to be committed.
+import { createHash } from 'node:crypto'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import type * as Esbuild from 'esbuild'
 import type { NewAuditRow } from '../store/store.js'
 
 export interface AuditSink {
   appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void>
   close?(): Promise<void>
+}
+
+let bundledThread: URL | undefined
+
+/**
+ * The writer thread's module. Built code has it beside this file. Running from TypeScript sources
+ * (tests), the thread is bundled once per process with esbuild (which tsx is built on): booting tsx
+ * inside every thread cost about 0.2 s per store opened.
+ */
+function threadUrl(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./sqlite-thread.js', import.meta.url)
+  if (bundledThread !== undefined) return bundledThread
+  const source = fileURLToPath(new URL('./sqlite-thread.ts', import.meta.url))
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild
+  const out = esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', packages: 'external', write: false })
+  const code = out.outputFiles[0]?.contents
+  if (code === undefined) throw new Error('esbuild produced no audit writer thread')
+  // Inside node_modules, so that the bundle's package imports resolve; named by content, so that
+  // concurrent test processes share a file without racing.
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/.cache/macaw')
+  const file = join(dir, `audit-thread-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`)
+  mkdirSync(dir, { recursive: true })
+  const temp = `${file}.${String(process.pid)}.tmp`
+  writeFileSync(temp, code)
+  renameSync(temp, file)
+  bundledThread = pathToFileURL(file)
+  return bundledThread
 }
 
 export class SqliteAuditSink implements AuditSink {
@@ -16,14 +49,7 @@ export class SqliteAuditSink implements AuditSink {
   /** `chainKey`: the audit chain key, copied to the writer thread (functions cannot cross threads). */
   constructor(path: string, chainKey: Buffer) {
     // The thread computes the chain with audit/chain.ts itself: functions cannot cross threads.
-    if (import.meta.url.endsWith('.ts')) {
-      // Running from TypeScript sources (tests): load the thread through tsx, as the caller is.
-      const url = new URL('./sqlite-thread.ts', import.meta.url).href
-      const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}) })`
-      this.worker = new Worker(boot, { eval: true, workerData: { path, chainKey } })
-    } else {
-      this.worker = new Worker(new URL('./sqlite-thread.js', import.meta.url), { workerData: { path, chainKey } })
-    }
+    this.worker = new Worker(threadUrl(), { workerData: { path, chainKey } })
     this.worker.once('exit', () => {
       this.exited = true
     })

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { loadThrottleRules, type ThrottleRules } from './quotas/throttle.js'
 import { redactStoreUrl } from './store/url.js'
-import { describePkcs11Uri } from './trust/pkcs11.js'
+import { describeRootUri } from './trust/index.js'
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -22,6 +22,11 @@ export interface Config {
   readonly partition: string
   /** Root-of-trust URI, e.g. `file:/var/lib/macaw/root.key`. */
   readonly root: string
+  /**
+   * Other roots this process opens envelopes with, by the id each envelope names (and seals with,
+   * once the store names one current): the next root before a rotation, the old one after it.
+   */
+  readonly extraRoots: readonly string[]
   readonly store: StoreConfig
   readonly rootAccessKeyId?: string
   readonly rootSecretAccessKey?: string
@@ -67,6 +72,7 @@ export interface RawSettings {
   accountId?: string | undefined
   partition?: string | undefined
   root?: string | undefined
+  extraRoots?: string | undefined
   store?: string | undefined
   rootAccessKeyId?: string | undefined
   rootSecretAccessKey?: string | undefined
@@ -103,6 +109,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   accountId: 'MACAW_ACCOUNT_ID',
   partition: 'MACAW_PARTITION',
   root: 'MACAW_ROOT',
+  extraRoots: 'MACAW_EXTRA_ROOTS',
   store: 'MACAW_STORE',
   rootAccessKeyId: 'MACAW_ROOT_ACCESS_KEY_ID',
   rootSecretAccessKey: 'MACAW_ROOT_SECRET_ACCESS_KEY',
@@ -245,6 +252,8 @@ export function buildConfig(raw: RawSettings): Config {
 
   const dataDir = resolve(raw.dataDir ?? DEFAULTS.dataDir)
   const root = raw.root ?? `file:${join(dataDir, 'root.key')}`
+  // Comma-separated (a comma inside a URI is written %2C).
+  const extraRoots = (raw.extraRoots ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '')
   let store: StoreConfig = { kind: 'sqlite', path: join(dataDir, 'macaw.db') }
   if (raw.store !== undefined && raw.store !== 'sqlite') {
     if (/^postgres(ql)?:\/\//.test(raw.store)) store = { kind: 'postgres', url: raw.store }
@@ -293,6 +302,7 @@ export function buildConfig(raw: RawSettings): Config {
     accountId,
     partition,
     root,
+    extraRoots: Object.freeze(extraRoots),
     store: Object.freeze(store),
     ...(rootAccessKeyId === undefined ? {} : { rootAccessKeyId }),
     ...(rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey }),
@@ -330,7 +340,8 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     ...(config.rootSecretAccessKey === undefined ? {} : { rootSecretAccessKey: '<redacted>' }),
     throttle: config.throttle ?? 'off',
     // A pkcs11: URI may carry the token PIN itself.
-    root: /^pkcs11:/i.test(config.root) ? describePkcs11Uri(config.root) : config.root,
+    root: describeRootUri(config.root),
+    extraRoots: config.extraRoots.map(describeRootUri),
     dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),
   }
 }

@@ -40,9 +40,8 @@ import { Metrics, type Outcome } from './metrics/index.js'
 import { applySeed, readSeed } from './seed.js'
 import { openStore } from './store/index.js'
 import { StoreConflictError, StoreUnavailableError, type GrantRecord, type KeyRecord, type Store } from './store/store.js'
-import { openRootOfTrust } from './trust/index.js'
 import type { RootOfTrust } from './trust/root-of-trust.js'
-import { RootRing } from './trust/ring.js'
+import { openConfiguredRoots, type RootRing } from './trust/ring.js'
 
 export interface Services {
   readonly config: Config
@@ -108,12 +107,12 @@ export class Kms {
 
   readonly config: Config
   readonly store: Store
-  readonly root: RootOfTrust
+  readonly root: RootRing
   readonly now: () => number
   private readonly logger: Logger
   private readonly throttle: Throttle | undefined
 
-  private constructor(config: Config, rawStore: Store, root: RootOfTrust, logger: Logger, now: () => number, chainKey: Buffer) {
+  private constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: Buffer) {
     this.config = config
     this.logger = logger
     // Each worker of `serve --workers N` enforces 1/N of every rate.
@@ -193,25 +192,23 @@ export class Kms {
     // A bad seed file is reported before anything is opened or written.
     const seed = config.seed === undefined ? undefined : readSeed(config.seed, config)
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-    const configured = await openRootOfTrust(config.root, { createIfMissing: true })
+    const ring = await openConfiguredRoots(config, { createIfMissing: true })
     let store: Store | undefined
-    let root: RootOfTrust = configured
     try {
       const opened = await openStore(config.store)
       store = opened
-      // The ring follows root rotations recorded in the store (trust/ring.ts).
-      const ring = new RootRing(configured, opened, config.dataDir)
-      root = ring
-      await ring.register(configured, config.root)
-      if (await ring.refresh()) options.logger.info({ root: ring.description }, 'sealing with the current root of trust recorded in the store')
+      // Envelopes open with the configured root they name; the store may name another configured
+      // root current after a rotation (trust/ring.ts).
+      if (await ring.refresh(opened)) options.logger.info({ root: ring.description }, 'sealing with the current root of trust recorded in the store')
+      if (ring.problem !== undefined) options.logger.error({ roots: ring.ids }, ring.problem)
       // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
       const chainKey = (await loadChainKey(opened, ring, options.prepared !== true))?.key
       if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
       const kms = new Kms(config, opened, ring, options.logger, options.now ?? Date.now, chainKey)
-      kms.followRootRotation(ring, options.logger)
+      kms.followRootRotation(ring, opened, options.logger)
       if (options.prepared !== true) await kms.bootstrapRootCredentials(options.onGeneratedCredentials)
       if (seed !== undefined && options.prepared !== true) {
-        const created = await applySeed(seed, opened, root, config.partition, kms.now())
+        const created = await applySeed(seed, opened, ring, config.partition, kms.now())
         options.logger.info({ seed: config.seed, ...created }, 'seed applied')
       }
       await kms.audit.start()
@@ -219,15 +216,11 @@ export class Kms {
       return kms
     } catch (err) {
       await store?.close()
-      await root.close()
+      await ring.close()
       throw err
     }
   }
 
-  /**
-   * Makes sure the default account's root user can sign in: with the configured pair (stored,
-   * replacing an older secret for the same id), or an existing stored pair, or a new pair.
-   */
   /**
    * The account root user's bootstrap access key: the configured pair (authoritative: the pair an
    * earlier start recorded is deleted when another is configured, and the log says so), or a
@@ -296,11 +289,14 @@ export class Kms {
   private rootTimer: NodeJS.Timeout | undefined
 
   /** Looks for a new current root of trust (a rotation) every few seconds. */
-  followRootRotation(ring: RootRing, logger: Logger): void {
+  followRootRotation(ring: RootRing, store: Store, logger: Logger): void {
+    let reported: string | undefined
     this.rootTimer = setInterval(() => {
-      ring.refresh().then(
+      ring.refresh(store).then(
         (changed) => {
           if (changed) logger.info({ root: ring.description }, 'the root of trust was rotated: sealing with the new root')
+          if (ring.problem !== reported && ring.problem !== undefined) logger.error({ roots: ring.ids }, ring.problem)
+          reported = ring.problem
         },
         (err: unknown) => logger.error({ err }, 'cannot follow the root of trust rotation'),
       )
@@ -394,6 +390,7 @@ export class Kms {
       this.sealedCheck = { at: now, ok: failed === 0 }
     }
     if (!this.sealedCheck.ok) problems.push('root of trust: cannot open stored secrets')
+    if (this.root.problem !== undefined) problems.push(this.root.problem)
     return problems
   }
 

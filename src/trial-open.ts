@@ -2,10 +2,9 @@
 // anything is served: restoring a backup, and /readyz. Opens a sample of envelopes for real (an
 // id match alone would not catch a damaged or substituted key file).
 import { secretContext } from './auth/principals.js'
-import { envelopeRootId, keyMaterialContext, open } from './crypto/envelope.js'
+import { envelopeRootId, keyMaterialContext, open, type Roots } from './crypto/envelope.js'
 import { keyArn } from './keys/arn.js'
 import type { Store } from './store/store.js'
-import type { RootOfTrust } from './trust/root-of-trust.js'
 
 /** How many key envelopes and how many access-key secrets are tried. */
 export const TRIAL_SAMPLE = 16
@@ -33,7 +32,7 @@ async function sample(store: Store): Promise<{ blob: Buffer; context: (partition
 }
 
 /** How many of the sampled envelopes `root` (alone) fails to open. */
-export async function trialOpen(store: Store, root: RootOfTrust, partition: string): Promise<number> {
+export async function trialOpen(store: Store, root: Roots, partition: string): Promise<number> {
   let failed = 0
   for (const { blob, context } of await sample(store)) {
     try {

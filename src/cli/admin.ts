@@ -7,8 +7,7 @@ import { locateKey, type KeyLocation } from '../keys/resolve.js'
 import { KmsError } from '../protocol/errors.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/store.js'
-import { openRootOfTrust } from '../trust/index.js'
-import { RootRing } from '../trust/ring.js'
+import { openConfiguredRoots, type RootRing } from '../trust/ring.js'
 
 /**
  * A mistake in an admin command's input or target; printed without a stack. Exit code 1, or 2
@@ -69,13 +68,13 @@ export interface Admin {
 export async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const config = buildConfig(fromEnv(flags))
   requireStore(config)
-  let configured
+  let ring: RootRing
   try {
-    configured = await openRootOfTrust(config.root, { createIfMissing: false })
+    ring = await openConfiguredRoots(config, { createIfMissing: false })
   } catch (err) {
     throw new AdminError(
-      `cannot open the root of trust ${config.root}: ${err instanceof Error ? err.message : String(err)}. ` +
-        'Use the root the store was sealed with (--root, or the root key file of its data directory); a new root cannot open it.',
+      `cannot open the root of trust: ${err instanceof Error ? err.message : String(err)}. ` +
+        'Use the roots the store was sealed with (--root, or the root key file of its data directory, and --extra-roots); a new root cannot open it.',
       NOTHING_THERE,
     )
   }
@@ -83,14 +82,13 @@ export async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Pro
   try {
     store = await openStore(config.store, { watchChanges: false })
   } catch (err) {
-    await configured.close()
+    await ring.close()
     throw err
   }
-  // Seal with the store's current root (after a rotation), open with any root it knows.
-  const ring = new RootRing(configured, store, config.dataDir)
   try {
-    await ring.register(configured, config.root)
-    await ring.refresh()
+    // Seal with the store's current root when it is configured here (trust/ring.ts).
+    await ring.refresh(store)
+    if (ring.problem !== undefined) process.stderr.write(`warning: ${ring.problem} (--root, --extra-roots): sealing with ${ring.description}\n`)
     return await fn({ config, store, root: ring })
   } finally {
     await store.close()

@@ -5,7 +5,8 @@ import { constants, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { buildConfig, fromEnv, type RawSettings } from '../config.js'
 import { openSqliteStore, SqliteStore } from '../store/sqlite/index.js'
 import { openStore } from '../store/index.js'
-import { openRootOfTrust } from '../trust/index.js'
+import { describeRootUri } from '../trust/index.js'
+import { openConfiguredRoots } from '../trust/ring.js'
 import { sealedUnder, trialOpen } from '../trial-open.js'
 import { AdminError, NOTHING_THERE } from './admin.js'
 
@@ -21,7 +22,7 @@ export async function backup(file: string, flags: RawSettings): Promise<void> {
     if (!(store instanceof SqliteStore)) throw new AdminError('not a SQLite store')
     await store.backupTo(file)
     const keys = await store.countKeys()
-    process.stdout.write(`backup written to ${file}: ${keys} key(s); keep the root key (${config.root}) safe separately: without it the backup is useless\n`)
+    process.stdout.write(`backup written to ${file}: ${keys} key(s); keep the root key (${describeRootUri(config.root)}) safe separately: without it the backup is useless\n`)
   } finally {
     await store.close()
   }
@@ -41,19 +42,18 @@ export async function restore(file: string, flags: RawSettings): Promise<void> {
       const check = store.integrityCheck()
       if (check !== 'ok') throw new AdminError(`the backup is damaged: ${check}`)
       const needed = await sealedUnder(store)
-      const hint = needed.length === 0 ? '' : ` The backup's secrets are sealed under root ${needed.join(', ')}: give --root the root key the original data directory used.`
-      const root = await openRootOfTrust(config.root, { createIfMissing: false }).catch((err: unknown) => {
-        throw new AdminError(`cannot open the root of trust ${config.root}: ${err instanceof Error ? err.message : String(err)}.${hint}`, NOTHING_THERE)
+      const hint = needed.length === 0 ? '' : ` The backup's secrets are sealed under root ${needed.join(', ')}: give --root (or --extra-roots) the root key the original data directory used, never a new one.`
+      const roots = await openConfiguredRoots(config, { createIfMissing: false }).catch((err: unknown) => {
+        throw new AdminError(`cannot open the root of trust: ${err instanceof Error ? err.message : String(err)}.${hint}`, NOTHING_THERE)
       })
       try {
-        // Open a sample of the sealed secrets for real, with this root alone (never a root path
-        // the backup remembers from its old machine).
-        const failed = await trialOpen(store, root, config.partition)
+        // Open a sample of the sealed secrets for real, with the configured roots alone.
+        const failed = await trialOpen(store, roots, config.partition)
         if (failed > 0) {
-          throw new AdminError(`the root of trust ${root.description} (id ${root.id}) cannot open ${failed} sampled secret(s) of this backup.${hint}`)
+          throw new AdminError(`the configured roots of trust (ids ${roots.ids.join(', ')}) cannot open ${failed} sampled secret(s) of this backup.${hint}`)
         }
       } finally {
-        await root.close()
+        await roots.close()
       }
       process.stdout.write(`restored ${await store.countKeys()} key(s) into ${target}\n`)
     } finally {

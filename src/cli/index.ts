@@ -20,6 +20,7 @@ export function addStoreOptions(cmd: Command): Command {
     .addOption(new Option('--store <url>', 'sqlite (default, <data-dir>/macaw.db), sqlite:<path> or postgres://user@host/db').env(ENV_NAMES.store))
     .addOption(new Option('--store-password-file <file>', "the PostgreSQL password, read from this file (keeps it out of argv and the environment)").env(ENV_NAMES.storePasswordFile))
     .addOption(new Option('--root <uri>', 'root of trust URI, e.g. file:/path/root.key (default: file:<data-dir>/root.key)').env(ENV_NAMES.root))
+    .addOption(new Option('--extra-roots <uris>', 'comma-separated roots of trust that also open envelopes (a rotation\'s other root; found by id)').env(ENV_NAMES.extraRoots))
     .addOption(new Option('--region <region>', 'default region').env(ENV_NAMES.region).default(DEFAULTS.region))
     .addOption(new Option('--account-id <id>', 'default account (12 digits)').env(ENV_NAMES.accountId).default(DEFAULTS.accountId))
     .addOption(new Option('--partition <name>', 'ARN partition').env(ENV_NAMES.partition).default(DEFAULTS.partition))

@@ -10,7 +10,7 @@ import { keyArn } from '../keys/arn.js'
 import { importKeyContext } from '../keys/import.js'
 import { StoreConflictError, type KeyRecord } from '../store/store.js'
 import { filePathOf, initRoot, openRootOfTrust } from '../trust/index.js'
-import { CURRENT_ROOT, storableRootUri } from '../trust/ring.js'
+import { CURRENT_ROOT } from '../trust/ring.js'
 import type { RootOfTrust } from '../trust/root-of-trust.js'
 import { AdminError, withAdmin, type Admin } from './admin.js'
 
@@ -28,21 +28,19 @@ export interface RotateFlags extends RawSettings {
 }
 
 /**
- * `macaw root rotate --to <uri>`: makes `uri` the current root of trust and re-wraps every stored
- * secret under it, while servers keep serving (they open envelopes of either root and follow the
- * new current root within seconds). Each envelope is replaced atomically (compare-and-set), so an
- * interrupted rotation loses nothing: run it again to finish.
+ * `macaw root rotate --to <uri>`: makes `uri` the current root of trust (the store records its id)
+ * and re-wraps every stored secret under it, while servers keep serving: servers that have the new
+ * root among their configured roots (`--extra-roots`) seal with it within seconds, and every
+ * envelope opens under the old or the new root throughout. Each envelope is replaced atomically
+ * (compare-and-set), so an interrupted rotation loses nothing: run it again to finish.
  */
 export async function rootRotate(flags: RotateFlags): Promise<void> {
-  if (!storableRootUri(flags.to)) {
-    throw new AdminError('the new root URI must not contain pin-value (it is stored): use pin-source=file:<path>')
-  }
   await withAdmin(flags, async (admin) => {
     const { store, root: ring } = admin
-    const next = await openRootOfTrust(flags.to, { createIfMissing: true })
-    await ring.register(next, flags.to)
-    await store.putSetting(CURRENT_ROOT, ring.storedForm(flags.to))
-    ring.use(next, flags.to)
+    const opened = await openRootOfTrust(flags.to, { createIfMissing: true })
+    const next = ring.use(opened)
+    if (next !== opened) await opened.close()
+    await store.putSetting(CURRENT_ROOT, next.id)
     let total = 0
     for (let pass = 1; ; pass++) {
       const { moved, left } = await rewrapAll(admin, next)
@@ -51,7 +49,10 @@ export async function rootRotate(flags: RotateFlags): Promise<void> {
       if (left === 0) break
       if (pass >= 20) throw new AdminError(`${left} secret(s) kept changing under another root; run the rotation again`)
     }
-    process.stdout.write(`root of trust rotated to ${next.description} (id ${next.id}); ${total} secret(s) re-wrapped. Keep the old root until every server has logged the rotation.\n`)
+    process.stdout.write(
+      `root of trust rotated to ${next.description} (id ${next.id}); ${total} secret(s) re-wrapped. ` +
+        'Servers seal with it once it is among their roots; keep the old root in --extra-roots until every server runs with --root set to the new one.\n',
+    )
   })
 }
 

@@ -89,7 +89,7 @@ export type Roots = RootOfTrust | ReadonlyMap<string, RootOfTrust> | RootSource
 async function pickRoot(roots: Roots, rootId: string): Promise<RootOfTrust> {
   const root =
     'rootFor' in roots ? await roots.rootFor(rootId) : 'wrapKey' in roots ? (roots.id === rootId ? roots : undefined) : roots.get(rootId)
-  if (!root) throw new EnvelopeError(`envelope was sealed under root ${rootId}, which is not available`)
+  if (!root) throw new EnvelopeError(`envelope was sealed under root ${rootId}, which is not among the configured roots (--root, --extra-roots)`)
   return root
 }
 

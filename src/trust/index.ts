@@ -1,8 +1,9 @@
 // The registry of root-of-trust providers, chosen by URI scheme: `file:<path>`, and `pkcs11:`
-// (RFC 7512, an HSM token; trust/pkcs11.ts, loaded only when such a root is opened).
+// (RFC 7512, an HSM token; trust/pkcs11.ts, whose native binding loads only when such a root is opened).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createFileRoot, openFileRoot, RootOfTrustError } from './file.js'
+import { describePkcs11Uri, openPkcs11Root } from './pkcs11.js'
 import type { RootOfTrust } from './root-of-trust.js'
 
 export { RootOfTrustError } from './file.js'
@@ -16,6 +17,11 @@ const providers = new Map<string, RootProvider>()
 
 export function registerRootProvider(scheme: string, provider: RootProvider): void {
   providers.set(scheme, provider)
+}
+
+/** A root URI fit for logs and messages: a pkcs11: URI may carry the token PIN itself. */
+export function describeRootUri(uri: string): string {
+  return /^pkcs11:/i.test(uri) ? describePkcs11Uri(uri) : uri
 }
 
 /** `file:/abs`, `file:///abs` or `file:relative` (to the working directory) -> a path. */
@@ -46,11 +52,9 @@ registerRootProvider('file', {
   open: (uri, { createIfMissing }) => new Promise((resolve) => resolve(openFileProvider(uri, createIfMissing))),
 })
 
-// Imported on first use: pkcs11.ts needs the optional native package pkcs11js, which a file-root
-// deployment may not have installed.
-registerRootProvider('pkcs11', {
-  open: async (uri, options) => (await import('./pkcs11.js')).openPkcs11Root(uri, options),
-})
+// pkcs11.ts loads the optional native package pkcs11js (which a file-root deployment may not have
+// installed) only when a pkcs11: root is opened.
+registerRootProvider('pkcs11', { open: openPkcs11Root })
 
 function providerOf(uri: string): RootProvider {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase()

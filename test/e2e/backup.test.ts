@@ -47,12 +47,12 @@ describe('admin commands where there is no deployment', () => {
     await assert.rejects(macaw(dir, ['keys', 'list']), (err: Error & { code?: number }) => err.code === 2 && /root of trust/.test(err.message))
     assert.deepEqual(await readdir(dir), ['macaw.db'])
     // Another root in its place: serve refuses to start (exit 1), naming the root the store needs,
-    // although the source directory's key (same id) still exists on this machine: the store names
-    // its root relative to the data directory, never by the other directory's path.
+    // although the source directory's key still exists on this machine: roots are found among the
+    // configured ones only, never by a path the store remembers.
     await macaw(dir, ['root', 'init'])
     const needed = (await macaw(source.dataDir, ['root', 'init'])).match(/\(id ([0-9a-f]+)\)/)?.[1] ?? ''
     assert.ok(needed)
-    await assert.rejects(spawnServer(dir), (err: Error) => /server exited with 1/.test(err.message) && err.message.includes(`is not root ${needed}`))
+    await assert.rejects(spawnServer(dir), (err: Error) => /server exited with 1/.test(err.message) && err.message.includes(`sealed under root ${needed}, which is not among the configured roots`))
     await rm(source.dataDir, { recursive: true, force: true })
   })
 })
@@ -104,5 +104,33 @@ describe('backup and restore', () => {
     assert.deepEqual(again.Mac, macs[0])
     const again512 = await restored.kms.send(new GenerateMacCommand({ KeyId: keys[1]?.arn, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_512' }))
     assert.deepEqual(again512.Mac, macs[1])
+  })
+  it('opens a restored store with configured roots only, never a root path the store remembers', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'macaw backup copies the SQLite store' : false }, async (t) => {
+    const work = await mkdtemp(join(tmpdir(), 'macaw-restore-roots-'))
+    t.after(() => rm(work, { recursive: true, force: true }))
+    const source = await startKms(t)
+    const key = await hmacKey(source.kms)
+    const mac = async (kms: typeof source.kms) => (await kms.send(new GenerateMacCommand({ KeyId: key.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))).Mac
+    const before = await mac(source.kms)
+    // Rotated to a root outside the data directory, which stays on this machine.
+    const outside = `file:${join(work, 'rotated.key')}`
+    const rotatedId = (await macaw(source.dataDir, ['root', 'rotate', '--to', outside])).match(/\(id ([0-9a-f]+)\)/)?.[1]
+    assert.ok(rotatedId)
+    const file = join(work, 'after-rotation.backup')
+    await macaw(source.dataDir, ['backup', file])
+
+    // A new directory with only the pre-rotation root key: refused, naming the rotated root.
+    const target = join(work, 'restored')
+    await mkdir(target, { mode: 0o700 })
+    await copyFile(join(source.dataDir, 'root.key'), join(target, 'root.key'))
+    await assert.rejects(macaw(target, ['restore', file]), (err: Error) => err.message.includes(`sealed under root ${rotatedId}`))
+    assert.deepEqual(await readdir(target), ['root.key'])
+    // With the rotated root configured, it restores and serves the same MACs.
+    assert.match(await macaw(target, ['restore', file, '--extra-roots', outside]), /restored 1 key\(s\)/)
+    const restored = await startKms(t, { dataDir: target, keepDataDir: true, settings: { extraRoots: outside } })
+    assert.deepEqual(await mac(restored.kms), before)
+    await restored.server.close()
+    // Started without it, the server does not go looking for the path: it refuses to start.
+    await assert.rejects(startKms(t, { dataDir: target, keepDataDir: true }), (err: Error) => err.message.includes(`sealed under root ${rotatedId}, which is not among the configured roots`))
   })
 })

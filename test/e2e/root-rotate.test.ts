@@ -1,10 +1,12 @@
 // Root of trust rotation: `macaw root rotate --to` re-wraps every secret under a new root while the
-// server keeps answering; a rotation killed halfway loses nothing and finishes when run again.
+// server keeps answering (servers find roots by id among their configured ones: --extra-roots);
+// a rotation killed halfway loses nothing and finishes when run again.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms'
@@ -36,10 +38,22 @@ async function rootIds(store: Store): Promise<Set<string>> {
   return ids
 }
 
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
 describe('root of trust rotation', () => {
   it('re-wraps everything while the server serves, then runs on the new root alone', async (t) => {
-    const first = await startKms(t, { keepDataDir: true })
-    const { dataDir } = first
+    // The procedure: make the new root, add it to every server's roots, rotate, then swap them.
+    const dataDir = await mkdtemp(join(tmpdir(), 'macaw-rotate-'))
+    const newRoot = `file:${join(dataDir, 'new-root.key')}`
+    await macaw(dataDir, ['root', 'init', '--root', newRoot])
+    const first = await startKms(t, { dataDir, keepDataDir: true, settings: { extraRoots: newRoot } })
+    const lacking = await startKms(t, { dataDir, keepDataDir: true })
     const keys = await Promise.all(Array.from({ length: 20 }, () => hmacKey(first.kms)))
     const ids = keys.map((k) => k.keyId)
     const user = await createUser(dataDir, ACCOUNT, 'rotator', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: '*' }] })
@@ -55,7 +69,6 @@ describe('root of trust rotation', () => {
         calls++
       }
     })()
-    const newRoot = `file:${join(dataDir, 'new-root.key')}`
     const out = await macaw(dataDir, ['root', 'rotate', '--to', newRoot])
     stop = true
     await load
@@ -68,18 +81,28 @@ describe('root of trust rotation', () => {
     assert.notEqual(next.id, oldId)
     // The server follows the new root for what it seals next (within 5 s), and still serves.
     assert.deepEqual(await macs(first.kms, ids), before)
+    await waitFor(() => first.server.kms.root.id === next.id, 'the server seals with the new root')
+    const sealed = await hmacKey(first.kms)
+    assert.equal(envelopeRootId((await first.server.kms.store.getKey(ACCOUNT, REGION, sealed.keyId))?.material ?? Buffer.alloc(0)), next.id)
     await first.server.close()
+    // A server not given the new root does not look for it: not ready, and it says which root.
+    await waitFor(async () => (await fetch(`${lacking.server.url}/readyz`)).status === 503, 'the server without the new root is not ready')
+    assert.match(await (await fetch(`${lacking.server.url}/readyz`)).text(), new RegExp(`current root ${next.id} is not configured here`))
+    assert.equal(lacking.server.kms.root.id, oldId)
+    await lacking.server.close()
 
     // The old root can go: a server on the new root alone opens everything.
     await rm(join(dataDir, 'root.key'))
     const second = await startKms(t, { dataDir, settings: { root: newRoot } })
-    assert.deepEqual(await macs(second.kms, ids), before)
+    assert.deepEqual(await macs(second.kms, [...ids, sealed.keyId]).then((m) => m.slice(0, ids.length)), before)
     await macs(second.client(REGION, credentialsOf(user)), ids.slice(0, 1))
   })
 
   it('loses nothing when the rotation is killed halfway, and finishes when run again', async (t) => {
-    const first = await startKms(t, { keepDataDir: true })
-    const { dataDir } = first
+    const dataDir = await mkdtemp(join(tmpdir(), 'macaw-rotate-'))
+    const newRoot = `file:${join(dataDir, 'next.key')}`
+    await macaw(dataDir, ['root', 'init', '--root', newRoot])
+    const first = await startKms(t, { dataDir, keepDataDir: true, settings: { extraRoots: newRoot } })
     const store = first.server.kms.store
     const root = first.server.kms.root
     const ids: string[] = []
@@ -96,17 +119,21 @@ describe('root of trust rotation', () => {
     }
     const sample = ids.filter((_, i) => i % 100 === 0)
     const before = await macs(first.kms, sample)
-    const newRoot = `file:${join(dataDir, 'next.key')}`
     const child = spawn(process.execPath, [MAIN, 'root', 'rotate', '--to', newRoot, '--data-dir', dataDir], { env: { ...process.env, ...storeEnvFor(dataDir) }, stdio: 'ignore' })
-    await new Promise((r) => setTimeout(r, 700))
+    const exited = once(child, 'exit')
+    // Killed once some envelopes, not all, are under the new root.
+    const nextRoot = await openRootOfTrust(newRoot, { createIfMissing: false })
+    const nextId = nextRoot.id
+    await nextRoot.close()
+    await waitFor(async () => (await rootIds(store)).has(nextId), 'the rotation re-wraps a first envelope', 10)
     child.kill('SIGKILL')
-    await once(child, 'exit')
+    await exited
     const mixed = await rootIds(store)
-    t.diagnostic(`after the kill: envelopes under ${mixed.size} root(s)`)
+    assert.deepEqual([...mixed].sort(), [root.id, nextId].sort(), 'killed halfway: envelopes under both roots')
     await first.server.close()
 
     // Restarted on the old configuration: every key still works (either root opens).
-    const second = await startKms(t, { dataDir, keepDataDir: true })
+    const second = await startKms(t, { dataDir, keepDataDir: true, settings: { extraRoots: newRoot } })
     const all = await macs(second.kms, ids)
     assert.equal(all.length, ids.length)
     assert.deepEqual(await macs(second.kms, sample), before)

@@ -43,6 +43,10 @@ describe('secrets in printed configuration', () => {
       const text = shown('sqlite', root)
       for (const secret of ['12;34', 'pin-tail', '=12']) assert.ok(!text.includes(secret), `${root} -> ${text}`)
       assert.ok(text.includes('token=macaw'))
+      // The same URI among --extra-roots.
+      const extra = JSON.stringify(redactedConfig(buildConfig({ extraRoots: `file:/tmp/a.key,${root}`, dataDir: '/tmp/macaw-redaction' })))
+      for (const secret of ['12;34', 'pin-tail', '=12']) assert.ok(!extra.includes(secret), `${root} -> ${extra}`)
+      assert.ok(extra.includes('file:/tmp/a.key'))
     }
   })
 

@@ -113,22 +113,6 @@ export class Metrics {
     })
   }
 
-  /** Key counts by state, read from the store at scrape time. */
-  watchKeyStates(count: () => Promise<Record<string, number>>): void {
-    new Gauge({
-      name: 'macaw_keys',
-      help: 'KMS keys in the store by key state',
-      labelNames: ['state'],
-      registers: [this.registry],
-      // Every worker reads the same store.
-      aggregator: 'first',
-      async collect() {
-        this.reset()
-        for (const [state, n] of Object.entries(await count())) this.set({ state }, n)
-      },
-    })
-  }
-
   observeRequest(operation: string, outcome: Outcome, error: string, seconds: number): void {
     const id = `${operation}\u0000${outcome}\u0000${error}`
     let s = this.series.get(id)

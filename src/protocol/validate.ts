@@ -250,5 +250,3 @@ export function compileRequest<const M extends Members>(members: M): (body: Json
     return result
   }
 }
-
-export type RequestOf<P> = P extends (body: Json) => infer R ? R : never

@@ -7,9 +7,9 @@ import { loadThrottleRules, type ThrottleRules } from './quotas/throttle.js'
 import { redactStoreUrl } from './store/url.js'
 import { describeRootUri } from './trust/index.js'
 
-export type StoreConfig =
-  | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'postgres'; readonly url: string }
+import type { StoreConfig } from './store/index.js'
+
+export type { StoreConfig } from './store/index.js'
 
 export interface Config {
   readonly host: string

@@ -7,8 +7,10 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import type { AddressInfo, Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import { SerializationException, UnknownOperationException } from './protocol/errors.js'
-import { Kms, newRequestId, type KmsOptions, type KmsResponse } from './service.js'
+import { KMSInternalException, SerializationException, UnknownOperationException } from './protocol/errors.js'
+import { newRequestId, type KmsResponse } from './protocol/wire.js'
+import type { Kms, KmsOptions } from './service/kms.js'
+import { openService } from './service/open.js'
 
 export interface RunningServer {
   readonly url: string
@@ -35,7 +37,7 @@ export interface ServerOptions extends KmsOptions {
 
 export async function startServer(config: Config, options: ServerOptions): Promise<RunningServer> {
   const tls = tlsFiles(config)
-  const kms = await Kms.open(config, options)
+  const kms = await openService(config, options)
   const logger = options.logger
   const metrics = options.metrics ?? (() => kms.metrics.registry.metrics())
   const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }
@@ -197,7 +199,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, re
   } catch (err) {
     logger.error({ requestId, err }, 'request failed outside the KMS handler')
     if (!res.headersSent) {
-      send(res, { status: 500, body: JSON.stringify({ __type: 'KMSInternalException', message: 'An internal error occurred. Try again later.' }) }, requestId)
+      send(res, { status: 500, body: JSON.stringify({ __type: 'KMSInternalException', message: KMSInternalException.MESSAGE }) }, requestId)
     } else {
       res.destroy()
     }

@@ -5,9 +5,10 @@ import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.j
 import { parseKeyIdentifier } from '../keys/arn.js'
 import { locateKey, type KeyLocation } from '../keys/resolve.js'
 import { KmsError } from '../protocol/errors.js'
-import { openStore } from '../store/index.js'
+import { openDeployment, type Deployment } from '../service/open.js'
 import type { Store } from '../store/store.js'
-import { openConfiguredRoots, type RootRing } from '../trust/ring.js'
+import { RootOfTrustError } from '../trust/index.js'
+import type { RootRing } from '../trust/ring.js'
 
 /**
  * A mistake in an admin command's input or target; printed without a stack. Exit code 1, or 2
@@ -68,26 +69,19 @@ export interface Admin {
 export async function withAdmin<T>(flags: RawSettings, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const config = buildConfig(fromEnv(flags))
   requireStore(config)
-  let ring: RootRing
+  let deployment: Deployment
   try {
-    ring = await openConfiguredRoots(config, { createIfMissing: false })
+    deployment = await openDeployment(config, { create: false, watchChanges: false })
   } catch (err) {
+    if (!(err instanceof RootOfTrustError)) throw err
     throw new AdminError(
-      `cannot open the root of trust: ${err instanceof Error ? err.message : String(err)}. ` +
-        'Use the roots the store was sealed with (--root, or the root key file of its data directory, and --extra-roots); a new root cannot open it.',
+      `${err.message}. Use the roots the store was sealed with (--root, or the root key file of its data directory, and --extra-roots); a new root cannot open it.`,
       NOTHING_THERE,
     )
   }
-  let store: Store
-  try {
-    store = await openStore(config.store, { watchChanges: false })
-  } catch (err) {
-    await ring.close()
-    throw err
-  }
+  const { store, root: ring } = deployment
   try {
     // Seal with the store's current root when it is configured here (trust/ring.ts).
-    await ring.refresh(store)
     if (ring.problem !== undefined) process.stderr.write(`warning: ${ring.problem} (--root, --extra-roots): sealing with ${ring.description}\n`)
     return await fn({ config, store, root: ring })
   } finally {

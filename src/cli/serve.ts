@@ -11,7 +11,7 @@ import { linkToPrimary, reportStartFailure } from '../cluster/worker.js'
 import { buildConfig, fromEnv, redactedConfig, type Config, type RawSettings } from '../config.js'
 import { createLogger } from '../log.js'
 import { startServer, type RunningServer } from '../server.js'
-import { Kms } from '../service.js'
+import { openService } from '../service/open.js'
 import { describeStore } from '../store/index.js'
 
 /**
@@ -137,7 +137,7 @@ async function worker(config: Config, logger: Logger): Promise<void> {
 async function primary(config: Config, logger: Logger): Promise<void> {
   // The usual reason workers cannot start, found before forking any: the port is taken.
   if (config.port !== 0) await portIsFree(config.host, config.port)
-  const prepared = await Kms.open(config, { logger, onGeneratedCredentials: printCredentials(config, logger) })
+  const prepared = await openService(config, { logger, onGeneratedCredentials: printCredentials(config, logger) })
   await prepared.close()
   await runPrimary({
     workers: config.workers,

@@ -3,24 +3,12 @@
 // handler repeats that code.
 import type { RequestFacts, RequestValues } from '../auth/context.js'
 import type { Caller } from '../auth/principals.js'
-import type { KeyState } from '../domain.js'
+import type { UseKeyOptions } from '../keys/access.js'
 import type { CachedKey } from '../keys/cache.js'
 import type { KeyLocation } from '../keys/resolve.js'
-import type { Services } from '../service.js'
+import type { Services } from './context.js'
 import type { KeyRecord } from '../store/store.js'
 import { compileRequest, type Members, type StructOf } from '../protocol/validate.js'
-
-export interface UseKeyOptions {
-  /** Which KeyId forms the operation accepts (reference §3.3). */
-  readonly forms: 'any' | 'idOrArn'
-  /** States in which the operation proceeds (keys/lifecycle.ts USABLE_IN). */
-  readonly usableIn: readonly KeyState[]
-  readonly grantTokens?: readonly string[] | undefined
-  /** The IAM action to authorize; defaults to the operation's own. */
-  readonly action?: string | undefined
-  /** Request-specific condition values (kms:MacAlgorithm, aws:RequestTag/..., lower-cased keys). */
-  readonly values?: RequestValues | undefined
-}
 
 export interface OperationContext {
   readonly requestId: string
@@ -56,7 +44,7 @@ export interface OperationContext {
   noteKey(arn: string): void
   /** Throws DryRunOperationException. */
   dryRunSucceeded(): never
-  /** Services the handlers need; see service.ts. */
+  /** Services the handlers need (operations/context.ts). */
   readonly services: Services
 }
 

@@ -23,6 +23,6 @@ export function macKeyOf(key: CachedKey, operation: string, algorithm: MacAlgori
     throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${record.keySpec}.`)
   }
   // A usable key always has material; its absence is our fault, not the caller's.
-  if (!key.material) throw new KMSInternalException('An internal error occurred. Try again later.')
+  if (!key.material) throw new KMSInternalException(KMSInternalException.MESSAGE)
   return key.material
 }

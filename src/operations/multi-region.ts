@@ -4,7 +4,7 @@
 import { requestTagValues } from '../auth/context.js'
 import { keyMaterialContext, open as openEnvelope } from '../crypto/envelope.js'
 import { keyArn } from '../keys/arn.js'
-import { checkLockout, checkPrincipals, compileKeyPolicy } from '../keys/key-policy.js'
+import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
 import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
 import { checkRequestTags, sortTags, wireTags } from '../keys/tags.js'
 import { GrantIndex } from '../auth/grants.js'

@@ -1,6 +1,6 @@
 // AWS KMS API Reference > PutKeyPolicy (reference §6.12): one policy named `default`, checked for
 // size, grammar, principals and lockout before it replaces the old one; allowed in every state.
-import { checkLockout, checkPrincipals, compileKeyPolicy } from '../keys/key-policy.js'
+import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
 import { USABLE_IN } from '../keys/lifecycle.js'
 import { NotFoundException } from '../protocol/errors.js'
 import { bool, optional, required, str } from '../protocol/validate.js'

@@ -123,6 +123,8 @@ export class DependencyTimeoutException extends KmsError {
   override readonly status = 500
 }
 export class KMSInternalException extends KmsError {
+  /** What every internal fault says: the cause goes to the log only. */
+  static readonly MESSAGE = 'An internal error occurred. Try again later.'
   readonly code = 'KMSInternalException'
   override readonly status = 500
 }

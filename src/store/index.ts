@@ -1,5 +1,4 @@
 // Opens the configured store. The PostgreSQL driver is loaded only when it is used.
-import type { StoreConfig } from '../config.js'
 import { openSqliteStore } from './sqlite/index.js'
 import type { Store } from './store.js'
 import { redactStoreUrl } from './url.js'
@@ -10,6 +9,11 @@ export interface OpenStoreOptions {
   /** Admin commands do not need to watch for other processes' changes. */
   readonly watchChanges?: boolean
 }
+
+/** Which store, from `--store` (config.ts parses it). */
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string }
 
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
   const watch = options.watchChanges ?? true

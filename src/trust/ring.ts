@@ -7,7 +7,6 @@
 // seals with the current root, so code that seals and opens envelopes does not change.
 import type { RootOfTrust } from './root-of-trust.js'
 import type { RootSource } from '../crypto/envelope.js'
-import type { Config } from '../config.js'
 import type { Store } from '../store/store.js'
 import { describeRootUri, openRootOfTrust, RootOfTrustError } from './index.js'
 
@@ -112,17 +111,18 @@ export class RootRing implements RootOfTrust, RootSource {
  * Opens `--root` (created if missing only when `createIfMissing`) and every `--extra-roots` (never
  * created: a root that should open old envelopes cannot be new). Closes what it opened on failure.
  */
-export async function openConfiguredRoots(config: Pick<Config, 'root' | 'extraRoots'>, options: { createIfMissing: boolean }): Promise<RootRing> {
+export async function openConfiguredRoots(config: { readonly root: string; readonly extraRoots: readonly string[] }, options: { createIfMissing: boolean }): Promise<RootRing> {
   const opened: RootOfTrust[] = []
   try {
-    opened.push(await openRootOfTrust(config.root, options))
-    for (const uri of config.extraRoots) {
+    const openOne = async (uri: string, createIfMissing: boolean, what: string): Promise<void> => {
       try {
-        opened.push(await openRootOfTrust(uri, { createIfMissing: false }))
+        opened.push(await openRootOfTrust(uri, { createIfMissing }))
       } catch (err) {
-        throw new RootOfTrustError(`cannot open the extra root of trust ${describeRootUri(uri)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        throw new RootOfTrustError(`cannot open the ${what} ${describeRootUri(uri)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
       }
     }
+    await openOne(config.root, options.createIfMissing, 'root of trust')
+    for (const uri of config.extraRoots) await openOne(uri, false, 'extra root of trust')
     return new RootRing(opened)
   } catch (err) {
     for (const root of opened) await root.close()

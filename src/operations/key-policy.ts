@@ -4,7 +4,7 @@ import { decideKeyAccess } from '../auth/authorize.js'
 import { conditionLookup } from '../auth/context.js'
 import { GrantIndex } from '../auth/grants.js'
 import type { CompiledPolicy } from '../auth/policy.js'
-import type { OperationContext } from '../operations/define.js'
+import type { OperationContext } from './define.js'
 import { LimitExceededException, MalformedPolicyDocumentException } from '../protocol/errors.js'
 import type { KeyRecord } from '../store/store.js'
 

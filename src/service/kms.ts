@@ -1,0 +1,223 @@
+// The KMS service of one process: turns one HTTP request (method, headers, raw body) into one KMS
+// response. The order of one request: admission (audit can store its record), the protocol envelope
+// (protocol/wire.ts), SigV4, the body, throttling, then the operation's handler with its context
+// (operations/context.ts), which reaches keys only through the key-access gate (keys/access.ts).
+// Every outcome is observed (service/observe.ts). Built by service/open.ts; transport in server.ts.
+import { createSecretKey, type KeyObject } from 'node:crypto'
+import cluster from 'node:cluster'
+import type { Logger } from 'pino'
+import { keyedChain } from '../audit/chain.js'
+import { SqliteAuditSink } from '../audit/sqlite-sink.js'
+import { AuditTrail } from '../audit/trail.js'
+import { GrantIndex } from '../auth/grants.js'
+import { PolicyCache } from '../auth/policy.js'
+import { CredentialResolver, secretContext } from '../auth/principals.js'
+import { SigV4Verifier } from '../auth/sigv4.js'
+import type { Config } from '../config.js'
+import { keyMaterialContext, open as openEnvelope, seal } from '../crypto/envelope.js'
+import { KeyAccess, keyPolicyOf } from '../keys/access.js'
+import { keyArn } from '../keys/arn.js'
+import { KeyCache } from '../keys/cache.js'
+import { Sweeper } from '../keys/sweeper.js'
+import { WrappingKeyGenerator } from '../keys/wrapping-keys.js'
+import { Metrics } from '../metrics/index.js'
+import { RequestContext, type Services } from '../operations/context.js'
+import type { Operation } from '../operations/define.js'
+import { OPERATIONS } from '../operations/index.js'
+import { DependencyTimeoutException, KMSInternalException, ThrottlingException, type KmsError } from '../protocol/errors.js'
+import { errorResponse, operationName, parseBody, STORE_UNREACHABLE, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { Throttle, THROTTLING_MESSAGE } from '../quotas/throttle.js'
+import type { KeyRecord, Store } from '../store/store.js'
+import type { RootRing } from '../trust/ring.js'
+import { Readiness } from './health.js'
+import { Observer, type Observed } from './observe.js'
+
+export type { KmsRequest, KmsResponse } from '../protocol/wire.js'
+
+export interface KmsOptions {
+  readonly logger: Logger
+  /** Clock override for tests (epoch ms). */
+  readonly now?: () => number
+  /** Receives the bootstrap credentials when they are generated (printed once by `serve`). */
+  readonly onGeneratedCredentials?: (accessKeyId: string, secretAccessKey: string) => void
+  /** A worker of `serve --workers`: the primary already bootstrapped credentials and the seed. */
+  readonly prepared?: boolean
+}
+
+const AUDIT_UNAVAILABLE = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
+
+/** Object.hasOwn: `TrentService.constructor` must not reach the table's prototype. */
+const isOperation = (name: string): boolean => Object.hasOwn(OPERATIONS, name)
+
+export class Kms {
+  readonly config: Config
+  readonly store: Store
+  readonly root: RootRing
+  readonly now: () => number
+  readonly services: Services
+  readonly audit: AuditTrail
+  readonly metrics: Metrics
+  private readonly verifier: SigV4Verifier
+  private readonly credentials: CredentialResolver
+  private readonly throttle: Throttle | undefined
+  private readonly access: KeyAccess
+  private readonly observer: Observer
+  private readonly readiness: Readiness
+  private rootTimer: NodeJS.Timeout | undefined
+
+  /** Wires the caches and gates of one process over an opened store and root (service/open.ts). */
+  constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: Buffer) {
+    this.config = config
+    // Each worker of `serve --workers N` enforces 1/N of every rate.
+    this.throttle = config.throttle === undefined ? undefined : new Throttle(config.throttle, cluster.isWorker ? config.workers : 1)
+    const later: { keys?: KeyCache; policies?: PolicyCache } = {}
+    this.metrics = new Metrics({
+      cacheHits: () => later.keys?.hits ?? 0,
+      cacheMisses: () => later.keys?.misses ?? 0,
+      cachedKeys: () => later.keys?.size ?? 0,
+      cacheBytes: () => (later.keys?.sizeBytes ?? 0) + (later.policies?.size ?? 0),
+      auditBacklog: () => this.audit.backlog,
+      auditWritten: () => this.audit.written,
+      auditFailures: () => this.audit.failures,
+      auditHealthy: () => (this.audit.healthy ? 1 : 0),
+      auditRefused: () => this.audit.refused,
+      auditDropped: () => this.audit.dropped,
+      auditSummarised: () => this.audit.summarised,
+      throttled: () => this.throttle?.throttled ?? 0,
+    })
+    const store = this.metrics.instrument(rawStore)
+    // SQLite: audit batches are written by a thread of their own (fsync and lock waits off the loop).
+    const sink = config.store.kind === 'sqlite' && config.audit.enabled ? new SqliteAuditSink(config.store.path, chainKey) : undefined
+    this.audit = new AuditTrail(store, config.audit, logger, keyedChain(chainKey), sink)
+    this.store = store
+    this.root = root
+    this.now = now
+    const unwrap = async (record: KeyRecord, arn: string): Promise<KeyObject | undefined> => {
+      if (!record.material) return undefined
+      const material = await openEnvelope(root, record.material, keyMaterialContext(arn))
+      const key = createSecretKey(material)
+      material.fill(0)
+      return key
+    }
+    // --cache-max-mb: 70% for keys (with their policies and grants) and aliases, 20% for compiled
+    // policies by text; credentials, signing keys and unknown ids are bounded by count (docs/limits.md).
+    const policies = new PolicyCache(Math.floor(config.cacheMaxBytes * 0.2))
+    const keys = new KeyCache(store, {
+      ttlMs: config.cacheTtlMs,
+      maxBytes: Math.floor(config.cacheMaxBytes * 0.7),
+      now,
+      arnOf: (r) => keyArn(config.partition, r.region, r.accountId, r.keyId),
+      load: async (record, arn) => {
+        const grants = await store.grantsOfKey(record.accountId, record.region, record.keyId)
+        return {
+          record,
+          arn,
+          material: await unwrap(record, arn),
+          policy: keyPolicyOf(policies, record),
+          grants: grants.length === 0 ? GrantIndex.EMPTY : new GrantIndex(grants),
+        }
+      },
+    })
+    this.credentials = new CredentialResolver(store, config.partition, policies, async (record) => {
+      const secret = await openEnvelope(root, record.secret, secretContext(record.accessKeyId))
+      return secret.toString('utf8')
+    })
+    this.credentials.ttlMs = config.cacheTtlMs
+    // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
+    this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs })
+    later.keys = keys
+    later.policies = policies
+    const sweeper = new Sweeper(store, logger, now, config.sweepIntervalMs)
+    this.services = {
+      config,
+      store,
+      root,
+      keys,
+      policies,
+      now,
+      sweeper,
+      wrappingKeys: new WrappingKeyGenerator(),
+      sealMaterial: (material, arn) => seal(root, material, keyMaterialContext(arn)),
+    }
+    this.access = new KeyAccess(config.partition, store, keys, policies, sweeper, now)
+    this.observer = new Observer(this.metrics, this.audit, config.region, now)
+    this.readiness = new Readiness(store, root, this.audit, config.partition, logger)
+  }
+
+  /** Handles one KMS API request. Never throws: every failure becomes a KMS error response. */
+  async handle(req: KmsRequest): Promise<KmsResponse> {
+    const started = performance.now()
+    const facts: Partial<Observed> = {}
+    let response: KmsResponse
+    try {
+      if (!this.audit.admit()) {
+        facts.unaudited = true
+        // The store being down is an outage like any other (retried by SDKs); else our fault.
+        if (this.audit.storeUnreachable) throw new DependencyTimeoutException(STORE_UNREACHABLE)
+        throw new KMSInternalException(AUDIT_UNAVAILABLE)
+      }
+      const operation = OPERATIONS[operationName(req, isOperation)] as Operation
+      facts.operation = operation
+      // Changes other processes made (a deleted access key, a revoked grant) count from now on.
+      this.store.catchUp()
+      // The signature first: the body of a request that does not verify is never parsed.
+      const verified = await this.verifier.verify(req, (id: string) => this.credentials.resolve(id))
+      facts.caller = verified.principal.caller
+      facts.region = verified.region
+      const body = parseBody(req.body)
+      facts.body = body
+      // Counted against the caller's account, also for another account's key (as AWS does).
+      if (this.throttle !== undefined && !this.throttle.take(verified.principal.caller.accountId, verified.region, operation.name, Date.now())) {
+        throw new ThrottlingException(THROTTLING_MESSAGE)
+      }
+      const ctx = new RequestContext(this.access, this.services, operation, verified.principal.caller, verified.region, req)
+      facts.ctx = ctx
+      const output = await operation.execute(ctx, body)
+      facts.output = output as Record<string, unknown>
+      response = { status: 200, body: JSON.stringify(output), operation: operation.name }
+    } catch (err) {
+      response = errorResponse(err, facts.operation?.name)
+    }
+    this.observer.observe(req, started, response, facts)
+    return response
+  }
+
+  /** A request the transport refused before routing it (oversized body, wrong path). */
+  refuse(req: KmsRequest, error: KmsError): KmsResponse {
+    const response = errorResponse(error, undefined)
+    this.observer.observe(req, performance.now(), response, {})
+    return response
+  }
+
+  /** Can this node serve? Empty when ready (service/health.ts). */
+  ready(): Promise<string[]> {
+    return this.readiness.problems()
+  }
+
+  /** Looks for a new current root of trust (a rotation) every few seconds. */
+  followRootRotation(logger: Logger): void {
+    let reported: string | undefined
+    this.rootTimer = setInterval(() => {
+      this.root.refresh(this.store).then(
+        (changed) => {
+          if (changed) logger.info({ root: this.root.description }, 'the root of trust was rotated: sealing with the new root')
+          if (this.root.problem !== reported && this.root.problem !== undefined) logger.error({ roots: this.root.ids }, this.root.problem)
+          reported = this.root.problem
+        },
+        (err: unknown) => logger.error({ err }, 'cannot follow the root of trust rotation'),
+      )
+    }, 5000)
+    this.rootTimer.unref()
+  }
+
+  async close(): Promise<void> {
+    this.services.sweeper.stop()
+    await this.services.sweeper.release()
+    if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
+    await this.audit.close()
+    this.services.keys.close()
+    this.credentials.close()
+    await this.store.close()
+    await this.root.close()
+  }
+}

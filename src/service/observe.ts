@@ -1,0 +1,75 @@
+// Observation: the request metrics and one audit record for every request, whatever its outcome
+// (allowed, failed, denied, unauthenticated, not even routable).
+import { AUDIT_LIMITS, capped, requestParameters, responseElements, type AuditIdentity } from '../audit/event.js'
+import { AuditTrail } from '../audit/trail.js'
+import type { Caller } from '../auth/principals.js'
+import type { Metrics, Outcome } from '../metrics/index.js'
+import type { Operation } from '../operations/define.js'
+import { accessKeyIdOf, headerValue, normalizeIp, targetName, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+
+/** What a request's handling learnt on its way, as far as it got. */
+export interface Observed {
+  /** Refused because its record could not have been stored. */
+  unaudited: boolean
+  operation: Operation
+  body: Record<string, unknown>
+  caller: Caller
+  region: string
+  /** Set once the request reached its handler. */
+  ctx: { readonly facts: { readonly sourceIp: string | undefined }; readonly keyArn: string | undefined }
+  output: Record<string, unknown>
+}
+
+export class Observer {
+  private readonly metrics: Metrics
+  private readonly audit: AuditTrail
+  private readonly defaultRegion: string
+  private readonly now: () => number
+
+  constructor(
+    metrics: Metrics,
+    audit: AuditTrail,
+    defaultRegion: string,
+    now: () => number,
+  ) {
+    this.metrics = metrics
+    this.audit = audit
+    this.defaultRegion = defaultRegion
+    this.now = now
+  }
+
+  observe(req: KmsRequest, started: number, response: KmsResponse, facts: Partial<Observed>): void {
+    const name = facts.operation?.name ?? targetName(req)
+    const error = response.error?.code
+    const outcome: Outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
+    this.metrics.observeRequest(facts.operation?.name ?? 'Unknown', outcome, error ?? '', (performance.now() - started) / 1000)
+    if (!this.audit.enabled || facts.unaudited === true) return
+    const caller = facts.caller
+    const identity: AuditIdentity = caller
+      ? {
+          type: caller.isRoot ? 'Root' : 'IAMUser',
+          arn: caller.arn,
+          accountId: caller.accountId,
+          accessKeyId: caller.accessKeyId,
+          ...(caller.userName === undefined ? {} : { userName: caller.userName }),
+        }
+      : { type: 'Unknown', ...accessKeyIdOf(req) }
+    this.audit.record({
+      time: this.now(),
+      requestId: req.requestId,
+      eventId: AuditTrail.eventId(),
+      operation: name,
+      readOnly: facts.operation?.readOnly ?? false,
+      region: facts.region ?? this.defaultRegion,
+      sourceIp: facts.ctx?.facts.sourceIp ?? normalizeIp(req.remoteAddress),
+      userAgent: capped(headerValue(req.headers['user-agent']), AUDIT_LIMITS.userAgentChars),
+      identity,
+      // The body of a request whose signature did not verify is not kept: anyone could send it.
+      requestParameters: caller ? requestParameters(facts.body) : null,
+      responseElements: error === undefined ? responseElements(name, facts.output) : null,
+      errorCode: error,
+      errorMessage: response.error?.hasMessage === true ? response.error.message : undefined,
+      keyArn: facts.ctx?.keyArn,
+    })
+  }
+}

@@ -1,0 +1,129 @@
+// Composition: opening a deployment (its roots of trust and its store) is shared by `serve` and
+// the admin commands; `openService` then builds the service of one process on it (audit chain key,
+// the account root user's credentials, the seed) and starts its background work.
+import { mkdirSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { loadChainKey } from '../audit/chain-key.js'
+import { newAccessKeyId, newSecretAccessKey, secretContext } from '../auth/principals.js'
+import type { Config } from '../config.js'
+import { open as openEnvelope, seal } from '../crypto/envelope.js'
+import { applySeed, readSeed } from '../seed.js'
+import { openStore } from '../store/index.js'
+import type { Store } from '../store/store.js'
+import { openConfiguredRoots, type RootRing } from '../trust/ring.js'
+import { Kms, type KmsOptions } from './kms.js'
+
+export interface Deployment {
+  readonly store: Store
+  readonly root: RootRing
+}
+
+/**
+ * Opens the configured roots of trust (creating `--root` only when `create`) and the store, and
+ * follows the store's current root. Closes what it opened if a step fails.
+ */
+export async function openDeployment(config: Config, options: { create: boolean; watchChanges?: boolean }): Promise<Deployment> {
+  const root = await openConfiguredRoots(config, { createIfMissing: options.create })
+  try {
+    const store = await openStore(config.store, options.watchChanges === false ? { watchChanges: false } : {})
+    try {
+      // Envelopes open with the configured root they name; the store may name another configured
+      // root current after a rotation (trust/ring.ts).
+      await root.refresh(store)
+      return { store, root }
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  } catch (err) {
+    await root.close()
+    throw err
+  }
+}
+
+/** Opens the data directory, store and roots, and the service of this process on them. */
+export async function openService(config: Config, options: KmsOptions): Promise<Kms> {
+  // A bad seed file is reported before anything is opened or written.
+  const seed = config.seed === undefined ? undefined : readSeed(config.seed, config)
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const { store, root } = await openDeployment(config, { create: true })
+  const { logger } = options
+  try {
+    if (root.id !== root.ids[0]) logger.info({ root: root.description }, 'sealing with the current root of trust recorded in the store')
+    if (root.problem !== undefined) logger.error({ roots: root.ids }, root.problem)
+    const now = options.now ?? Date.now
+    const first = options.prepared !== true
+    // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
+    const chainKey = (await loadChainKey(store, root, first))?.key
+    if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
+    const kms = new Kms(config, store, root, logger, now, chainKey)
+    kms.followRootRotation(logger)
+    if (first) await bootstrapRootCredentials(kms.store, root, config, logger, now, options.onGeneratedCredentials)
+    if (seed !== undefined && first) {
+      const created = await applySeed(seed, store, root, config.partition, now())
+      logger.info({ seed: config.seed, ...created }, 'seed applied')
+    }
+    await kms.audit.start()
+    kms.services.sweeper.start()
+    return kms
+  } catch (err) {
+    await store.close()
+    await root.close()
+    throw err
+  }
+}
+
+/**
+ * The account root user's bootstrap access key: the configured pair (authoritative: the pair an
+ * earlier start recorded is deleted when another is configured, and the log says so), or a
+ * generated one on first start without configuration. The store records which pair it was
+ * (setting root.bootstrap.<account>), so root keys made with `macaw access-keys create` are
+ * never touched.
+ */
+async function bootstrapRootCredentials(
+  store: Store,
+  root: RootRing,
+  config: Config,
+  logger: Logger,
+  now: () => number,
+  onGenerated: ((id: string, secret: string) => void) | undefined,
+): Promise<void> {
+  const { accountId, rootAccessKeyId, rootSecretAccessKey } = config
+  const setting = `root.bootstrap.${accountId}`
+  const insert = async (accessKeyId: string, secretAccessKey: string): Promise<void> => {
+    await store.insertAccessKey({
+      accessKeyId,
+      accountId,
+      secret: await seal(root, Buffer.from(secretAccessKey, 'utf8'), secretContext(accessKeyId)),
+      status: 'Active',
+      createDate: now(),
+    })
+  }
+  if (rootAccessKeyId !== undefined && rootSecretAccessKey !== undefined) {
+    const existing = await store.getAccessKey(rootAccessKeyId)
+    let current = false
+    if (existing) {
+      const secret = await openEnvelope(root, existing.secret, secretContext(rootAccessKeyId))
+      current = existing.accountId === accountId && existing.userName === undefined && secret.toString('utf8') === rootSecretAccessKey
+      secret.fill(0)
+      if (!current) await store.deleteAccessKey(rootAccessKeyId)
+    }
+    if (!current) await insert(rootAccessKeyId, rootSecretAccessKey)
+    const previous = await store.getSetting(setting)
+    if (previous !== undefined && previous !== rootAccessKeyId && (await store.deleteAccessKey(previous))) {
+      logger.warn({ accountId, accessKeyId: previous }, 'the root access key of an earlier configuration no longer matches MACAW_ROOT_ACCESS_KEY_ID and was deleted')
+    }
+    if (previous !== rootAccessKeyId) await store.putSetting(setting, rootAccessKeyId)
+    return
+  }
+  const keys = await store.listAccessKeys(accountId)
+  if (keys.some((k) => k.userName === undefined && k.status === 'Active')) {
+    logger.info({ accountId }, 'root credentials exist; for a new pair run `macaw access-keys create --data-dir <dir>` (or set MACAW_ROOT_ACCESS_KEY_ID and MACAW_ROOT_SECRET_ACCESS_KEY)')
+    return
+  }
+  const id = newAccessKeyId()
+  const secret = newSecretAccessKey()
+  await insert(id, secret)
+  await store.putSetting(setting, id)
+  onGenerated?.(id, secret)
+}

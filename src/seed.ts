@@ -3,6 +3,7 @@
 // environment starts with known keys. The whole file is checked before anything is written; a
 // problem is reported with its line. Applying is idempotent: existing keys and aliases are kept.
 import { randomBytes } from 'node:crypto'
+import { newKeyRecord } from './keys/record.js'
 import { readFileSync } from 'node:fs'
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { compilePolicy } from './auth/policy.js'
@@ -11,7 +12,6 @@ import { importLengthRange } from './crypto/hmac.js'
 import { HMAC_KEY_SPECS, type HmacKeySpec, type Tag } from './domain.js'
 import { keyArn } from './keys/arn.js'
 import { checkAliasName } from './keys/aliases.js'
-import { defaultKeyPolicy } from './keys/metadata.js'
 import { checkRequestTags, sortTags } from './keys/tags.js'
 import { KmsError } from './protocol/errors.js'
 import type { Store } from './store/store.js'
@@ -163,22 +163,20 @@ export async function applySeed(keys: readonly SeedKey[], store: Store, root: Ro
       const material = k.material === undefined ? randomBytes(importLengthRange(k.spec).min) : Buffer.from(k.material)
       const sealed = await seal(root, material, keyMaterialContext(arn))
       material.fill(0)
-      await store.insertKey({
+      const fields = newKeyRecord({
+        partition,
         accountId: k.accountId,
         region: k.region,
         keyId: k.keyId,
         keySpec: k.spec,
-        keyUsage: 'GENERATE_VERIFY_MAC',
-        origin: 'AWS_KMS',
-        state: k.enabled ? 'Enabled' : 'Disabled',
+        enabled: k.enabled,
         description: k.description,
         creationDate: now,
-        multiRegion: k.keyId.startsWith('mrk-'),
-        ...(k.keyId.startsWith('mrk-') ? { primaryRegion: k.region } : {}),
-        policy: k.policy ?? defaultKeyPolicy(partition, k.accountId),
+        primaryRegion: k.keyId.startsWith('mrk-') ? k.region : undefined,
+        policy: k.policy,
         tags: k.tags,
-        material: sealed,
       })
+      await store.insertKey({ ...fields, material: sealed })
       createdKeys++
     }
     for (const a of k.aliases) {

@@ -94,9 +94,16 @@ export function decideIdentityAccess(p: Principal, action: string, resource: str
   return { allowed: false, reason: `because no identity-based policy allows the ${action} action` }
 }
 
+/**
+ * AWS's AccessDenied text, the one place it is written: `User: <arn> is not authorized to perform:
+ * <action> on resource: <resource> <reason>` (without `on resource:` when no resource applies).
+ */
+export function accessDenied(p: Pick<Principal, 'arn'>, action: string, resource: string | undefined, reason: string): AccessDeniedException {
+  const on = resource === undefined ? '' : ` on resource: ${resource}`
+  return new AccessDeniedException(`User: ${p.arn} is not authorized to perform: ${action}${on} ${reason}`)
+}
+
 export function enforce(decision: Decision, p: Principal, action: string, resource: string): void {
   if (decision.allowed) return
-  throw new AccessDeniedException(
-    `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${decision.reason}`,
-  )
+  throw accessDenied(p, action, resource, decision.reason)
 }

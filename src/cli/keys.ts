@@ -1,5 +1,6 @@
 // `macaw keys ...`: a human-friendly admin view of the keys of one account and region, straight
 // from the store (changes reach a running server before its next request).
+import { newKeyRecord } from '../keys/record.js'
 import { randomUUID } from 'node:crypto'
 import { HMAC_KEY_SPECS, type HmacKeySpec } from '../domain.js'
 import { generateMaterial } from '../crypto/hmac.js'
@@ -7,7 +8,7 @@ import { keyMaterialContext, seal } from '../crypto/envelope.js'
 import { keyArn } from '../keys/arn.js'
 import { checkAliasName } from '../keys/aliases.js'
 import { transition } from '../keys/lifecycle.js'
-import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
+import { keyMetadata } from '../keys/metadata.js'
 import type { RawSettings } from '../config.js'
 import { KmsError } from '../protocol/errors.js'
 import type { KeyRecord } from '../store/store.js'
@@ -97,18 +98,7 @@ export async function keysCreate(flags: RawSettings & { spec?: string; descripti
     material.fill(0)
     const now = Date.now()
     await admin.store.insertKey({
-      accountId,
-      region,
-      keyId,
-      keySpec: spec,
-      keyUsage: 'GENERATE_VERIFY_MAC',
-      origin: 'AWS_KMS',
-      state: 'Enabled',
-      description: flags.description ?? '',
-      creationDate: now,
-      multiRegion: false,
-      policy: defaultKeyPolicy(partition, accountId),
-      tags: [],
+      ...newKeyRecord({ partition, accountId, region, keyId, keySpec: spec, description: flags.description, creationDate: now }),
       material: wrapped,
     })
     if (flags.alias !== undefined) {

@@ -120,6 +120,18 @@ export class KeyAccess {
     }
   }
 
+  /**
+   * The key a KeyId names, read afresh from the store, not authorized and in any state: for the
+   * operations whose permission is not the key's (RetireGrant). NotFoundException if it does not
+   * exist or its deletion window has passed.
+   */
+  async readKey(req: AccessRequest, text: string, forms: 'any' | 'idOrArn'): Promise<{ record: KeyRecord; arn: string }> {
+    const loc = await locateKey(this.scopeOf(req), text, forms)
+    const record = await this.store.getKey(loc.accountId, loc.region, loc.keyId)
+    if (!record || this.isDeleted(record)) throw keyNotFound(this.partition, loc)
+    return { record, arn: keyArn(this.partition, record.region, record.accountId, record.keyId) }
+  }
+
   /** Resolves a KeyId to its location without loading or authorizing the key. */
   locateKey(req: AccessRequest, text: string, forms: 'any' | 'idOrArn'): Promise<KeyLocation> {
     return locateKey(this.scopeOf(req), text, forms)

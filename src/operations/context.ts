@@ -86,6 +86,10 @@ export class RequestContext implements OperationContext {
     return this.access.updateKey(this, keyId, options, change)
   }
 
+  readKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<{ record: KeyRecord; arn: string }> {
+    return this.access.readKey(this, keyId, forms)
+  }
+
   locateKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<KeyLocation> {
     return this.access.locateKey(this, keyId, forms)
   }

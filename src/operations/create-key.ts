@@ -1,9 +1,10 @@
 // AWS KMS API Reference > CreateKey, for HMAC keys (reference §6.1).
+import { newKeyRecord } from '../keys/record.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { HMAC_KEY_SPECS, type HmacKeySpec, type KeySpec } from '../domain.js'
 import { generateMaterial } from '../crypto/hmac.js'
 import { keyArn } from '../keys/arn.js'
-import { defaultKeyPolicy, keyMetadata } from '../keys/metadata.js'
+import { keyMetadata } from '../keys/metadata.js'
 import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
 import { requestTagValues } from '../auth/context.js'
 import { checkRequestTags, sortTags } from '../keys/tags.js'
@@ -74,21 +75,19 @@ export const createKey = defineOperation({
     const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID()
     const arn = keyArn(ctx.partition, ctx.region, ctx.caller.accountId, keyId)
     ctx.noteKey(arn)
-    const fields = {
+    const fields = newKeyRecord({
+      partition: ctx.partition,
       accountId: ctx.caller.accountId,
       region: ctx.region,
       keyId,
       keySpec: spec,
-      keyUsage: 'GENERATE_VERIFY_MAC',
       origin: keyOrigin,
-      state: keyOrigin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
-      description: req.Description ?? '',
+      description: req.Description,
       creationDate: ctx.now,
-      multiRegion,
-      ...(multiRegion ? { primaryRegion: ctx.region } : {}),
-      policy: req.Policy ?? defaultKeyPolicy(ctx.partition, ctx.caller.accountId),
+      primaryRegion: multiRegion ? ctx.region : undefined,
+      policy: req.Policy,
       tags,
-    } as const
+    })
     if (policy !== undefined) {
       await checkPrincipals(ctx, policy)
       checkLockout(ctx, policy, { ...fields, version: 0 }, arn, bypass)

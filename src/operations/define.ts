@@ -29,6 +29,11 @@ export interface OperationContext {
     options: UseKeyOptions,
     change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
   ): Promise<{ record: KeyRecord; arn: string }>
+  /**
+   * The key a KeyId names, read afresh and not authorized (RetireGrant's permission is the grant's);
+   * NotFoundException if it does not exist or its deletion window has passed.
+   */
+  readKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<{ record: KeyRecord; arn: string }>
   /** Resolves a KeyId to its location without loading or authorizing the key. */
   locateKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<KeyLocation>
   /** What policies may see of the request (aws:SourceIp, aws:CurrentTime, ...). */

@@ -1,10 +1,9 @@
-// AWS KMS API Reference > GetKeyPolicy and ListKeyPolicies (reference §6.12): one policy per key,
-// named `default`.
+// AWS KMS API Reference > GetKeyPolicy.
 import { USABLE_IN } from '../keys/lifecycle.js'
 import { NotFoundException } from '../protocol/errors.js'
 import { optional, str } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
-import { keyId, limit, marker } from './fields.js'
+import { keyId } from './fields.js'
 
 const policyName = optional(str({ min: 1, max: 128, pattern: /^[\w]+$/ }))
 
@@ -16,15 +15,5 @@ export const getKeyPolicy = defineOperation({
     const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
     if ((req.PolicyName ?? 'default') !== 'default') throw new NotFoundException('No such policy exists')
     return { Policy: key.record.policy, PolicyName: 'default' }
-  },
-})
-
-export const listKeyPolicies = defineOperation({
-  name: 'ListKeyPolicies',
-  readOnly: true,
-  request: { KeyId: keyId, Limit: limit(1000), Marker: marker },
-  async run(ctx, req) {
-    await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
-    return { PolicyNames: ['default'], Truncated: false }
   },
 })

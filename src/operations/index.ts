@@ -1,79 +1,102 @@
 // THE list of operations: X-Amz-Target `TrentService.<name>` -> handler. Nothing else dispatches.
+// One operation per file, named after it, as the KMS API reference lists them.
 import { cancelKeyDeletion } from './cancel-key-deletion.js'
 import { createAlias } from './create-alias.js'
+import { createGrant } from './create-grant.js'
 import { createKey } from './create-key.js'
-import type { Operation } from './define.js'
+import { decrypt } from './decrypt.js'
 import { deleteAlias } from './delete-alias.js'
+import { deleteImportedKeyMaterial } from './delete-imported-key-material.js'
+import { deriveSharedSecret } from './derive-shared-secret.js'
 import { describeKey } from './describe-key.js'
 import { disableKey } from './disable-key.js'
+import { disableKeyRotation } from './disable-key-rotation.js'
 import { enableKey } from './enable-key.js'
+import { enableKeyRotation } from './enable-key-rotation.js'
+import { encrypt } from './encrypt.js'
+import { generateDataKey } from './generate-data-key.js'
+import { generateDataKeyPair } from './generate-data-key-pair.js'
+import { generateDataKeyPairWithoutPlaintext } from './generate-data-key-pair-without-plaintext.js'
+import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext.js'
 import { generateMac } from './generate-mac.js'
 import { generateRandom } from './generate-random.js'
-import { getKeyPolicy, listKeyPolicies } from './get-key-policy.js'
-import * as grants from './grants.js'
-import * as importOps from './import.js'
-import * as multiRegion from './multi-region.js'
-import { putKeyPolicy } from './put-key-policy.js'
+import { getKeyPolicy } from './get-key-policy.js'
+import { getKeyRotationStatus } from './get-key-rotation-status.js'
+import { getParametersForImport } from './get-parameters-for-import.js'
+import { getPublicKey } from './get-public-key.js'
+import { importKeyMaterial } from './import-key-material.js'
 import { listAliases } from './list-aliases.js'
+import { listGrants } from './list-grants.js'
+import { listKeyPolicies } from './list-key-policies.js'
+import { listKeyRotations } from './list-key-rotations.js'
 import { listKeys } from './list-keys.js'
 import { listResourceTags } from './list-resource-tags.js'
-import * as refused from './other-key-usages.js'
-import * as rotation from './rotation.js'
+import { listRetirableGrants } from './list-retirable-grants.js'
+import { putKeyPolicy } from './put-key-policy.js'
+import { reEncrypt } from './re-encrypt.js'
+import { replicateKey } from './replicate-key.js'
+import { retireGrant } from './retire-grant.js'
+import { revokeGrant } from './revoke-grant.js'
+import { rotateKeyOnDemand } from './rotate-key-on-demand.js'
 import { scheduleKeyDeletion } from './schedule-key-deletion.js'
+import { sign } from './sign.js'
 import { tagResource } from './tag-resource.js'
 import { untagResource } from './untag-resource.js'
 import { updateAlias } from './update-alias.js'
 import { updateKeyDescription } from './update-key-description.js'
+import { updatePrimaryRegion } from './update-primary-region.js'
+import { verify } from './verify.js'
 import { verifyMac } from './verify-mac.js'
+import type { Operation } from './define.js'
 
 const all: readonly Operation[] = [
-  createKey,
-  describeKey,
-  listKeys,
-  generateMac,
-  verifyMac,
-  enableKey,
-  disableKey,
-  scheduleKeyDeletion,
   cancelKeyDeletion,
-  updateKeyDescription,
   createAlias,
-  updateAlias,
+  createGrant,
+  createKey,
+  decrypt,
   deleteAlias,
+  deleteImportedKeyMaterial,
+  deriveSharedSecret,
+  describeKey,
+  disableKey,
+  disableKeyRotation,
+  enableKey,
+  enableKeyRotation,
+  encrypt,
+  generateDataKey,
+  generateDataKeyPair,
+  generateDataKeyPairWithoutPlaintext,
+  generateDataKeyWithoutPlaintext,
+  generateMac,
+  generateRandom,
+  getKeyPolicy,
+  getKeyRotationStatus,
+  getParametersForImport,
+  getPublicKey,
+  importKeyMaterial,
   listAliases,
+  listGrants,
+  listKeyPolicies,
+  listKeyRotations,
+  listKeys,
+  listResourceTags,
+  listRetirableGrants,
+  putKeyPolicy,
+  reEncrypt,
+  replicateKey,
+  retireGrant,
+  revokeGrant,
+  rotateKeyOnDemand,
+  scheduleKeyDeletion,
+  sign,
   tagResource,
   untagResource,
-  listResourceTags,
-  getKeyPolicy,
-  putKeyPolicy,
-  listKeyPolicies,
-  grants.createGrant,
-  grants.listGrants,
-  grants.listRetirableGrants,
-  grants.retireGrant,
-  grants.revokeGrant,
-  importOps.getParametersForImport,
-  importOps.importKeyMaterial,
-  importOps.deleteImportedKeyMaterial,
-  multiRegion.replicateKey,
-  multiRegion.updatePrimaryRegion,
-  rotation.getKeyRotationStatus,
-  rotation.enableKeyRotation,
-  rotation.disableKeyRotation,
-  rotation.rotateKeyOnDemand,
-  rotation.listKeyRotations,
-  generateRandom,
-  refused.encrypt,
-  refused.decrypt,
-  refused.reEncrypt,
-  refused.generateDataKey,
-  refused.generateDataKeyWithoutPlaintext,
-  refused.generateDataKeyPair,
-  refused.generateDataKeyPairWithoutPlaintext,
-  refused.sign,
-  refused.verify,
-  refused.deriveSharedSecret,
-  refused.getPublicKey,
+  updateAlias,
+  updateKeyDescription,
+  updatePrimaryRegion,
+  verify,
+  verifyMac,
 ]
 
 /** Operations by name, in a prototype-free object: look names up with Object.hasOwn. */

@@ -5,12 +5,14 @@ import { describe, it } from 'node:test'
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
+  CreateGrantCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
   GenerateMacCommand,
   ListAliasesCommand,
   ListKeysCommand,
+  RetireGrantCommand,
   ScheduleKeyDeletionCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms'
@@ -117,6 +119,16 @@ describe('ScheduleKeyDeletion and CancelKeyDeletion', () => {
     const keys = await kms.send(new ListKeysCommand({}))
     assert.deepEqual(keys.Keys?.map((k) => k.KeyId), [other.keyId])
     await rejectsWith(kms.send(new GenerateMacCommand({ KeyId: 'alias/doomed', Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })), 'NotFoundException', /^Alias .* is not found\.$/)
+  })
+  it('treats a key past its window as gone for RetireGrant too, before the sweeper has run', async (t) => {
+    let offset = 0
+    // The sweeper runs only when woken: what answers must not depend on whether it ran.
+    const { kms } = await startKms(t, { now: () => Date.now() + offset, settings: { sweepIntervalSeconds: 3600 } })
+    const { keyId, arn } = await hmacKey(kms)
+    const grant = await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: 'arn:aws:iam::111122223333:root', Operations: ['GenerateMac'] }))
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }))
+    offset = 7 * DAY + 1000
+    await rejectsWith(kms.send(new RetireGrantCommand({ KeyId: keyId, GrantId: grant.GrantId })), 'NotFoundException', `Key '${arn}' does not exist`)
   })
 })
 

@@ -1,0 +1,21 @@
+// AWS KMS API Reference > Decrypt.
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { IncorrectKeyException, InvalidCiphertextException } from '../protocol/errors.js'
+import { optional } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { grantTokens, keyIdShape } from './fields.js'
+
+export const decrypt = defineOperation({
+  name: 'Decrypt',
+  crossAccount: true,
+  request: { KeyId: optional(keyIdShape), GrantTokens: grantTokens },
+  async run(ctx, req) {
+    if (req.KeyId !== undefined) {
+      await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.OtherCrypto, grantTokens: req.GrantTokens })
+      // AWS (recorded): Decrypt naming an HMAC key.
+      throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.')
+    }
+    // No ciphertext can come from this service: nothing here encrypts.
+    throw new InvalidCiphertextException()
+  },
+})

@@ -1,0 +1,4 @@
+// AWS KMS API Reference > DeriveSharedSecret.
+import { keyUsageRefusal } from './other-key-usages.js'
+
+export const deriveSharedSecret = keyUsageRefusal('DeriveSharedSecret')

@@ -1,0 +1,4 @@
+// AWS KMS API Reference > Encrypt.
+import { keyUsageRefusal } from './other-key-usages.js'
+
+export const encrypt = keyUsageRefusal('Encrypt')

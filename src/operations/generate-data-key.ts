@@ -1,0 +1,4 @@
+// AWS KMS API Reference > GenerateDataKey.
+import { keyUsageRefusal } from './other-key-usages.js'
+
+export const generateDataKey = keyUsageRefusal('GenerateDataKey')

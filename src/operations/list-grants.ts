@@ -1,0 +1,36 @@
+// AWS KMS API Reference > ListGrants.
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { optional } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { keyId, limit, marker } from './fields.js'
+import { decodeMarker, encodeMarker } from './markers.js'
+import { principalId, grantId, grantEntry } from './grants.js'
+
+export const listGrants = defineOperation({
+  name: 'ListGrants',
+  readOnly: true,
+  crossAccount: true,
+  request: {
+    KeyId: keyId,
+    Limit: limit(1000),
+    Marker: marker,
+    GrantId: optional(grantId),
+    GranteePrincipal: optional(principalId),
+  },
+  async run(ctx, req) {
+    const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'grant')
+    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const { accountId, region, keyId: id } = key.record
+    const page = await ctx.services.store.listGrants(accountId, region, id, {
+      limit: req.Limit ?? 50,
+      ...(after === undefined ? {} : { after }),
+      ...(req.GrantId === undefined ? {} : { grantId: req.GrantId }),
+      ...(req.GranteePrincipal === undefined ? {} : { granteePrincipal: req.GranteePrincipal }),
+    })
+    return {
+      Grants: page.items.map((g) => grantEntry(ctx, g)),
+      Truncated: page.next !== undefined,
+      ...(page.next === undefined ? {} : { NextMarker: encodeMarker('grant', page.next) }),
+    }
+  },
+})

@@ -1,0 +1,104 @@
+// AWS KMS API Reference > ReplicateKey.
+import { newKeyRecord } from '../keys/record.js'
+import { requestTagValues } from '../auth/context.js'
+import { keyMaterialContext, open as openEnvelope } from '../crypto/envelope.js'
+import { keyArn } from '../keys/arn.js'
+import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
+import { keyMetadata } from '../keys/metadata.js'
+import { checkRequestTags, sortTags, wireTags } from '../keys/tags.js'
+import { AlreadyExistsException, ValidationException } from '../protocol/errors.js'
+import { bool, optional, required } from '../protocol/validate.js'
+import { StoreConflictError, type KeyRecord } from '../store/store.js'
+import { assertKeyQuota } from '../keys/quota.js'
+import { defineOperation } from './define.js'
+import { description, keyId, policy, tagList } from './fields.js'
+import { regionName, assertPrimary } from './multi-region.js'
+
+export const replicateKey = defineOperation({
+  name: 'ReplicateKey',
+  request: {
+    KeyId: keyId,
+    ReplicaRegion: required(regionName),
+    Policy: optional(policy),
+    BypassPolicyLockoutSafetyCheck: optional(bool()),
+    Description: optional(description),
+    Tags: optional(tagList),
+  },
+  async run(ctx, req) {
+    const tags = sortTags(checkRequestTags(req.Tags ?? []))
+    const compiled = req.Policy === undefined ? undefined : compileKeyPolicy(ctx, req.Policy)
+    const values = new Map<string, readonly string[]>([['kms:replicaregion', [req.ReplicaRegion]]])
+    const primary = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: ['Enabled'], values })
+    const { record } = primary
+    assertPrimary(record, primary.arn)
+    if (req.ReplicaRegion === record.region) {
+      throw new ValidationException(`The replica region ${req.ReplicaRegion} must differ from the primary key's region.`)
+    }
+    // The replica is created in the other Region: CreateKey (and TagResource) there, by IAM.
+    const replicaScope = `arn:${ctx.partition}:kms:${req.ReplicaRegion}:${record.accountId}:*`
+    const createValues = new Map<string, readonly string[]>([
+      ['kms:keyspec', [record.keySpec]],
+      ['kms:keyusage', [record.keyUsage]],
+      ['kms:keyorigin', [record.origin]],
+      ['kms:multiregion', ['true']],
+      ['kms:multiregionkeytype', ['REPLICA']],
+    ])
+    if (req.Tags !== undefined) requestTagValues(req.Tags, createValues)
+    ctx.authorizeAccount('kms:CreateKey', replicaScope, createValues)
+    if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', replicaScope, createValues)
+
+    const store = ctx.services.store
+    if (await store.getKey(record.accountId, req.ReplicaRegion, record.keyId)) {
+      throw new AlreadyExistsException(`A replica of ${primary.arn} already exists in ${req.ReplicaRegion}.`)
+    }
+    const arn = keyArn(ctx.partition, req.ReplicaRegion, record.accountId, record.keyId)
+    const bypass = req.BypassPolicyLockoutSafetyCheck ?? false
+    // Shared with the primary: id, spec, origin (and its material, below); the rest is its own.
+    const own = newKeyRecord({
+      partition: ctx.partition,
+      accountId: record.accountId,
+      region: req.ReplicaRegion,
+      keyId: record.keyId,
+      keySpec: record.keySpec,
+      origin: record.origin,
+      description: req.Description,
+      creationDate: ctx.now,
+      primaryRegion: record.region,
+      policy: req.Policy,
+      tags,
+    })
+    const fields: Omit<KeyRecord, 'version'> = {
+      ...own,
+      state: record.material === undefined ? 'PendingImport' : 'Enabled',
+      ...(record.expirationModel === undefined ? {} : { expirationModel: record.expirationModel }),
+      ...(record.validTo === undefined ? {} : { validTo: record.validTo }),
+      ...(record.importCheck === undefined ? {} : { importCheck: record.importCheck }),
+    }
+    if (compiled !== undefined) {
+      await checkPrincipals(ctx, compiled)
+      checkLockout(ctx, compiled, { ...fields, version: 0 }, arn, bypass)
+    }
+    await assertKeyQuota(store, record.accountId, req.ReplicaRegion, ctx.services.config.quotaKeys)
+    let sealed: Buffer | undefined
+    if (record.material !== undefined) {
+      const material = await openEnvelope(ctx.services.root, record.material, keyMaterialContext(primary.arn))
+      sealed = await ctx.services.sealMaterial(material, arn)
+      material.fill(0)
+    }
+    let replica: KeyRecord
+    try {
+      replica = await store.insertKey(sealed === undefined ? fields : { ...fields, material: sealed })
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw new AlreadyExistsException(`A replica of ${primary.arn} already exists in ${req.ReplicaRegion}.`)
+      throw err
+    }
+    const related = await store.listRelatedKeys(record.accountId, record.keyId)
+    // AWS answers with the replica still Creating; macaw's replica is usable at once.
+    const metadata = { ...keyMetadata(replica, arn, related), ...(replica.state === 'Enabled' ? { KeyState: 'Creating', Enabled: false } : {}) }
+    return {
+      ReplicaKeyMetadata: metadata,
+      ReplicaPolicy: replica.policy,
+      ...(tags.length > 0 ? { ReplicaTags: wireTags(tags) } : {}),
+    }
+  },
+})

@@ -1,0 +1,24 @@
+// AWS KMS API Reference > RevokeGrant.
+import { isGrantOf } from '../auth/grants.js'
+import { USABLE_IN } from '../keys/lifecycle.js'
+import { InvalidGrantIdException } from '../protocol/errors.js'
+import { required } from '../protocol/validate.js'
+import { defineOperation } from './define.js'
+import { dryRun, keyId } from './fields.js'
+import { grantId } from './grants.js'
+
+export const revokeGrant = defineOperation({
+  name: 'RevokeGrant',
+  crossAccount: true,
+  request: { KeyId: keyId, GrantId: required(grantId), DryRun: dryRun },
+  async run(ctx, req) {
+    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const grant = await ctx.services.store.getGrant(req.GrantId)
+    if (!grant || !isGrantOf(grant, key.record)) {
+      throw new InvalidGrantIdException(`Grant ${req.GrantId} does not exist.`)
+    }
+    if (req.DryRun === true) ctx.dryRunSucceeded()
+    await ctx.services.store.deleteGrant(grant.grantId)
+    return {}
+  },
+})

@@ -1,0 +1,4 @@
+// AWS KMS API Reference > Sign.
+import { keyUsageRefusal } from './other-key-usages.js'
+
+export const sign = keyUsageRefusal('Sign')

@@ -1,0 +1,51 @@
+// AWS KMS API Reference > UpdatePrimaryRegion.
+import { keyPolicyOf } from '../keys/access.js'
+import { keyArn } from '../keys/arn.js'
+import { GrantIndex } from '../auth/grants.js'
+import { KMSInvalidStateException, NotFoundException, ValidationException } from '../protocol/errors.js'
+import { required } from '../protocol/validate.js'
+import { StoreConflictError } from '../store/store.js'
+import { accessDenied } from '../auth/authorize.js'
+import { defineOperation } from './define.js'
+import { keyId } from './fields.js'
+import { regionName, assertPrimary } from './multi-region.js'
+
+export const updatePrimaryRegion = defineOperation({
+  name: 'UpdatePrimaryRegion',
+  request: { KeyId: keyId, PrimaryRegion: required(regionName) },
+  async run(ctx, req) {
+    const values = new Map([['kms:primaryregion', [req.PrimaryRegion]]])
+    const primary = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: ['Enabled', 'Updating'], values })
+    const { record } = primary
+    assertPrimary(record, primary.arn)
+    if (req.PrimaryRegion === record.region) {
+      throw new ValidationException(`${primary.arn} is already the primary key in ${req.PrimaryRegion}.`)
+    }
+    const store = ctx.services.store
+    const related = await store.listRelatedKeys(record.accountId, record.keyId)
+    const target = related.find((r) => r.region === req.PrimaryRegion)
+    const targetArn = keyArn(ctx.partition, req.PrimaryRegion, record.accountId, record.keyId)
+    if (!target) throw new NotFoundException(`Key '${targetArn}' does not exist`)
+    if (target.state === 'PendingDeletion' || target.state === 'PendingReplicaDeletion') {
+      throw new KMSInvalidStateException(`${targetArn} is pending deletion.`)
+    }
+    // The caller needs kms:UpdatePrimaryRegion on the replica too, by the replica's own key policy.
+    const replica = { record: target, arn: targetArn, material: undefined, policy: keyPolicyOf(ctx.services.policies, target), grants: GrantIndex.EMPTY }
+    if (!(await ctx.isAllowedByPolicy(replica, 'kms:UpdatePrimaryRegion', values))) {
+      throw accessDenied(ctx.caller, 'kms:UpdatePrimaryRegion', targetArn, 'because no resource-based policy allows the kms:UpdatePrimaryRegion action')
+    }
+    for (const r of related) {
+      for (let attempt = 0; ; attempt++) {
+        const current = attempt === 0 ? r : await store.getKey(r.accountId, r.region, r.keyId)
+        if (!current) break
+        try {
+          await store.updateKey({ ...current, primaryRegion: req.PrimaryRegion })
+          break
+        } catch (err) {
+          if (!(err instanceof StoreConflictError) || attempt >= 10) throw err
+        }
+      }
+    }
+    return {}
+  },
+})

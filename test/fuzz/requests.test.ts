@@ -8,8 +8,9 @@ import { startKms } from '../helpers/server.js'
 import { send } from '../helpers/raw.js'
 import { assertStillWorks, formatReport, fuzzRaw, fuzzRequests, listAllKeys, newReport, unexpectedKeys } from './run.js'
 import { closeAgent } from './wire.js'
+import { rounds } from '../helpers/scale.js'
 
-const COUNT = Number(process.env['MACAW_FUZZ_CI_COUNT'] ?? 4000)
+const COUNT = rounds('MACAW_FUZZ_CI_COUNT', 1000, 4000)
 
 describe('fuzzed requests', () => {
   after(closeAgent)

@@ -1,5 +1,5 @@
 // AWS KMS enumerations shared by every layer (as const arrays plus derived unions).
-// Source: botocore KMS model 2014-11-01 and the reference, §1, §4, §5.
+// Source: botocore KMS model 2014-11-01; AWS KMS Developer Guide (HMAC keys, Key states).
 
 export const HMAC_KEY_SPECS = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as const
 export type HmacKeySpec = (typeof HMAC_KEY_SPECS)[number]
@@ -52,6 +52,33 @@ export type WrappingKeySpec = (typeof WRAPPING_KEY_SPECS)[number]
 
 export const MAC_ALGORITHMS = ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const
 export type MacAlgorithm = (typeof MAC_ALGORITHMS)[number]
+
+/** What a key spec is: the one table a new HMAC key spec is added to. */
+export interface HmacSpec {
+  /** The one MAC algorithm the spec allows (KeyMetadata.MacAlgorithms). */
+  readonly macAlgorithm: MacAlgorithm
+  /** node:crypto digest name. */
+  readonly digest: string
+  /** Generated material and the shortest importable material, in bytes: the digest size. */
+  readonly materialBytes: number
+  /** The longest importable material: the hash block size. */
+  readonly blockBytes: number
+  /** The MAC length in bytes (the full digest). */
+  readonly macBytes: number
+}
+
+/** HMAC key specs (AWS KMS developer guide, HMAC keys: key specs and lengths; RFC 2104). */
+export const HMAC_SPECS: Readonly<Record<HmacKeySpec, HmacSpec>> = {
+  HMAC_224: { macAlgorithm: 'HMAC_SHA_224', digest: 'sha224', materialBytes: 28, blockBytes: 64, macBytes: 28 },
+  HMAC_256: { macAlgorithm: 'HMAC_SHA_256', digest: 'sha256', materialBytes: 32, blockBytes: 64, macBytes: 32 },
+  HMAC_384: { macAlgorithm: 'HMAC_SHA_384', digest: 'sha384', materialBytes: 48, blockBytes: 128, macBytes: 48 },
+  HMAC_512: { macAlgorithm: 'HMAC_SHA_512', digest: 'sha512', materialBytes: 64, blockBytes: 128, macBytes: 64 },
+}
+
+/** The key spec of each MAC algorithm (each allows exactly one spec). */
+export const SPEC_OF_ALGORITHM: Readonly<Record<MacAlgorithm, HmacKeySpec>> = Object.fromEntries(
+  HMAC_KEY_SPECS.map((spec) => [HMAC_SPECS[spec].macAlgorithm, spec]),
+) as Record<MacAlgorithm, HmacKeySpec>
 
 export const KEY_STATES = [
   'Creating',

@@ -1,4 +1,4 @@
-// Authorization decisions, as AWS KMS makes them (reference §9): explicit deny anywhere wins; a key
+// Authorization decisions, as AWS KMS makes them (AWS KMS Developer Guide, Authentication and access control): explicit deny anywhere wins; a key
 // policy must allow the caller, either directly or by naming the caller's account, which then
 // delegates to the caller's identity policy (the account root has every identity permission);
 // cross-account use needs both sides; grants allow their grantee the operations they list.
@@ -22,7 +22,7 @@ export interface KeyAccess {
 export interface AccessCheck {
   /** The IAM action, e.g. `kms:GenerateMac`. */
   readonly action: string
-  /** May the operation act on a key of another account (reference §6, "Cross-account")? */
+  /** May the operation act on a key of another account (AWS KMS Developer Guide, Allowing users in other accounts to use a KMS key)? */
   readonly crossAccount: boolean
   /** The grant operation that allows this action, if grants can allow it. */
   readonly grantOperation?: string | undefined

@@ -1,4 +1,4 @@
-// The condition-key values of one request (reference §9.3), computed only when a policy statement
+// The condition-key values of one request (AWS KMS Developer Guide, Condition keys for AWS KMS), computed only when a policy statement
 // with a Condition asks for them. Keys are looked up lower-cased: IAM condition keys are
 // case-insensitive, and so are tag keys in aws:ResourceTag/ and aws:RequestTag/.
 import type { KeyRecord } from '../store/store.js'

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { InvalidGrantTokenException } from '../protocol/errors.js'
 import type { GrantRecord } from '../store/store.js'
 
-/** Grant operations an HMAC key accepts (reference §6.13). */
+/** Grant operations an HMAC key accepts (AWS KMS Developer Guide, Grants). */
 export const HMAC_GRANT_OPERATIONS = ['GenerateMac', 'VerifyMac', 'DescribeKey', 'CreateGrant', 'RetireGrant'] as const
 
 export const MAX_GRANTS_PER_KEY = 50_000

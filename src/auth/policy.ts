@@ -160,7 +160,7 @@ function compileStatement(s: Record<string, unknown>, kind: PolicyKind, out: Col
     effect,
     principals,
     notPrincipal: hasNotPrincipal,
-    // A statement without Action or Resource is accepted but has no effect (reference §9.2).
+    // A statement without Action or Resource is accepted but has no effect (IAM User Guide, Policy evaluation logic).
     action: action ?? never,
     resource: resource ?? never,
     conditions,

@@ -16,10 +16,10 @@ import { keyNotFound, locateKey, type KeyLocation, type ResolveScope } from './r
 import type { Sweeper } from './sweeper.js'
 
 export interface UseKeyOptions {
-  /** Which KeyId forms the operation accepts (reference §3.3). */
-  readonly forms: 'any' | 'idOrArn'
-  /** States in which the operation proceeds (keys/lifecycle.ts USABLE_IN). */
-  readonly usableIn: readonly KeyState[]
+  /** Which KeyId forms are accepted; default: the operation's declared keyIdForms (each operation's KeyId documentation in the model). */
+  readonly forms?: KeyIdForms | undefined
+  /** States in which the operation proceeds; default: the operation's declared usableIn. */
+  readonly usableIn?: readonly KeyState[] | undefined
   readonly grantTokens?: readonly string[] | undefined
   /** The IAM action to authorize; defaults to the operation's own. */
   readonly action?: string | undefined
@@ -32,9 +32,25 @@ export interface AccessRequest {
   readonly caller: Caller
   readonly region: string
   readonly facts: RequestFacts
-  readonly operation: { readonly name: string; readonly action: string; readonly crossAccount: boolean }
+  readonly operation: {
+    readonly name: string
+    readonly action: string
+    readonly crossAccount: boolean
+    readonly keyIdForms: KeyIdForms | undefined
+    readonly usableIn: readonly KeyState[] | undefined
+  }
   /** The key the request turned out to be about (audit `resources`); set by the first key used. */
   keyArn: string | undefined
+}
+
+export type KeyIdForms = 'any' | 'idOrArn'
+
+/** The KeyId forms and states that apply: the call's own, else the operation's declaration. */
+function declared(req: AccessRequest, options: UseKeyOptions): { forms: KeyIdForms; usableIn: readonly KeyState[] } {
+  const forms = options.forms ?? req.operation.keyIdForms
+  const usableIn = options.usableIn ?? req.operation.usableIn
+  if (forms === undefined || usableIn === undefined) throw new Error(`${req.operation.name} declares no keyIdForms or usableIn`)
+  return { forms, usableIn }
 }
 
 const GRANTABLE: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)
@@ -74,7 +90,8 @@ export class KeyAccess {
 
   /** Resolve + cache + authorize + state. */
   async useKey(req: AccessRequest, text: string, options: UseKeyOptions): Promise<CachedKey> {
-    const loc = await locateKey(this.scopeOf(req), text, options.forms)
+    const { forms, usableIn } = declared(req, options)
+    const loc = await locateKey(this.scopeOf(req), text, forms)
     let key = await this.keys.getKey(loc.accountId, loc.region, loc.keyId)
     if (!key || this.isDeleted(key.record)) throw keyNotFound(this.partition, loc)
     if (hasExpiredMaterial(key.record, this.now())) {
@@ -85,7 +102,7 @@ export class KeyAccess {
     req.keyArn ??= key.arn
     const action = options.action ?? req.operation.action
     enforce(await this.decide(req, key, loc.viaAlias, options, true), req.caller, action, key.arn)
-    assertUsable(key.arn, key.record.state, options.usableIn)
+    assertUsable(key.arn, key.record.state, usableIn)
     return key
   }
 
@@ -99,7 +116,8 @@ export class KeyAccess {
     options: UseKeyOptions,
     change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
   ): Promise<{ record: KeyRecord; arn: string }> {
-    const loc = await locateKey(this.scopeOf(req), text, options.forms)
+    const { forms, usableIn } = declared(req, options)
+    const loc = await locateKey(this.scopeOf(req), text, forms)
     for (let attempt = 0; ; attempt++) {
       const record = await this.store.getKey(loc.accountId, loc.region, loc.keyId)
       if (!record || this.isDeleted(record)) throw keyNotFound(this.partition, loc)
@@ -107,7 +125,7 @@ export class KeyAccess {
       req.keyArn ??= arn
       const access = { record, arn, policy: keyPolicyOf(this.policies, record), grants: GrantIndex.EMPTY }
       enforce(await this.decide(req, access, loc.viaAlias, options, false), req.caller, options.action ?? req.operation.action, arn)
-      assertUsable(arn, record.state, options.usableIn)
+      assertUsable(arn, record.state, usableIn)
       const next = await change(record, arn)
       if (next === record) return { record, arn }
       try {

@@ -1,4 +1,4 @@
-// Alias naming rules that need no key (reference §6.10): the `alias/` prefix, no `:`, and the
+// Alias naming rules that need no key (AWS KMS Developer Guide, Aliases): the `alias/` prefix, no `:`, and the
 // reserved `alias/aws/` prefix.
 import { InvalidAliasNameException, ValidationException } from '../protocol/errors.js'
 

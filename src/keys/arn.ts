@@ -1,4 +1,4 @@
-// Key and alias identifiers: formats, ARNs and the parsing of the four KeyId forms (reference §3.1).
+// Key and alias identifiers: formats, ARNs and the parsing of the four KeyId forms (AWS KMS Developer Guide, Key identifiers (KeyId)).
 
 export const KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const MRK_KEY_ID = /^mrk-[0-9a-f]{32}$/

@@ -1,4 +1,4 @@
-// Imported key material (reference §6.14): RSA wrapping key pairs, unwrapping the four wrapping
+// Imported key material (AWS KMS Developer Guide, Importing key material): RSA wrapping key pairs, unwrapping the four wrapping
 // algorithms AWS offers for HMAC material, and the digest that lets only the same material back in.
 import { createDecipheriv, createHash, createPrivateKey, generateKeyPair, privateDecrypt, constants, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'

@@ -1,5 +1,5 @@
 // The key-state table: which states each operation accepts, the transitions that change state,
-// and the error each refused state gives (reference §5.2). Handlers ask this table; they don't
+// and the error each refused state gives (AWS KMS Developer Guide, Key states; test/fixtures/key-states.json). Handlers ask this table; they don't
 // hard-code rules.
 import { KEY_STATES, type KeyState } from '../domain.js'
 import { DisabledException, KMSInvalidStateException, type KmsError } from '../protocol/errors.js'
@@ -19,21 +19,16 @@ export const TRANSITIONS = {
 } as const satisfies Record<string, { from: readonly KeyState[]; to: KeyState }>
 
 /** States in which each key operation proceeds; every other state gets `stateError`. */
-export const USABLE_IN = {
-  GenerateMac: ['Enabled', 'Updating'],
-  VerifyMac: ['Enabled', 'Updating'],
-  // Cryptographic operations an HMAC key refuses anyway; the state check comes first (§7).
-  OtherCrypto: ['Enabled', 'Updating'],
-  DescribeKey: ALL_STATES,
-  CreateGrant: ['Enabled', 'Updating'],
-  UpdateKeyDescription: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
-  TagResource: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
-  CreateAlias: ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating'],
-  AnyState: ALL_STATES,
-  Rotation: ['Enabled', 'PendingImport'],
-} as const satisfies Record<string, readonly KeyState[]>
+// The states an operation accepts a key in are declared on the operation (defineOperation's
+// usableIn); these are the lists most of them share (AWS KMS Developer Guide, Key states; test/fixtures/key-states.json).
+/** Cryptographic operations, CreateGrant, UpdatePrimaryRegion. */
+export const CRYPTO_STATES: readonly KeyState[] = ['Enabled', 'Updating']
+/** Operations that change a key's own attributes (description, tags, aliases). */
+export const MUTABLE_STATES: readonly KeyState[] = ['Enabled', 'Disabled', 'PendingImport', 'Creating', 'Updating']
+/** The key rotation operations (refused for HMAC keys after the state check). */
+export const ROTATION_STATES: readonly KeyState[] = ['Enabled', 'PendingImport']
 
-/** The error AWS gives when a key in `state` cannot serve the request (reference §5.2 legend). */
+/** The error AWS gives when a key in `state` cannot serve the request (AWS KMS Developer Guide, Key states; test/fixtures/key-states.json). */
 export function stateError(arn: string, state: KeyState): KmsError {
   switch (state) {
     case 'Disabled':

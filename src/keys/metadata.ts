@@ -1,6 +1,6 @@
-// KeyMetadata of an HMAC key as AWS returns it from CreateKey and DescribeKey (reference §4):
+// KeyMetadata of an HMAC key as AWS returns it from CreateKey and DescribeKey (AWS KMS API Reference, KeyMetadata):
 // MacAlgorithms only, no encryption/signing algorithm lists, Description always present.
-import { MAC_ALGORITHM_OF } from '../crypto/hmac.js'
+import { HMAC_SPECS } from '../domain.js'
 import type { KeyRecord } from '../store/store.js'
 
 /** Epoch ms -> the wire's epoch seconds with a millisecond fraction. */
@@ -48,7 +48,7 @@ export function keyMetadata(record: KeyRecord, arn: string, related?: readonly K
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: record.keySpec,
     KeySpec: record.keySpec,
-    MacAlgorithms: [MAC_ALGORITHM_OF[record.keySpec]],
+    MacAlgorithms: [HMAC_SPECS[record.keySpec].macAlgorithm],
     MultiRegion: record.multiRegion,
     // Imported material: how it expires (AWS shows this once material has been imported).
     ...(record.origin === 'EXTERNAL' && record.expirationModel !== undefined && record.material !== undefined
@@ -71,7 +71,7 @@ function multiRegionConfiguration(record: KeyRecord, arn: string, related: reado
   }
 }
 
-/** The default key policy AWS attaches when CreateKey has no Policy, in AWS's layout (§9.1). */
+/** The default key policy AWS attaches when CreateKey has no Policy, in AWS's layout (AWS KMS Developer Guide, Default key policy). */
 export function defaultKeyPolicy(partition: string, accountId: string): string {
   return `{
   "Version" : "2012-10-17",

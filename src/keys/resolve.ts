@@ -1,5 +1,5 @@
 // Resolution of the four KeyId forms to (account, region, key id), with AWS's NotFoundException
-// texts (reference §3.2). Aliases resolve in the caller's account unless named by alias ARN.
+// texts (the model's KeyId documentation; texts in test/fixtures/aws-texts.json). Aliases resolve in the caller's account unless named by alias ARN.
 import { NotFoundException } from '../protocol/errors.js'
 import { aliasArn, keyArn, parseKeyIdentifier } from './arn.js'
 

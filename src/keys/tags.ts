@@ -1,4 +1,4 @@
-// Tag rules shared by CreateKey and TagResource (reference §6.11): reserved `aws:` prefix in any
+// Tag rules shared by CreateKey and TagResource (AWS KMS Developer Guide, Tags): reserved `aws:` prefix in any
 // case, unique keys, at most 50 tags per key.
 import type { Tag } from '../domain.js'
 import { TagException } from '../protocol/errors.js'

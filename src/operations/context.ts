@@ -74,7 +74,7 @@ export class RequestContext implements OperationContext {
     }
   }
 
-  useKey(keyId: string, options: UseKeyOptions): Promise<CachedKey> {
+  useKey(keyId: string, options: UseKeyOptions = {}): Promise<CachedKey> {
     return this.access.useKey(this, keyId, options)
   }
 

@@ -1,9 +1,9 @@
-// AWS KMS API Reference > CreateAlias (reference §6.10): unique per account and region, at most
+// AWS KMS API Reference > CreateAlias: unique per account and region, at most
 // 50 per key, never on a key pending deletion.
 import { LimitExceededException, AlreadyExistsException } from '../protocol/errors.js'
 import { aliasArn } from '../keys/arn.js'
 import { checkAliasName, MAX_ALIASES_PER_KEY } from '../keys/aliases.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { MUTABLE_STATES } from '../keys/lifecycle.js'
 import { required } from '../protocol/validate.js'
 import { StoreConflictError } from '../store/store.js'
 import { defineOperation } from './define.js'
@@ -11,12 +11,14 @@ import { aliasName, keyIdShape } from './fields.js'
 
 export const createAlias = defineOperation({
   name: 'CreateAlias',
+  keyIdForms: 'idOrArn',
+  usableIn: MUTABLE_STATES,
   request: { AliasName: required(aliasName), TargetKeyId: required(keyIdShape) },
   async run(ctx, req) {
     checkAliasName(req.AliasName)
     // kms:CreateAlias is needed on the alias (identity policy) and on the key (key policy).
     ctx.authorizeAccount('kms:CreateAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
-    const key = await ctx.useKey(req.TargetKeyId, { forms: 'idOrArn', usableIn: USABLE_IN.CreateAlias })
+    const key = await ctx.useKey(req.TargetKeyId)
     const { accountId, region, keyId } = key.record
     const store = ctx.services.store
     if ((await store.countAliasesForKey(accountId, region, keyId)) >= MAX_ALIASES_PER_KEY) {

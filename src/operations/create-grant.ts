@@ -1,7 +1,7 @@
 // AWS KMS API Reference > CreateGrant.
 import { HMAC_GRANT_OPERATIONS, MAX_GRANTS_PER_KEY, newGrantId, newGrantToken } from '../auth/grants.js'
 import { rootArn } from '../auth/principals.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { CRYPTO_STATES } from '../keys/lifecycle.js'
 import { InvalidGrantIdException, LimitExceededException, ValidationException } from '../protocol/errors.js'
 import { list, map, optional, required, str, struct } from '../protocol/validate.js'
 import type { GrantRecord } from '../store/store.js'
@@ -15,6 +15,8 @@ const HMAC_OPS: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)
 
 export const createGrant = defineOperation({
   name: 'CreateGrant',
+  keyIdForms: 'idOrArn',
+  usableIn: CRYPTO_STATES,
   crossAccount: true,
   request: {
     KeyId: keyId,
@@ -42,7 +44,7 @@ export const createGrant = defineOperation({
       ['kms:grantisforawsresource', ['false']],
     ])
     if (req.RetiringPrincipal !== undefined) values.set('kms:retiringprincipal', [req.RetiringPrincipal])
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.CreateGrant, grantTokens: req.GrantTokens, values })
+    const key = await ctx.useKey(req.KeyId, { grantTokens: req.GrantTokens, values })
     const refused = operations.filter((op) => !HMAC_OPS.has(op))
     if (refused.length > 0) {
       throw new ValidationException(

@@ -1,4 +1,4 @@
-// AWS KMS API Reference > CreateKey, for HMAC keys (reference §6.1).
+// AWS KMS API Reference > CreateKey, for HMAC keys.
 import { newKeyRecord } from '../keys/record.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { HMAC_KEY_SPECS, type HmacKeySpec, type KeySpec } from '../domain.js'

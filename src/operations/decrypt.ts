@@ -1,5 +1,5 @@
 // AWS KMS API Reference > Decrypt.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { CRYPTO_STATES } from '../keys/lifecycle.js'
 import { IncorrectKeyException, InvalidCiphertextException } from '../protocol/errors.js'
 import { optional } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
@@ -7,11 +7,13 @@ import { grantTokens, keyIdShape } from './fields.js'
 
 export const decrypt = defineOperation({
   name: 'Decrypt',
+  keyIdForms: 'any',
+  usableIn: CRYPTO_STATES,
   crossAccount: true,
   request: { KeyId: optional(keyIdShape), GrantTokens: grantTokens },
   async run(ctx, req) {
     if (req.KeyId !== undefined) {
-      await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.OtherCrypto, grantTokens: req.GrantTokens })
+      await ctx.useKey(req.KeyId, { grantTokens: req.GrantTokens })
       // AWS (recorded): Decrypt naming an HMAC key.
       throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.')
     }

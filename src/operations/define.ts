@@ -3,7 +3,8 @@
 // handler repeats that code.
 import type { RequestFacts, RequestValues } from '../auth/context.js'
 import type { Caller } from '../auth/principals.js'
-import type { UseKeyOptions } from '../keys/access.js'
+import type { KeyIdForms, UseKeyOptions } from '../keys/access.js'
+import type { KeyState } from '../domain.js'
 import type { CachedKey } from '../keys/cache.js'
 import type { KeyLocation } from '../keys/resolve.js'
 import type { Services } from './context.js'
@@ -19,7 +20,7 @@ export interface OperationContext {
   readonly now: number
   readonly partition: string
   /** Resolves, authorizes and state-checks a key for use; served from the key cache. */
-  useKey(keyId: string, options: UseKeyOptions): Promise<CachedKey>
+  useKey(keyId: string, options?: UseKeyOptions): Promise<CachedKey>
   /**
    * Read-modify-write of a key record with optimistic concurrency: loads the current record from
    * the store, checks access and state, applies `change`, and retries if another writer won.
@@ -61,6 +62,10 @@ export interface Operation {
   readonly readOnly: boolean
   /** May it act on a key of another account (named by ARN)? */
   readonly crossAccount: boolean
+  /** The KeyId forms its key member accepts (undefined: it names no key). */
+  readonly keyIdForms: KeyIdForms | undefined
+  /** The key states it proceeds in (undefined: it names no key); others get the state's error. */
+  readonly usableIn: readonly KeyState[] | undefined
   /** Parses the JSON body into the typed request (ValidationException...) and runs the handler. */
   execute(ctx: OperationContext, body: unknown): Promise<object>
 }
@@ -74,6 +79,10 @@ export function defineOperation<M extends Members, Res extends object>(op: {
   action?: string
   readOnly?: boolean
   crossAccount?: boolean
+  /** For an operation on a key: which KeyId forms it accepts (each operation's KeyId documentation in the model). */
+  keyIdForms?: KeyIdForms
+  /** For an operation on a key: the states it proceeds in (AWS KMS Developer Guide, Key states; test/fixtures/key-states.json). */
+  usableIn?: readonly KeyState[]
   request: M
   run(ctx: OperationContext, req: StructOf<M>): Promise<Res> | Res
 }): Operation {
@@ -83,6 +92,8 @@ export function defineOperation<M extends Members, Res extends object>(op: {
     action: op.action ?? `kms:${op.name}`,
     readOnly: op.readOnly ?? false,
     crossAccount: op.crossAccount ?? false,
+    keyIdForms: op.keyIdForms,
+    usableIn: op.usableIn,
     execute: async (ctx: OperationContext, body: unknown) => op.run(ctx, parse(body)),
   })
 }

@@ -1,6 +1,6 @@
-// AWS KMS API Reference > DeleteAlias (reference §6.10): allowed in every key state.
+// AWS KMS API Reference > DeleteAlias: allowed in every key state.
 import { aliasArn, keyArn } from '../keys/arn.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { NotFoundException } from '../protocol/errors.js'
 import { required } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
@@ -8,6 +8,8 @@ import { aliasName } from './fields.js'
 
 export const deleteAlias = defineOperation({
   name: 'DeleteAlias',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   request: { AliasName: required(aliasName) },
   async run(ctx, req) {
     const store = ctx.services.store
@@ -17,10 +19,7 @@ export const deleteAlias = defineOperation({
     ctx.authorizeAccount('kms:DeleteAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
     const alias = await store.getAlias(ctx.caller.accountId, ctx.region, req.AliasName)
     if (!alias) throw notFound()
-    await ctx.useKey(keyArn(ctx.partition, ctx.region, alias.accountId, alias.keyId), {
-      forms: 'idOrArn',
-      usableIn: USABLE_IN.AnyState,
-    })
+    await ctx.useKey(keyArn(ctx.partition, ctx.region, alias.accountId, alias.keyId))
     if (!(await store.deleteAlias(alias.accountId, alias.region, alias.aliasName))) throw notFound()
     return {}
   },

@@ -7,11 +7,13 @@ import { notExternal } from './import.js'
 
 export const deleteImportedKeyMaterial = defineOperation({
   name: 'DeleteImportedKeyMaterial',
+  keyIdForms: 'idOrArn',
+  usableIn: ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'],
   request: { KeyId: keyId, KeyMaterialId: optional(str({ min: 64, max: 64, pattern: /^[a-f0-9]+$/ })) },
   async run(ctx, req) {
     const { arn } = await ctx.updateKey(
       req.KeyId,
-      { forms: 'idOrArn', usableIn: ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'] },
+      {},
       (record, keyArn) => {
         if (record.origin !== 'EXTERNAL') throw notExternal(keyArn, record)
         return record.material === undefined ? record : withoutMaterial(record)

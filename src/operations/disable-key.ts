@@ -1,13 +1,15 @@
-// AWS KMS API Reference > DisableKey (reference §6.6): idempotent; Enabled -> Disabled.
+// AWS KMS API Reference > DisableKey: idempotent; Enabled -> Disabled.
 import { ALL_STATES, transition } from '../keys/lifecycle.js'
 import { defineOperation } from './define.js'
 import { keyId } from './fields.js'
 
 export const disableKey = defineOperation({
   name: 'DisableKey',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   request: { KeyId: keyId },
   async run(ctx, req) {
-    await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES }, (record, arn) => {
+    await ctx.updateKey(req.KeyId, {}, (record, arn) => {
       const state = transition('DisableKey', arn, record.state)
       return state === record.state ? record : { ...record, state }
     })

@@ -1,5 +1,5 @@
 // AWS KMS API Reference > EnableKeyRotation.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ROTATION_STATES } from '../keys/lifecycle.js'
 import { int, optional } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
 import { keyId } from './fields.js'
@@ -7,9 +7,11 @@ import { notRotatable } from './rotation.js'
 
 export const enableKeyRotation = defineOperation({
   name: 'EnableKeyRotation',
+  keyIdForms: 'idOrArn',
+  usableIn: ROTATION_STATES,
   request: { KeyId: keyId, RotationPeriodInDays: optional(int({ min: 90, max: 2560 })) },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.Rotation })
+    const key = await ctx.useKey(req.KeyId)
     throw notRotatable(key.arn, key.record.keySpec)
   },
 })

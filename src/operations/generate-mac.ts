@@ -1,12 +1,14 @@
-// AWS KMS API Reference > GenerateMac (reference §6.4); its Errors section lists the exceptions used.
+// AWS KMS API Reference > GenerateMac; its Errors section lists the exceptions used.
 import { computeMac } from '../crypto/hmac.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { CRYPTO_STATES } from '../keys/lifecycle.js'
 import { defineOperation } from './define.js'
 import { dryRun, grantTokens, keyId, macAlgorithm, message } from './fields.js'
 import { MAC_ALGORITHM_VALUES, macKeyOf } from './mac-key.js'
 
 export const generateMac = defineOperation({
   name: 'GenerateMac',
+  keyIdForms: 'any',
+  usableIn: CRYPTO_STATES,
   readOnly: true,
   crossAccount: true,
   request: {
@@ -17,10 +19,7 @@ export const generateMac = defineOperation({
     DryRun: dryRun,
   },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.GenerateMac,
-      grantTokens: req.GrantTokens,
-      values: MAC_ALGORITHM_VALUES[req.MacAlgorithm],
-    })
+    const key = await ctx.useKey(req.KeyId, { grantTokens: req.GrantTokens, values: MAC_ALGORITHM_VALUES[req.MacAlgorithm] })
     const material = macKeyOf(key, 'GenerateMac', req.MacAlgorithm)
     if (req.DryRun === true) ctx.dryRunSucceeded()
     const mac = computeMac(req.MacAlgorithm, material, req.Message)

@@ -1,4 +1,4 @@
-// AWS KMS API Reference > GenerateRandom (reference §6.17): 1..1024 bytes from the CSPRNG.
+// AWS KMS API Reference > GenerateRandom: 1..1024 bytes from the CSPRNG.
 import { randomBytes } from 'node:crypto'
 import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js'
 import { int, optional, str, struct, required } from '../protocol/validate.js'

@@ -1,15 +1,17 @@
 // AWS KMS API Reference > GetKeyRotationStatus.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { defineOperation } from './define.js'
 import { keyId } from './fields.js'
 
 export const getKeyRotationStatus = defineOperation({
   name: 'GetKeyRotationStatus',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   readOnly: true,
   crossAccount: true,
   request: { KeyId: keyId },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const key = await ctx.useKey(req.KeyId)
     // AWS: for HMAC keys "KeyRotationEnabled will always be false".
     return { KeyId: key.arn, KeyRotationEnabled: false }
   },

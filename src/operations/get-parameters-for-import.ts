@@ -11,6 +11,8 @@ import { notExternal } from './import.js'
 
 export const getParametersForImport = defineOperation({
   name: 'GetParametersForImport',
+  keyIdForms: 'idOrArn',
+  usableIn: ['Enabled', 'Disabled', 'PendingImport'],
   readOnly: true,
   request: {
     KeyId: keyId,
@@ -35,7 +37,7 @@ export const getParametersForImport = defineOperation({
     let pair: { publicKey: Buffer; privateKey: Buffer } | undefined
     const { arn } = await ctx.updateKey(
       req.KeyId,
-      { forms: 'idOrArn', usableIn: ['Enabled', 'Disabled', 'PendingImport'], values },
+      { values },
       async (record, keyArn) => {
         if (record.origin !== 'EXTERNAL') throw notExternal(keyArn, record)
         pair ??= await ctx.services.wrappingKeys.newKeyPair(ctx.caller.accountId, bits)

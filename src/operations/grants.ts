@@ -1,4 +1,4 @@
-// What the grant operations share (reference §6.13, §9.4). Grants take effect at once; the token
+// What the grant operations share (AWS KMS Developer Guide, Grants). Grants take effect at once; the token
 // is only a handle on the grant.
 import { isPrincipalArn } from '../auth/policy.js'
 import { keyArn } from '../keys/arn.js'

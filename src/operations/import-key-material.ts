@@ -21,6 +21,8 @@ async function relatedCheck(ctx: { services: { store: { listRelatedKeys(a: strin
 
 export const importKeyMaterial = defineOperation({
   name: 'ImportKeyMaterial',
+  keyIdForms: 'idOrArn',
+  usableIn: IMPORTABLE,
   request: {
     KeyId: keyId,
     ImportToken: required(blob({ min: 1, max: 6144 })),
@@ -42,7 +44,7 @@ export const importKeyMaterial = defineOperation({
     }
     const values = new Map<string, readonly string[]>([['kms:expirationmodel', [model]]])
     if (req.ValidTo !== undefined) values.set('kms:validto', [String(Math.floor(req.ValidTo / 1000))])
-    const { arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: IMPORTABLE, values }, async (record, keyArn) => {
+    const { arn } = await ctx.updateKey(req.KeyId, { values }, async (record, keyArn) => {
       if (record.origin !== 'EXTERNAL') throw notExternal(keyArn, record)
       const params = record.importParameters
       if (params === undefined || params.tokenDigest !== tokenDigest(req.ImportToken)) {

@@ -1,4 +1,4 @@
-// What the import operations for HMAC keys share (reference §6.14). The wrapping private key and
+// What the import operations for HMAC keys share (AWS KMS Developer Guide, Importing key material). The wrapping private key and
 // the token digest are stored with the key (the private key sealed under the root of trust); only
 // the latest token is valid.
 import { UnsupportedOperationException } from '../protocol/errors.js'

@@ -1,4 +1,4 @@
-// Checks a key policy before it is stored (CreateKey, PutKeyPolicy; reference §6.12, §9.2): the
+// Checks a key policy before it is stored (CreateKey, PutKeyPolicy; AWS KMS Developer Guide, Key policies; IAM User Guide, Policy evaluation logic): the
 // 32 KB quota, the grammar (auth/policy.ts), principals that exist, and the lockout safety check.
 import { decideKeyAccess } from '../auth/authorize.js'
 import { conditionLookup } from '../auth/context.js'

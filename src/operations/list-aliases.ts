@@ -1,8 +1,8 @@
-// AWS KMS API Reference > ListAliases (reference §6.10): the account's aliases in name order,
+// AWS KMS API Reference > ListAliases: the account's aliases in name order,
 // optionally those of one key; Limit is clamped to the documented 100.
 import { aliasArn } from '../keys/arn.js'
 import { epochSeconds } from '../keys/metadata.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { optional } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
 import { keyIdShape, limit, marker } from './fields.js'
@@ -10,13 +10,15 @@ import { decodeMarker, encodeMarker } from './markers.js'
 
 export const listAliases = defineOperation({
   name: 'ListAliases',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   readOnly: true,
   request: { KeyId: optional(keyIdShape), Limit: limit(1000), Marker: marker },
   async run(ctx, req) {
     ctx.authorizeAccount('kms:ListAliases')
     let keyId: string | undefined
     if (req.KeyId !== undefined) {
-      const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState, action: 'kms:ListAliases' })
+      const key = await ctx.useKey(req.KeyId, { action: 'kms:ListAliases' })
       keyId = key.record.keyId
     }
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'alias')

@@ -1,5 +1,5 @@
 // AWS KMS API Reference > ListGrants.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { optional } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
 import { keyId, limit, marker } from './fields.js'
@@ -8,6 +8,8 @@ import { principalId, grantId, grantEntry } from './grants.js'
 
 export const listGrants = defineOperation({
   name: 'ListGrants',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   readOnly: true,
   crossAccount: true,
   request: {
@@ -19,7 +21,7 @@ export const listGrants = defineOperation({
   },
   async run(ctx, req) {
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'grant')
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const key = await ctx.useKey(req.KeyId)
     const { accountId, region, keyId: id } = key.record
     const page = await ctx.services.store.listGrants(accountId, region, id, {
       limit: req.Limit ?? 50,

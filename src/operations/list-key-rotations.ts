@@ -1,15 +1,17 @@
 // AWS KMS API Reference > ListKeyRotations.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { defineOperation } from './define.js'
 import { keyId, limit, marker } from './fields.js'
 import { notRotatable } from './rotation.js'
 
 export const listKeyRotations = defineOperation({
   name: 'ListKeyRotations',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   readOnly: true,
   request: { KeyId: keyId, Limit: limit(1000), Marker: marker },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const key = await ctx.useKey(req.KeyId)
     throw notRotatable(key.arn, key.record.keySpec)
   },
 })

@@ -1,4 +1,4 @@
-// AWS KMS API Reference > ListKeys (reference §6.3): keys of the caller's account and region in
+// AWS KMS API Reference > ListKeys: keys of the caller's account and region in
 // every state until deleted, in a stable order, with opaque markers.
 import { keyArn } from '../keys/arn.js'
 import { defineOperation } from './define.js'

@@ -1,6 +1,6 @@
-// AWS KMS API Reference > ListResourceTags (reference §6.11): sorted by tag key; Limit clamped to
+// AWS KMS API Reference > ListResourceTags: sorted by tag key; Limit clamped to
 // the documented 50.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { wireTags } from '../keys/tags.js'
 import { defineOperation } from './define.js'
 import { keyId, limit, marker } from './fields.js'
@@ -8,10 +8,12 @@ import { decodeMarker, encodeMarker } from './markers.js'
 
 export const listResourceTags = defineOperation({
   name: 'ListResourceTags',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   readOnly: true,
   request: { KeyId: keyId, Limit: limit(1000), Marker: marker },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const key = await ctx.useKey(req.KeyId)
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'tag')
     const max = Math.min(req.Limit ?? 50, 50)
     const rest = after === undefined ? key.record.tags : key.record.tags.filter((t) => t.key > after)

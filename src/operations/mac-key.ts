@@ -1,8 +1,7 @@
 // The checks GenerateMac and VerifyMac share after the key is usable: key usage, then algorithm
 // against key spec (recorded to win over the MAC comparison), then the material itself.
 import type { KeyObject } from 'node:crypto'
-import type { MacAlgorithm } from '../domain.js'
-import { MAC_ALGORITHM_OF } from '../crypto/hmac.js'
+import { HMAC_SPECS, type MacAlgorithm } from '../domain.js'
 import type { CachedKey } from '../keys/cache.js'
 import { InvalidKeyUsageException, KMSInternalException } from '../protocol/errors.js'
 
@@ -19,7 +18,7 @@ export function macKeyOf(key: CachedKey, operation: string, algorithm: MacAlgori
   if (record.keyUsage !== 'GENERATE_VERIFY_MAC') {
     throw new InvalidKeyUsageException(`${key.arn} key usage is ${record.keyUsage} which is not valid for ${operation}.`)
   }
-  if (MAC_ALGORITHM_OF[record.keySpec] !== algorithm) {
+  if (HMAC_SPECS[record.keySpec].macAlgorithm !== algorithm) {
     throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${record.keySpec}.`)
   }
   // A usable key always has material; its absence is our fault, not the caller's.

@@ -1,4 +1,4 @@
-// What ReplicateKey and UpdatePrimaryRegion share (reference §6.15). A replica shares the key id,
+// What ReplicateKey and UpdatePrimaryRegion share (AWS KMS Developer Guide, Multi-Region keys). A replica shares the key id,
 // spec, usage, origin and material (each Region stores its own sealed copy, bound to its own ARN);
 // policy, description, tags, aliases, grants and state are its own.
 import { UnsupportedOperationException } from '../protocol/errors.js'

@@ -1,7 +1,7 @@
-// AWS KMS API Reference > PutKeyPolicy (reference §6.12): one policy named `default`, checked for
+// AWS KMS API Reference > PutKeyPolicy: one policy named `default`, checked for
 // size, grammar, principals and lockout before it replaces the old one; allowed in every state.
 import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { NotFoundException } from '../protocol/errors.js'
 import { bool, optional, required, str } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
@@ -9,6 +9,8 @@ import { keyId, policy } from './fields.js'
 
 export const putKeyPolicy = defineOperation({
   name: 'PutKeyPolicy',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   request: {
     KeyId: keyId,
     PolicyName: optional(str({ min: 1, max: 128, pattern: /^[\w]+$/ })),
@@ -19,7 +21,7 @@ export const putKeyPolicy = defineOperation({
     const compiled = compileKeyPolicy(ctx, req.Policy)
     const bypass = req.BypassPolicyLockoutSafetyCheck ?? false
     const values = new Map([['kms:bypasspolicylockoutsafetycheck', [String(bypass)]]])
-    await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState, values }, async (record, arn) => {
+    await ctx.updateKey(req.KeyId, { values }, async (record, arn) => {
       if ((req.PolicyName ?? 'default') !== 'default') throw new NotFoundException('No such policy exists')
       await checkPrincipals(ctx, compiled)
       checkLockout(ctx, compiled, record, arn, bypass)

@@ -16,6 +16,8 @@ import { regionName, assertPrimary } from './multi-region.js'
 
 export const replicateKey = defineOperation({
   name: 'ReplicateKey',
+  keyIdForms: 'idOrArn',
+  usableIn: ['Enabled'],
   request: {
     KeyId: keyId,
     ReplicaRegion: required(regionName),
@@ -28,7 +30,7 @@ export const replicateKey = defineOperation({
     const tags = sortTags(checkRequestTags(req.Tags ?? []))
     const compiled = req.Policy === undefined ? undefined : compileKeyPolicy(ctx, req.Policy)
     const values = new Map<string, readonly string[]>([['kms:replicaregion', [req.ReplicaRegion]]])
-    const primary = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: ['Enabled'], values })
+    const primary = await ctx.useKey(req.KeyId, { values })
     const { record } = primary
     assertPrimary(record, primary.arn)
     if (req.ReplicaRegion === record.region) {

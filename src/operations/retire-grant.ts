@@ -35,7 +35,7 @@ export const retireGrant = defineOperation({
       throw new ValidationException('Either GrantToken, or both KeyId and GrantId, must be specified.')
     }
     ctx.noteKey(arn)
-    // Who may retire (reference §6.13): the retiring principal, the grantee if the grant includes
+    // Who may retire (AWS KMS Developer Guide, Grants): the retiring principal, the grantee if the grant includes
     // RetireGrant, and the account that issued the grant.
     const caller = ctx.caller
     const callerRoot = rootArn(ctx.partition, caller.accountId)

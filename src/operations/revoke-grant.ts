@@ -1,6 +1,6 @@
 // AWS KMS API Reference > RevokeGrant.
 import { isGrantOf } from '../auth/grants.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ALL_STATES } from '../keys/lifecycle.js'
 import { InvalidGrantIdException } from '../protocol/errors.js'
 import { required } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
@@ -9,10 +9,12 @@ import { grantId } from './grants.js'
 
 export const revokeGrant = defineOperation({
   name: 'RevokeGrant',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   crossAccount: true,
   request: { KeyId: keyId, GrantId: required(grantId), DryRun: dryRun },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.AnyState })
+    const key = await ctx.useKey(req.KeyId)
     const grant = await ctx.services.store.getGrant(req.GrantId)
     if (!grant || !isGrantOf(grant, key.record)) {
       throw new InvalidGrantIdException(`Grant ${req.GrantId} does not exist.`)

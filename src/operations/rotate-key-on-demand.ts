@@ -1,14 +1,16 @@
 // AWS KMS API Reference > RotateKeyOnDemand.
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { ROTATION_STATES } from '../keys/lifecycle.js'
 import { UnsupportedOperationException } from '../protocol/errors.js'
 import { defineOperation } from './define.js'
 import { keyId } from './fields.js'
 
 export const rotateKeyOnDemand = defineOperation({
   name: 'RotateKeyOnDemand',
+  keyIdForms: 'idOrArn',
+  usableIn: ROTATION_STATES,
   request: { KeyId: keyId },
   async run(ctx, req) {
-    await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: USABLE_IN.Rotation })
+    await ctx.useKey(req.KeyId)
     // AWS (recorded for a non-symmetric key): UnsupportedOperationException with no message.
     throw new UnsupportedOperationException()
   },

@@ -1,4 +1,4 @@
-// What the key rotation operations share: HMAC keys do not rotate (reference §6.16). The key is
+// What the key rotation operations share: HMAC keys do not rotate (AWS KMS Developer Guide, Rotating keys: HMAC keys do not rotate). The key is
 // resolved and state-checked first, as AWS does, then the operation is refused.
 import { UnsupportedOperationException } from '../protocol/errors.js'
 

@@ -1,4 +1,4 @@
-// AWS KMS API Reference > ScheduleKeyDeletion (reference §6.7, §5.3): a 7..30 day window (default
+// AWS KMS API Reference > ScheduleKeyDeletion: a 7..30 day window (default
 // 30); the sweeper deletes the key and its aliases when it ends.
 import { ALL_STATES, transition } from '../keys/lifecycle.js'
 import { epochSeconds } from '../keys/metadata.js'
@@ -13,6 +13,8 @@ const MAX_DAYS = 30
 
 export const scheduleKeyDeletion = defineOperation({
   name: 'ScheduleKeyDeletion',
+  keyIdForms: 'idOrArn',
+  usableIn: ALL_STATES,
   request: { KeyId: keyId, PendingWindowInDays: optional(int({ min: 1, max: 365 })) },
   async run(ctx, req) {
     const days = req.PendingWindowInDays ?? MAX_DAYS
@@ -23,7 +25,7 @@ export const scheduleKeyDeletion = defineOperation({
       )
     }
     const values = new Map([['kms:schedulekeydeletionpendingwindowindays', [String(days)]]])
-    const { record, arn } = await ctx.updateKey(req.KeyId, { forms: 'idOrArn', usableIn: ALL_STATES, values }, async (r, keyArn) => {
+    const { record, arn } = await ctx.updateKey(req.KeyId, { values }, async (r, keyArn) => {
       let state = transition('ScheduleKeyDeletion', keyArn, r.state)
       // A multi-Region primary with replicas waits for them (PendingReplicaDeletion).
       if (r.multiRegion && (r.primaryRegion ?? r.region) === r.region) {

@@ -1,14 +1,18 @@
-// AWS KMS API Reference > UpdateAlias (reference §6.10): the new target must be of the same key
+// AWS KMS API Reference > UpdateAlias: the new target must be of the same key
 // usage; the old target may be pending deletion, the new one may not.
 import { aliasArn, keyArn } from '../keys/arn.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+
 import { NotFoundException, ValidationException } from '../protocol/errors.js'
 import { required } from '../protocol/validate.js'
+import { ALL_STATES, MUTABLE_STATES } from '../keys/lifecycle.js'
 import { defineOperation } from './define.js'
 import { aliasName, keyIdShape } from './fields.js'
 
 export const updateAlias = defineOperation({
   name: 'UpdateAlias',
+  // The new target; the current target is checked in any state.
+  keyIdForms: 'idOrArn',
+  usableIn: MUTABLE_STATES,
   request: { AliasName: required(aliasName), TargetKeyId: required(keyIdShape) },
   async run(ctx, req) {
     const store = ctx.services.store
@@ -20,9 +24,9 @@ export const updateAlias = defineOperation({
     }
     const current = await ctx.useKey(keyArn(ctx.partition, ctx.region, alias.accountId, alias.keyId), {
       forms: 'idOrArn',
-      usableIn: USABLE_IN.AnyState,
+      usableIn: ALL_STATES,
     })
-    const target = await ctx.useKey(req.TargetKeyId, { forms: 'idOrArn', usableIn: USABLE_IN.CreateAlias })
+    const target = await ctx.useKey(req.TargetKeyId)
     if (target.record.accountId !== alias.accountId) {
       throw new NotFoundException(`Key '${target.arn}' does not exist`)
     }

@@ -12,10 +12,12 @@ import { regionName, assertPrimary } from './multi-region.js'
 
 export const updatePrimaryRegion = defineOperation({
   name: 'UpdatePrimaryRegion',
+  keyIdForms: 'idOrArn',
+  usableIn: ['Enabled', 'Updating'],
   request: { KeyId: keyId, PrimaryRegion: required(regionName) },
   async run(ctx, req) {
     const values = new Map([['kms:primaryregion', [req.PrimaryRegion]]])
-    const primary = await ctx.useKey(req.KeyId, { forms: 'idOrArn', usableIn: ['Enabled', 'Updating'], values })
+    const primary = await ctx.useKey(req.KeyId, { values })
     const { record } = primary
     assertPrimary(record, primary.arn)
     if (req.PrimaryRegion === record.region) {

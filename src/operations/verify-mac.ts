@@ -1,7 +1,7 @@
-// AWS KMS API Reference > VerifyMac (reference §6.5). A wrong MAC is KMSInvalidMacException, never
+// AWS KMS API Reference > VerifyMac. A wrong MAC is KMSInvalidMacException, never
 // MacValid: false; the comparison is constant-time.
 import { computeMac, macsEqual } from '../crypto/hmac.js'
-import { USABLE_IN } from '../keys/lifecycle.js'
+import { CRYPTO_STATES } from '../keys/lifecycle.js'
 import { KMSInvalidMacException } from '../protocol/errors.js'
 import { blob, required } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
@@ -10,6 +10,8 @@ import { MAC_ALGORITHM_VALUES, macKeyOf } from './mac-key.js'
 
 export const verifyMac = defineOperation({
   name: 'VerifyMac',
+  keyIdForms: 'any',
+  usableIn: CRYPTO_STATES,
   readOnly: true,
   crossAccount: true,
   request: {
@@ -21,10 +23,7 @@ export const verifyMac = defineOperation({
     DryRun: dryRun,
   },
   async run(ctx, req) {
-    const key = await ctx.useKey(req.KeyId, { forms: 'any', usableIn: USABLE_IN.VerifyMac,
-      grantTokens: req.GrantTokens,
-      values: MAC_ALGORITHM_VALUES[req.MacAlgorithm],
-    })
+    const key = await ctx.useKey(req.KeyId, { grantTokens: req.GrantTokens, values: MAC_ALGORITHM_VALUES[req.MacAlgorithm] })
     const material = macKeyOf(key, 'VerifyMac', req.MacAlgorithm)
     const expected = computeMac(req.MacAlgorithm, material, req.Message)
     // A dry run still checks the MAC: DryRunOperationException means the call would have succeeded.

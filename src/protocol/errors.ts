@@ -1,5 +1,5 @@
 // KMS error classes: one per AWS exception, named exactly as AWS names it on the wire.
-// Status: every client error is 400 (recorded from AWS); server faults are 500 (reference §2.5).
+// Status: every client error is 400 (recorded from AWS); server faults are 500 (recorded from AWS).
 
 export abstract class KmsError extends Error {
   /** Wire `__type`; equals the class name. */

@@ -4,7 +4,7 @@
 // - model constraints (required, length, range, enum, pattern) -> one ValidationException listing
 //   every violation: "N validation error(s) detected: Value '...' at 'keyId' failed to satisfy
 //   constraint: ...", with lowerCamelCase member paths and 1-based `.member.` list indices
-//   (reference §2.6). Values of blobs and sensitive members are never echoed.
+//   (AWS's common errors in the botocore model). Values of blobs and sensitive members are never echoed.
 // A JSON-Schema library was not used because blob limits apply to the decoded bytes, paths and
 // messages follow AWS's format, and null must read as absent: each would need a pass of its own.
 import { SerializationException, ValidationException } from './errors.js'
@@ -133,7 +133,7 @@ export function bool(): Shape<boolean> {
   }
 }
 
-/** Epoch seconds (integer or fraction, reference §2.2), returned as epoch milliseconds. */
+/** Epoch seconds (integer or fraction, as the AWS JSON protocol sends timestamps), returned as epoch milliseconds. */
 export function timestamp(): Shape<number> {
   return {
     kind: 'timestamp',
@@ -217,7 +217,7 @@ export function struct<M extends Members>(members: M): Shape<StructOf<M>> {
       for (const m of entries) {
         const memberPath = path ? `${path}.${m.path}` : m.path
         const raw = Object.hasOwn(input, m.name) ? input[m.name] : undefined
-        // Reference §2.2: null in a request is treated as absent; unknown members are ignored.
+        // The AWS JSON protocol: null in a request is treated as absent; unknown members are ignored.
         if (raw === undefined || raw === null) {
           if (m.required) {
             ctx.violations.push({ path: memberPath, value: 'null', constraint: 'Member must not be null' })

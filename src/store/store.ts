@@ -75,7 +75,7 @@ export interface UserRecord {
   readonly createDate: number
 }
 
-/** A grant on a key (reference §6.13). */
+/** A grant on a key (AWS KMS Developer Guide, Grants). */
 export interface GrantRecord {
   readonly grantId: string
   readonly accountId: string

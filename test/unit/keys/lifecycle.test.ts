@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { KEY_STATES } from '../../../src/domain.js'
-import { ALL_STATES, stateError, transition, TRANSITIONS, USABLE_IN } from '../../../src/keys/lifecycle.js'
+import { ALL_STATES, stateError, transition, TRANSITIONS } from '../../../src/keys/lifecycle.js'
 
 const ARN = 'arn:aws:kms:us-east-1:111122223333:key/k'
 
@@ -34,10 +34,5 @@ describe('keys/lifecycle', () => {
       }
     }
     assert.throws(() => transition('CancelKeyDeletion', ARN, 'Enabled'), { message: `${ARN} is not pending deletion.` })
-  })
-
-  it('lets MAC operations run only in Enabled and Updating (reference §5.2)', () => {
-    assert.deepEqual([...USABLE_IN.GenerateMac], ['Enabled', 'Updating'])
-    assert.deepEqual([...USABLE_IN.VerifyMac], ['Enabled', 'Updating'])
   })
 })

@@ -28,11 +28,12 @@ import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess } f
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 import { rounds } from '../helpers/scale.js'
+import { repoPath } from '../helpers/repo.js'
 
 const FLOOD = rounds('MACAW_ATTACK_FLOOD', 4000, 20_000)
 /** Grants on one key for the grants-at-scale check (the bench creates 10,000). */
 const GRANTS = Number(process.env['MACAW_ATTACK_GRANTS'] ?? 1000)
-const TEXTS = (JSON.parse(readFileSync(new URL('../fixtures/aws-texts.json', import.meta.url), 'utf8')) as { texts: Record<string, { message: string }> }).texts
+const TEXTS = (JSON.parse(readFileSync(repoPath('test', 'fixtures', 'aws-texts.json'), 'utf8')) as { texts: Record<string, { message: string }> }).texts
 const THROTTLED = TEXTS['ThrottlingException']?.message
 const OTHER = '444455556666'
 

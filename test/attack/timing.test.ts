@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { signedSend } from '../helpers/raw.js'
 import { startKms } from '../helpers/server.js'
+import { repoPath } from '../helpers/repo.js'
 
-const source = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
+const source = (path: string): string => readFileSync(repoPath(path), 'utf8')
 
 /** The body of a function or method, from its signature to the matching closing brace. */
 function bodyOf(text: string, signature: RegExp): string {

@@ -11,8 +11,9 @@ import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
 import { spawnServer } from '../helpers/process.js'
+import { repoPath } from '../helpers/repo.js'
 
-const README = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+const README = await readFile(repoPath('README.md'), 'utf8')
 /** The sh block of the quick start that talks to the server with the AWS CLI. */
 const BLOCK = [...README.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.includes('aws --endpoint-url')) ?? ''
 const README_URL = 'http://127.0.0.1:8420'

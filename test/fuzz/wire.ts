@@ -4,10 +4,11 @@ import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { connect } from 'node:net'
 import { signedHeaders } from '../helpers/raw.js'
+import { repoPath } from '../helpers/repo.js'
 
 /** Every `__type` docs/errors.md lists: an answer with any other type is a finding. */
 export const DOCUMENTED_TYPES: ReadonlySet<string> = new Set(
-  [...readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8').matchAll(/^\| ([A-Za-z]+) \| (\d{3}) \|/gm)].map((m) => m[1] ?? ''),
+  [...readFileSync(repoPath('docs', 'errors.md'), 'utf8').matchAll(/^\| ([A-Za-z]+) \| (\d{3}) \|/gm)].map((m) => m[1] ?? ''),
 )
 
 export interface FuzzRequest {

@@ -3,10 +3,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ROOT, storeEnvFor } from './server.js'
+import { repoPath } from './repo.js'
 
-export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
+export const MAIN = repoPath('dist', 'src', 'main.js')
 
 export interface ServerProcess {
   readonly url: string

@@ -6,15 +6,15 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { DEFAULT_MODULE_PATH } from '../../src/trust/pkcs11.js'
+import { repoPath } from './repo.js'
 
 export const TOKEN_LABEL = 'macaw'
 export const USER_PIN = '1234'
 export const SO_PIN = '5678'
 
-const SETUP_SCRIPT = resolve(fileURLToPath(import.meta.url), '../../../scripts/setup-softhsm.sh')
+const SETUP_SCRIPT = repoPath('scripts', 'setup-softhsm.sh')
 
 export interface SoftHsm {
   /** The directory holding softhsm2.conf, the tokens and the PIN file. */

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs'
 import { it } from 'node:test'
 import * as errors from '../../src/protocol/errors.js'
 import { OPERATIONS } from '../../src/operations/index.js'
+import { repoPath } from '../helpers/repo.js'
 
-const read = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')
+const read = (name: string) => readFileSync(repoPath('docs', name), 'utf8')
 
 it('docs/errors.md lists every KmsError subclass, and nothing else', () => {
   const classes = Object.entries(errors)

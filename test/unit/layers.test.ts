@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
+import { repoPath } from '../helpers/repo.js'
 
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url))
+const SRC = repoPath('src')
 
 /** Top-level folder or file of src/ -> its layer (higher may import lower, never the reverse). */
 const LAYERS: Record<string, number> = {

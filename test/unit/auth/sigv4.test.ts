@@ -5,6 +5,7 @@ import { describe, it } from 'node:test'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { SigV4Verifier, type SignedRequest } from '../../../src/auth/sigv4.js'
 import { Sha256 } from '../../helpers/raw.js'
+import { repoPath } from '../../helpers/repo.js'
 
 interface Suite {
   accessKeyId: string
@@ -14,7 +15,7 @@ interface Suite {
   amzDate: string
   cases: { name: string; method: string; url: string; headers: Record<string, string>; body: string; signedHeaders: string; signature: string }[]
 }
-const suite = JSON.parse(readFileSync(new URL('../../vectors/sigv4/aws-test-suite.json', import.meta.url), 'utf8')) as Suite
+const suite = JSON.parse(readFileSync(repoPath('test', 'vectors', 'sigv4', 'aws-test-suite.json'), 'utf8')) as Suite
 const SUITE_NOW = Date.UTC(2015, 7, 30, 12, 36, 0)
 const secret = { secretAccessKey: suite.secretAccessKey }
 

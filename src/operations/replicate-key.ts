@@ -69,11 +69,11 @@ export const replicateKey = defineOperation({
       policy: req.Policy,
       tags,
     })
+    // A replica of an imported-material key starts PendingImport with no material (AWS: "You must
+    // import the same key material that you imported into the primary key"); the digest it keeps
+    // makes ImportKeyMaterial accept only that material, under the replica's own ValidTo.
     const fields: Omit<KeyRecord, 'version'> = {
       ...own,
-      state: record.material === undefined ? 'PendingImport' : 'Enabled',
-      ...(record.expirationModel === undefined ? {} : { expirationModel: record.expirationModel }),
-      ...(record.validTo === undefined ? {} : { validTo: record.validTo }),
       ...(record.importCheck === undefined ? {} : { importCheck: record.importCheck }),
     }
     if (compiled !== undefined) {
@@ -82,7 +82,7 @@ export const replicateKey = defineOperation({
     }
     await assertKeyQuota(store, record.accountId, req.ReplicaRegion, ctx.services.config.quotaKeys)
     let sealed: Buffer | undefined
-    if (record.material !== undefined) {
+    if (record.origin === 'AWS_KMS' && record.material !== undefined) {
       const material = await openEnvelope(ctx.services.root, record.material, keyMaterialContext(primary.arn))
       sealed = await ctx.services.sealMaterial(material, arn)
       material.fill(0)

@@ -1,16 +1,20 @@
-// Imported key material (reference §6.14), end to end through the SDK: every spec with every
+// Imported key material (AWS KMS Developer Guide, Importing key material), end to end through the SDK: every spec with every
 // wrapping algorithm gives MACs equal to HMAC(material, message) computed here; expiry is real;
 // AWS's errors for wrong tokens, expired tokens, other material and bad ciphertext.
 import assert from 'node:assert/strict'
 import { constants, createCipheriv, createHmac, publicEncrypt, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import {
+  CancelKeyDeletionCommand,
   CreateKeyCommand,
   DeleteImportedKeyMaterialCommand,
   DescribeKeyCommand,
   GenerateMacCommand,
   GetParametersForImportCommand,
+  EnableKeyCommand,
   ImportKeyMaterialCommand,
+  ReplicateKeyCommand,
+  ScheduleKeyDeletionCommand,
   VerifyMacCommand,
   type AlgorithmSpec,
   type KMSClient,
@@ -162,5 +166,54 @@ describe('importing HMAC key material', () => {
       `${ownArn} origin is AWS_KMS which is not valid for this operation.`,
     )
     await rejectsWith(kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: ownArn })), 'UnsupportedOperationException')
+  })
+  it('never makes a key without material Enabled: after a cancelled deletion it is PendingImport, and MACs get 400', async (t) => {
+    const { kms } = await startKms(t)
+    const state = async (KeyId: string) => (await kms.send(new DescribeKeyCommand({ KeyId }))).KeyMetadata?.KeyState
+    // Material imported, then deleted while the key waits for deletion, then the deletion cancelled.
+    const imported = await externalKey(kms)
+    const material = randomBytes(32)
+    await importInto(kms, imported, material)
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: imported, PendingWindowInDays: 7 }))
+    await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: imported }))
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: imported }))
+    // A key that never had material, through the same window.
+    const never = await externalKey(kms)
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: never, PendingWindowInDays: 7 }))
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: never }))
+    for (const keyId of [imported, never]) {
+      assert.equal(await state(keyId), 'PendingImport')
+      await rejectsWith(kms.send(new EnableKeyCommand({ KeyId: keyId })), 'KMSInvalidStateException', /is pending import\.$/)
+      await rejectsWith(kms.send(new GenerateMacCommand({ KeyId: keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })), 'KMSInvalidStateException', /is pending import\.$/)
+    }
+    // The same material brings it back.
+    await importInto(kms, imported, material)
+    assert.equal(await state(imported), 'Enabled')
+    const out = await kms.send(new GenerateMacCommand({ KeyId: imported, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    assert.deepEqual(Buffer.from(out.Mac ?? new Uint8Array()), createHmac('sha256', material).update(MESSAGE).digest())
+  })
+
+  it("creates a replica of an imported-material key without material; it takes the primary's material only", async (t) => {
+    const { kms, client } = await startKms(t)
+    const eu = client('eu-west-1')
+    const keyId = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', MultiRegion: true, Origin: 'EXTERNAL' }))).KeyMetadata?.KeyId ?? ''
+    const material = randomBytes(32)
+    await importInto(kms, keyId, material)
+    const replica = await kms.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: 'eu-west-1' }))
+    assert.equal(replica.ReplicaKeyMetadata?.KeyState, 'PendingImport')
+    assert.equal(replica.ReplicaKeyMetadata?.Origin, 'EXTERNAL')
+    assert.equal(replica.ReplicaKeyMetadata?.ExpirationModel, undefined)
+    await rejectsWith(eu.send(new GenerateMacCommand({ KeyId: keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })), 'KMSInvalidStateException', /is pending import\.$/)
+    // Other material is refused; the primary's, with the replica's own expiration, is taken.
+    await rejectsWith(importInto(eu, keyId, randomBytes(32)), 'IncorrectKeyMaterialException')
+    const validTo = new Date(Date.now() + 3600_000)
+    await importInto(eu, keyId, material, { validTo })
+    const meta = (await eu.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
+    assert.equal(meta?.KeyState, 'Enabled')
+    assert.equal(meta?.ExpirationModel, 'KEY_MATERIAL_EXPIRES')
+    assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.ExpirationModel, 'KEY_MATERIAL_DOES_NOT_EXPIRE')
+    const here = await kms.send(new GenerateMacCommand({ KeyId: keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    const there = await eu.send(new GenerateMacCommand({ KeyId: keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))
+    assert.deepEqual(there.Mac, here.Mac)
   })
 })

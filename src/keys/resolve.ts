@@ -1,7 +1,10 @@
 // Resolution of the four KeyId forms to (account, region, key id), with AWS's NotFoundException
 // texts (the model's KeyId documentation; texts in test/fixtures/aws-texts.json). Aliases resolve in the caller's account unless named by alias ARN.
-import { NotFoundException } from '../protocol/errors.js'
+import { InvalidArnException, NotFoundException } from '../protocol/errors.js'
 import { aliasArn, keyArn, parseKeyIdentifier } from './arn.js'
+
+/** An alias where the operation takes a key id or key ARN only (test/fixtures/aws-texts.json). */
+export const ALIASES_NOT_SUPPORTED = 'Key Aliases are not supported for this operation.'
 
 export interface KeyLocation {
   readonly accountId: string
@@ -32,7 +35,7 @@ export async function locateKey(
     case 'invalidArn':
       throw new NotFoundException(`Invalid arn ${text}`)
     case 'aliasName':
-      if (forms === 'idOrArn') throw new NotFoundException(`Invalid keyId '${text}'`)
+      if (forms === 'idOrArn') throw new InvalidArnException(ALIASES_NOT_SUPPORTED)
       return aliasLocation(scope, scope.accountId, id.aliasName)
     case 'keyArn':
     case 'aliasArn': {
@@ -43,7 +46,7 @@ export async function locateKey(
       if (id.form === 'keyArn') {
         return { accountId: id.accountId, region: scope.region, keyId: id.resource }
       }
-      if (forms === 'idOrArn') throw new NotFoundException(`Invalid keyId '${text}'`)
+      if (forms === 'idOrArn') throw new InvalidArnException(ALIASES_NOT_SUPPORTED)
       return aliasLocation(scope, id.accountId, id.resource)
     }
   }

@@ -43,7 +43,9 @@ describe('EnableKey and DisableKey', () => {
     const { kms } = await startKms(t)
     const { keyId } = await hmacKey(kms)
     await kms.send(new CreateAliasCommand({ AliasName: 'alias/a', TargetKeyId: keyId }))
-    await rejectsWith(kms.send(new EnableKeyCommand({ KeyId: 'alias/a' })), 'NotFoundException', "Invalid keyId 'alias/a'")
+    // AWS: InvalidArnException (test/fixtures/aws-texts.json), for an alias name or an alias ARN.
+    await rejectsWith(kms.send(new EnableKeyCommand({ KeyId: 'alias/a' })), 'InvalidArnException', 'Key Aliases are not supported for this operation.')
+    await rejectsWith(kms.send(new EnableKeyCommand({ KeyId: 'arn:aws:kms:us-east-1:111122223333:alias/a' })), 'InvalidArnException', 'Key Aliases are not supported for this operation.')
   })
 
   it('refuses to enable or disable a key pending deletion', async (t) => {

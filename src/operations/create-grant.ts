@@ -11,6 +11,8 @@ import { defineOperation } from './define.js'
 import { dryRun, grantOperation, grantTokens, keyId } from './fields.js'
 import { principalId, checkPrincipal } from './grants.js'
 
+/** AWS's text (test/fixtures/aws-texts.json). */
+const ONLY_CREATE_GRANT = 'Grants must not contain only the CreateGrant operation.'
 const HMAC_OPS: ReadonlySet<string> = new Set(HMAC_GRANT_OPERATIONS)
 
 export const createGrant = defineOperation({
@@ -38,6 +40,7 @@ export const createGrant = defineOperation({
     if (req.RetiringPrincipal !== undefined) checkPrincipal(req.RetiringPrincipal, 'RetiringPrincipal')
     const operations = [...new Set(req.Operations)]
     if (operations.length === 0) throw new ValidationException('Operations must name at least one grant operation.')
+    if (operations.length === 1 && operations[0] === 'CreateGrant') throw new ValidationException(ONLY_CREATE_GRANT)
     const values = new Map<string, readonly string[]>([
       ['kms:grantoperations', operations],
       ['kms:granteeprincipal', [req.GranteePrincipal]],

@@ -210,6 +210,12 @@ describe('authorization', () => {
       kms.send(new CreateGrantCommand({ KeyId: key.keyId, GranteePrincipal: hank.Arn, Operations: ['GenerateMac'], Constraints: { EncryptionContextEquals: { a: 'b' } } })),
       'ValidationException',
     )
+    // AWS's text (test/fixtures/aws-texts.json); CreateGrant beside another operation is fine.
+    await rejectsWith(
+      kms.send(new CreateGrantCommand({ KeyId: key.keyId, GranteePrincipal: hank.Arn, Operations: ['CreateGrant', 'CreateGrant'] })),
+      'ValidationException',
+      'Grants must not contain only the CreateGrant operation.',
+    )
     await rejectsWith(kms.send(new CreateGrantCommand({ KeyId: key.keyId, GranteePrincipal: hank.Arn, Operations: ['GenerateMac'], DryRun: true })), 'DryRunOperationException')
     assert.deepEqual((await kms.send(new ListGrantsCommand({ KeyId: key.keyId }))).Grants, [])
 

@@ -89,15 +89,27 @@ describe('ScheduleKeyDeletion and CancelKeyDeletion', () => {
     await rejectsWith(kms.send(new CancelKeyDeletionCommand({ KeyId: keyId })), 'KMSInvalidStateException', `${arn} is not pending deletion.`)
   })
 
-  for (const days of [6, 31]) {
-    it(`refuses a window of ${days} days with ValidationException`, async (t) => {
-      const { kms } = await startKms(t)
-      const { keyId } = await hmacKey(kms)
-      await rejectsWith(kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days })), 'ValidationException', /at 'pendingWindowInDays'/)
-      const m = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
-      assert.equal(m?.KeyState, 'Enabled')
-    })
-  }
+  it("refuses windows outside 7..30 days with AWS's texts, and changes nothing", async (t) => {
+    const { kms } = await startKms(t)
+    const { keyId } = await hmacKey(kms)
+    // Inside the model's range 1..365: AWS's own rule (test/fixtures/aws-texts.json).
+    for (const days of [1, 6, 31, 365]) {
+      await rejectsWith(kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days })), 'ValidationException', 'PendingWindowInDays must be between 7 and 30')
+    }
+    // Outside it: the model's constraint text.
+    await rejectsWith(
+      kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 0 })),
+      'ValidationException',
+      "1 validation error detected: Value '0' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    )
+    await rejectsWith(
+      kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 366 })),
+      'ValidationException',
+      "1 validation error detected: Value '366' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 365",
+    )
+    const m = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
+    assert.equal(m?.KeyState, 'Enabled')
+  })
 
   it('deletes the key and its aliases when the window ends', async (t) => {
     let offset = 0

@@ -23,6 +23,20 @@ export const KEY_SPECS = [
 ] as const
 export type KeySpec = (typeof KEY_SPECS)[number]
 
+/** The deprecated CustomerMasterKeySpec enum: the key specs that existed when it was replaced. */
+export const CUSTOMER_MASTER_KEY_SPECS = [
+  'RSA_2048',
+  'RSA_3072',
+  'RSA_4096',
+  'ECC_NIST_P256',
+  'ECC_NIST_P384',
+  'ECC_NIST_P521',
+  'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT',
+  ...HMAC_KEY_SPECS,
+  'SM2',
+] as const
+
 export const KEY_USAGES = [
   'SIGN_VERIFY',
   'ENCRYPT_DECRYPT',

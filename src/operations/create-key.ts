@@ -13,7 +13,7 @@ import { UnsupportedOperationException, ValidationException } from '../protocol/
 import { bool, optional, str } from '../protocol/validate.js'
 import { StoreConflictError } from '../store/store.js'
 import { defineOperation } from './define.js'
-import { description, keySpec, keyUsage, origin, policy, tagList } from './fields.js'
+import { customerMasterKeySpec, description, keySpec, keyUsage, origin, policy, tagList } from './fields.js'
 
 const isHmacSpec = (spec: KeySpec): spec is HmacKeySpec => (HMAC_KEY_SPECS as readonly string[]).includes(spec)
 
@@ -23,7 +23,7 @@ export const createKey = defineOperation({
     Policy: optional(policy),
     Description: optional(description),
     KeyUsage: optional(keyUsage),
-    CustomerMasterKeySpec: optional(keySpec),
+    CustomerMasterKeySpec: optional(customerMasterKeySpec),
     KeySpec: optional(keySpec),
     Origin: optional(origin),
     CustomKeyStoreId: optional(str({ min: 1, max: 64 })),

@@ -1,11 +1,9 @@
 // AWS KMS API Reference > GetKeyPolicy.
 import { ALL_STATES } from '../keys/lifecycle.js'
 import { NotFoundException } from '../protocol/errors.js'
-import { optional, str } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
-import { keyId } from './fields.js'
+import { keyId, policyName } from './fields.js'
 
-const policyName = optional(str({ min: 1, max: 128, pattern: /^[\w]+$/ }))
 
 export const getKeyPolicy = defineOperation({
   name: 'GetKeyPolicy',

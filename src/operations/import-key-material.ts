@@ -30,7 +30,7 @@ export const importKeyMaterial = defineOperation({
     ValidTo: optional(timestamp()),
     ExpirationModel: optional(str({ enum: EXPIRATION_MODELS })),
     ImportType: optional(str({ enum: ['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL'] as const })),
-    KeyMaterialDescription: optional(str({ min: 0, max: 256 })),
+    KeyMaterialDescription: optional(str({ min: 0, max: 256, pattern: /^[a-zA-Z0-9:/_\s.-]+$/ })),
     KeyMaterialId: optional(str({ min: 64, max: 64, pattern: /^[a-f0-9]+$/ })),
   },
   async run(ctx, req) {

@@ -3,9 +3,9 @@
 import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
 import { ALL_STATES } from '../keys/lifecycle.js'
 import { NotFoundException } from '../protocol/errors.js'
-import { bool, optional, required, str } from '../protocol/validate.js'
+import { bool, optional, required } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
-import { keyId, policy } from './fields.js'
+import { keyId, policy, policyName } from './fields.js'
 
 export const putKeyPolicy = defineOperation({
   name: 'PutKeyPolicy',
@@ -13,7 +13,7 @@ export const putKeyPolicy = defineOperation({
   usableIn: ALL_STATES,
   request: {
     KeyId: keyId,
-    PolicyName: optional(str({ min: 1, max: 128, pattern: /^[\w]+$/ })),
+    PolicyName: policyName,
     Policy: required(policy),
     BypassPolicyLockoutSafetyCheck: optional(bool()),
   },

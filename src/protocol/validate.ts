@@ -64,15 +64,19 @@ export interface StringOptions<E extends string> {
   min?: number
   max?: number
   pattern?: RegExp
+  /** The model's pattern as its messages print it, where it differs from `pattern.source` (anchors). */
+  patternText?: string
   enum?: readonly E[]
+  /** The order AWS prints the enum in, where one is recorded (default: the model's). */
+  enumOrder?: readonly string[]
   sensitive?: boolean
 }
 
 export function str<E extends string = string>(opts: StringOptions<E> = {}): Shape<E> {
   const allowed = opts.enum ? new Set<string>(opts.enum) : undefined
-  const enumText = opts.enum ? `Member must satisfy enum value set: [${opts.enum.join(', ')}]` : ''
+  const enumText = opts.enum ? `Member must satisfy enum value set: [${(opts.enumOrder ?? opts.enum).join(', ')}]` : ''
   const patternText = opts.pattern
-    ? `Member must satisfy regular expression pattern: ${opts.pattern.source}`
+    ? `Member must satisfy regular expression pattern: ${opts.patternText ?? opts.pattern.source}`
     : ''
   return {
     kind: 'string',

@@ -3,14 +3,23 @@ import { CRYPTO_STATES } from '../keys/lifecycle.js'
 import { IncorrectKeyException, InvalidCiphertextException } from '../protocol/errors.js'
 import { optional } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
-import { grantTokens, keyIdShape } from './fields.js'
+import { ciphertextBlob, dryRun, dryRunModifiers, encryptionAlgorithm, encryptionContext, grantTokens, keyIdShape, recipient } from './fields.js'
 
 export const decrypt = defineOperation({
   name: 'Decrypt',
   keyIdForms: 'any',
   usableIn: CRYPTO_STATES,
   crossAccount: true,
-  request: { KeyId: optional(keyIdShape), GrantTokens: grantTokens },
+  request: {
+    CiphertextBlob: optional(ciphertextBlob),
+    EncryptionContext: encryptionContext,
+    GrantTokens: grantTokens,
+    KeyId: optional(keyIdShape),
+    EncryptionAlgorithm: encryptionAlgorithm,
+    Recipient: recipient,
+    DryRun: dryRun,
+    DryRunModifiers: dryRunModifiers,
+  },
   async run(ctx, req) {
     if (req.KeyId !== undefined) {
       await ctx.useKey(req.KeyId, { grantTokens: req.GrantTokens })

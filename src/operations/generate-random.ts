@@ -1,7 +1,8 @@
 // AWS KMS API Reference > GenerateRandom: 1..1024 bytes from the CSPRNG.
 import { randomBytes } from 'node:crypto'
 import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js'
-import { blob, int, optional, str, struct } from '../protocol/validate.js'
+import { int, optional, str } from '../protocol/validate.js'
+import { recipient } from './fields.js'
 import { defineOperation } from './define.js'
 
 export const generateRandom = defineOperation({
@@ -10,9 +11,7 @@ export const generateRandom = defineOperation({
   request: {
     NumberOfBytes: optional(int({ min: 1, max: 1024 })),
     CustomKeyStoreId: optional(str({ min: 1, max: 64 })),
-    Recipient: optional(
-      struct({ KeyEncryptionAlgorithm: optional(str({ enum: ['RSAES_OAEP_SHA_256'] as const })), AttestationDocument: optional(blob({ min: 1, max: 262144 })) }),
-    ),
+    Recipient: recipient,
   },
   run(ctx, req) {
     // AWS (recorded): the service requires NumberOfBytes although the model marks it optional.

@@ -4,6 +4,7 @@
 
 import { InvalidKeyUsageException } from '../protocol/errors.js'
 import { CRYPTO_STATES } from '../keys/lifecycle.js'
+import type { Members } from '../protocol/validate.js'
 import { defineOperation, type Operation, type OperationContext } from './define.js'
 import { grantTokens, keyId } from './fields.js'
 
@@ -12,13 +13,14 @@ export async function refuse(ctx: OperationContext, text: string, operation: str
   throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.record.keyUsage} which is not valid for ${operation}.`)
 }
 
-export function keyUsageRefusal(name: string): Operation {
+/** An operation with the model's request `members` (beside KeyId and GrantTokens), refused for HMAC keys. */
+export function keyUsageRefusal(name: string, members: Members): Operation {
   return defineOperation({
     name,
     keyIdForms: 'any',
     usableIn: CRYPTO_STATES,
     crossAccount: true,
-    request: { KeyId: keyId, GrantTokens: grantTokens },
+    request: { ...members, KeyId: keyId, GrantTokens: grantTokens },
     run: (ctx, req) => refuse(ctx, req.KeyId, name, req.GrantTokens),
   })
 }

@@ -3,7 +3,7 @@ import { CRYPTO_STATES } from '../keys/lifecycle.js'
 import { IncorrectKeyException } from '../protocol/errors.js'
 import { optional } from '../protocol/validate.js'
 import { defineOperation } from './define.js'
-import { grantTokens, keyId, keyIdShape } from './fields.js'
+import { ciphertextBlob, dryRun, dryRunModifiers, encryptionAlgorithm, encryptionContext, grantTokens, keyId, keyIdShape } from './fields.js'
 import { refuse } from './other-key-usages.js'
 
 export const reEncrypt = defineOperation({
@@ -11,7 +11,18 @@ export const reEncrypt = defineOperation({
   keyIdForms: 'any',
   usableIn: CRYPTO_STATES,
   crossAccount: true,
-  request: { DestinationKeyId: keyId, SourceKeyId: optional(keyIdShape), GrantTokens: grantTokens },
+  request: {
+    CiphertextBlob: optional(ciphertextBlob),
+    SourceEncryptionContext: encryptionContext,
+    SourceKeyId: optional(keyIdShape),
+    DestinationKeyId: keyId,
+    DestinationEncryptionContext: encryptionContext,
+    SourceEncryptionAlgorithm: encryptionAlgorithm,
+    DestinationEncryptionAlgorithm: encryptionAlgorithm,
+    GrantTokens: grantTokens,
+    DryRun: dryRun,
+    DryRunModifiers: dryRunModifiers,
+  },
   async run(ctx, req) {
     if (req.SourceKeyId !== undefined) {
       await ctx.useKey(req.SourceKeyId, { grantTokens: req.GrantTokens, action: 'kms:ReEncryptFrom' })

@@ -84,6 +84,30 @@ describe('operations an HMAC key cannot perform', () => {
     await rejectsWith(kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' })), 'InvalidKeyUsageException', usage('GenerateDataKey'))
   })
 
+  it('validates the request against the model before looking at the key, as AWS does', async (t) => {
+    const { kms } = await startKms(t)
+    const { keyId } = await hmacKey(kms)
+    const invalid = (value: string | null, member: string, constraint: string) =>
+      `1 validation error detected: Value ${value === null ? 'null' : `'${value}'`} at '${member}' failed to satisfy constraint: ${constraint}`
+    // Recorded from AWS (the issue's probe): a 5,000-byte Plaintext.
+    await rejectsWith(
+      kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.alloc(5000) })),
+      'ValidationException',
+      "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
+    )
+    await rejectsWith(kms.send(new EncryptCommand({ KeyId: keyId } as never)), 'ValidationException', invalid(null, 'plaintext', 'Member must not be null'))
+    await rejectsWith(
+      kms.send(new SignCommand({ KeyId: keyId, Message: MESSAGE, SigningAlgorithm: 'HMAC' as never })),
+      'ValidationException',
+      /^1 validation error detected: Value 'HMAC' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: \[RSASSA_PSS_SHA_256, /,
+    )
+    await rejectsWith(
+      kms.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 2048 })),
+      'ValidationException',
+      "1 validation error detected: Value '2048' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024",
+    )
+  })
+
   it('answers IncorrectKeyException for Decrypt naming an HMAC key', async (t) => {
     const { kms } = await startKms(t)
     const { keyId } = await hmacKey(kms)

@@ -1,16 +1,21 @@
 // THE list of operations: X-Amz-Target `TrentService.<name>` -> handler. Nothing else dispatches.
 // One operation per file, named after it, as the KMS API reference lists them.
 import { cancelKeyDeletion } from './cancel-key-deletion.js'
+import { connectCustomKeyStore } from './connect-custom-key-store.js'
 import { createAlias } from './create-alias.js'
+import { createCustomKeyStore } from './create-custom-key-store.js'
 import { createGrant } from './create-grant.js'
 import { createKey } from './create-key.js'
 import { decrypt } from './decrypt.js'
 import { deleteAlias } from './delete-alias.js'
+import { deleteCustomKeyStore } from './delete-custom-key-store.js'
 import { deleteImportedKeyMaterial } from './delete-imported-key-material.js'
 import { deriveSharedSecret } from './derive-shared-secret.js'
+import { describeCustomKeyStores } from './describe-custom-key-stores.js'
 import { describeKey } from './describe-key.js'
 import { disableKey } from './disable-key.js'
 import { disableKeyRotation } from './disable-key-rotation.js'
+import { disconnectCustomKeyStore } from './disconnect-custom-key-store.js'
 import { enableKey } from './enable-key.js'
 import { enableKeyRotation } from './enable-key-rotation.js'
 import { encrypt } from './encrypt.js'
@@ -43,6 +48,7 @@ import { sign } from './sign.js'
 import { tagResource } from './tag-resource.js'
 import { untagResource } from './untag-resource.js'
 import { updateAlias } from './update-alias.js'
+import { updateCustomKeyStore } from './update-custom-key-store.js'
 import { updateKeyDescription } from './update-key-description.js'
 import { updatePrimaryRegion } from './update-primary-region.js'
 import { verify } from './verify.js'
@@ -51,16 +57,21 @@ import type { Operation } from './define.js'
 
 const all: readonly Operation[] = [
   cancelKeyDeletion,
+  connectCustomKeyStore,
   createAlias,
+  createCustomKeyStore,
   createGrant,
   createKey,
   decrypt,
   deleteAlias,
+  deleteCustomKeyStore,
   deleteImportedKeyMaterial,
   deriveSharedSecret,
+  describeCustomKeyStores,
   describeKey,
   disableKey,
   disableKeyRotation,
+  disconnectCustomKeyStore,
   enableKey,
   enableKeyRotation,
   encrypt,
@@ -93,6 +104,7 @@ const all: readonly Operation[] = [
   tagResource,
   untagResource,
   updateAlias,
+  updateCustomKeyStore,
   updateKeyDescription,
   updatePrimaryRegion,
   verify,

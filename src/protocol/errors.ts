@@ -32,6 +32,9 @@ export const ERROR_CODES = [
   'InvalidImportTokenException',
   'ExpiredImportTokenException',
   'IncorrectKeyMaterialException',
+  'CustomKeyStoreNotFoundException',
+  'CloudHsmClusterNotFoundException',
+  'XksProxyUriUnreachableException',
   'DryRunOperationException',
   'KeyUnavailableException',
   'DependencyTimeoutException',
@@ -174,6 +177,18 @@ export class ExpiredImportTokenException extends KmsError {
 /** Imported material that differs from the key's earlier material. */
 export class IncorrectKeyMaterialException extends KmsError {
   readonly code = 'IncorrectKeyMaterialException'
+}
+/** A custom key store id or name that names none (this service has no custom key stores). */
+export class CustomKeyStoreNotFoundException extends KmsError {
+  readonly code = 'CustomKeyStoreNotFoundException'
+}
+/** CreateCustomKeyStore for an AWS CloudHSM cluster: no such cluster is reachable from this service. */
+export class CloudHsmClusterNotFoundException extends KmsError {
+  readonly code = 'CloudHsmClusterNotFoundException'
+}
+/** CreateCustomKeyStore for an external key store: its proxy cannot be reached from this service. */
+export class XksProxyUriUnreachableException extends KmsError {
+  readonly code = 'XksProxyUriUnreachableException'
 }
 /** DryRun was set and the request would have succeeded. */
 export class DryRunOperationException extends KmsError {

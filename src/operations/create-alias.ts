@@ -21,8 +21,10 @@ export const createAlias = defineOperation({
     const key = await ctx.useKey(req.TargetKeyId)
     const { accountId, region, keyId } = key.record
     const store = ctx.services.store
-    if ((await store.countAliasesForKey(accountId, region, keyId)) >= MAX_ALIASES_PER_KEY) {
-      throw new LimitExceededException(`The key ${key.arn} already has ${MAX_ALIASES_PER_KEY} aliases.`)
+    const usage = await store.countAliasesForKey(accountId, region, keyId)
+    if (usage >= MAX_ALIASES_PER_KEY) {
+      // AWS's recorded text (test/fixtures/aws-texts.json).
+      throw new LimitExceededException(`Aliases per key quota for this account in this region is ${MAX_ALIASES_PER_KEY}, current usage is ${usage}.`)
     }
     try {
       await store.insertAlias({

@@ -64,7 +64,11 @@ describe('CreateAlias', () => {
     const { kms } = await startKms(t)
     const { keyId } = await hmacKey(kms)
     for (let i = 0; i < 50; i++) await kms.send(new CreateAliasCommand({ AliasName: `alias/n${i}`, TargetKeyId: keyId }))
-    await rejectsWith(kms.send(new CreateAliasCommand({ AliasName: 'alias/n50', TargetKeyId: keyId })), 'LimitExceededException')
+    await rejectsWith(
+      kms.send(new CreateAliasCommand({ AliasName: 'alias/n50', TargetKeyId: keyId })),
+      'LimitExceededException',
+      'Aliases per key quota for this account in this region is 50, current usage is 50.',
+    )
   })
 })
 

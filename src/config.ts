@@ -8,6 +8,7 @@ import { redactStoreUrl } from './store/url.js'
 import { describeRootUri } from './trust/index.js'
 
 import type { StoreConfig } from './store/index.js'
+import { AWS_REGIONS } from './domain.js'
 
 export type { StoreConfig } from './store/index.js'
 
@@ -17,6 +18,8 @@ export interface Config {
   readonly dataDir: string
   /** Default region for admin commands; requests use the region of their credential scope. */
   readonly region: string
+  /** The Regions a request may be scoped to: AWS's public ones, `--regions`, and `region`. */
+  readonly regions: ReadonlySet<string>
   /** The default account: the one whose root user is bootstrapped. */
   readonly accountId: string
   readonly partition: string
@@ -69,6 +72,7 @@ export interface RawSettings {
   port?: string | number | undefined
   dataDir?: string | undefined
   region?: string | undefined
+  regions?: string | undefined
   accountId?: string | undefined
   partition?: string | undefined
   root?: string | undefined
@@ -117,6 +121,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   storePasswordFile: 'MACAW_STORE_PASSWORD_FILE',
   maxBodyBytes: 'MACAW_MAX_BODY_BYTES',
   clockSkewSeconds: 'MACAW_CLOCK_SKEW_SECONDS',
+  regions: 'MACAW_REGIONS',
   sweepIntervalSeconds: 'MACAW_SWEEP_INTERVAL_SECONDS',
   cacheTtlMs: 'MACAW_CACHE_TTL_MS',
   logLevel: 'MACAW_LOG_LEVEL',
@@ -242,6 +247,12 @@ export function buildConfig(raw: RawSettings): Config {
   }
 
   const region = raw.region ?? DEFAULTS.region
+  // Private Regions beside AWS's, comma-separated; each must look like a Region name.
+  const extraRegions = (raw.regions ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '')
+  for (const r of extraRegions) {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(r)) problems.push(`regions (MACAW_REGIONS): '${r}' must be 1 to 32 lower-case letters, digits and hyphens`)
+  }
+  const regions: ReadonlySet<string> = new Set([...AWS_REGIONS, ...extraRegions, region])
   if (!REGION.test(region)) problems.push(`region (MACAW_REGION) '${region}' is not an AWS region name such as us-east-1`)
   const accountId = raw.accountId ?? DEFAULTS.accountId
   if (!/^\d{12}$/.test(accountId)) problems.push(`accountId (MACAW_ACCOUNT_ID) must be 12 digits, got '${accountId}'`)
@@ -299,6 +310,7 @@ export function buildConfig(raw: RawSettings): Config {
     port,
     dataDir,
     region,
+    regions,
     accountId,
     partition,
     root,
@@ -342,6 +354,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     // A pkcs11: URI may carry the token PIN itself.
     root: describeRootUri(config.root),
     extraRoots: config.extraRoots.map(describeRootUri),
+    regions: [...config.regions].sort(),
     dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir),
   }
 }

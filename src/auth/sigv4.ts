@@ -42,6 +42,8 @@ export interface SigV4Options {
   /** Accepted distance between X-Amz-Date and the server clock; default 5 minutes. */
   readonly clockSkewMs?: number
   readonly now?: () => number
+  /** The Region names a credential scope may name (default: any well-formed one). */
+  readonly regions?: ReadonlySet<string>
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256'
@@ -168,10 +170,13 @@ export class SigV4Verifier {
   /** (access key, secret, date, region, service) -> signing key; changes once a day. */
   private readonly signingKeys = new Map<string, Buffer>()
 
+  private readonly regions: ReadonlySet<string> | undefined
+
   constructor(options: SigV4Options) {
     this.service = options.service
     this.skewMs = options.clockSkewMs ?? 5 * 60_000
     this.now = options.now ?? Date.now
+    this.regions = options.regions
   }
 
   async verify<P extends Secret>(
@@ -221,7 +226,15 @@ export class SigV4Verifier {
     if (auth.service !== this.service) {
       throw new InvalidSignatureException(`Credential should be scoped to correct service: '${this.service}'. `)
     }
-    if (auth.region.length > 32 || !REGION.test(auth.region)) throw new InvalidSignatureException('Credential should be scoped to a valid region. ')
+    if (this.regions !== undefined) {
+      // A Region that does not exist would open a key namespace of its own (AWS's words; a long
+      // name is not echoed).
+      if (!this.regions.has(auth.region)) {
+        throw new InvalidSignatureException(auth.region.length <= 64 ? `Credential should be scoped to a valid region, not '${auth.region}'. ` : 'Credential should be scoped to a valid region. ')
+      }
+    } else if (auth.region.length > 32 || !REGION.test(auth.region)) {
+      throw new InvalidSignatureException('Credential should be scoped to a valid region. ')
+    }
     if (auth.terminator !== 'aws4_request') {
       throw new InvalidSignatureException("Credential should be scoped with a valid terminator: 'aws4_request'.")
     }

@@ -71,6 +71,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--workers <n>', 'worker processes sharing the port (default: one per core)').env(ENV_NAMES.workers))
     .addOption(new Option('--max-body-bytes <n>', 'largest accepted request body').env(ENV_NAMES.maxBodyBytes))
     .addOption(new Option('--clock-skew-seconds <n>', 'accepted SigV4 clock skew').env(ENV_NAMES.clockSkewSeconds))
+    .addOption(new Option('--regions <names>', "comma-separated Region names accepted beside AWS's public ones and --region").env(ENV_NAMES.regions))
     .addOption(new Option('--sweep-interval-seconds <n>', 'how often expired deletion windows are swept').env(ENV_NAMES.sweepIntervalSeconds))
     .addOption(new Option('--cache-ttl-ms <n>', 'how long a cached key is trusted without re-reading the store').env(ENV_NAMES.cacheTtlMs))
     .addOption(new Option('--seed <file>', 'create the keys, aliases, tags and policies of this YAML/JSON file if they do not exist').env(ENV_NAMES.seed))

@@ -124,7 +124,7 @@ export class Kms {
     })
     this.credentials.ttlMs = config.cacheTtlMs
     // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
-    this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs })
+    this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs, regions: config.regions })
     later.keys = keys
     later.policies = policies
     const sweeper = new Sweeper(store, logger, now, config.sweepIntervalMs)

@@ -49,6 +49,16 @@ describe('authentication', () => {
     assert.match(String((res.json?.['KeyMetadata'] as { Arn: string }).Arn), /^arn:aws:kms:ap-south-1:/)
   })
 
+  it("refuses a Region that does not exist with AWS's text, unless the operator names it", async (t) => {
+    const { client } = await startKms(t)
+    // AWS's text (test/fixtures/aws-texts.json), trailing space included.
+    await rejectsWith(client('mars-1').send(new ListKeysCommand({})), 'InvalidSignatureException', "Credential should be scoped to a valid region, not 'mars-1'. ")
+    await client('ap-southeast-7').send(new ListKeysCommand({}))
+    const own = await startKms(t, { settings: { regions: 'mars-1, on-prem-2' } })
+    assert.deepEqual((await own.client('mars-1').send(new ListKeysCommand({}))).Keys, [])
+    await own.client('on-prem-2').send(new ListKeysCommand({}))
+  })
+
   it('refuses a body that does not match its x-amz-content-sha256 header', async (t) => {
     const { server } = await startKms(t)
     const res = await signedSend(server.url, 'TrentService.ListKeys', '{}', { headers: { 'x-amz-content-sha256': '0'.repeat(64) } })

@@ -18,6 +18,8 @@ export interface KeyMetadata {
   KeyUsage: string
   KeyState: string
   DeletionDate?: number
+  /** Only while PendingReplicaDeletion: the waiting period that begins when the last replica goes. */
+  PendingDeletionWindowInDays?: number
   Origin: string
   KeyManager: 'CUSTOMER'
   CustomerMasterKeySpec: string
@@ -43,7 +45,8 @@ export function keyMetadata(record: KeyRecord, arn: string, related?: readonly K
     Description: record.description,
     KeyUsage: record.keyUsage,
     KeyState: record.state,
-    ...(record.deletionDate === undefined ? {} : { DeletionDate: epochSeconds(record.deletionDate) }),
+    ...(record.deletionDate === undefined || record.state === 'PendingReplicaDeletion' ? {} : { DeletionDate: epochSeconds(record.deletionDate) }),
+    ...(record.state === 'PendingReplicaDeletion' && record.pendingWindowDays !== undefined ? { PendingDeletionWindowInDays: record.pendingWindowDays } : {}),
     Origin: record.origin,
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: record.keySpec,

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto'
 import { withoutMaterial } from './lifecycle.js'
 import { StoreConflictError, type KeyRecord, type Store } from '../store/store.js'
 
+const DAY_MS = 24 * 3600 * 1000
+
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
@@ -77,9 +79,11 @@ export class Sweeper {
     const related = await this.store.listRelatedKeys(replica.accountId, replica.keyId)
     const primary = related.find((k) => k.region === replica.primaryRegion)
     if (primary?.state !== 'PendingReplicaDeletion' || related.length > 1) return
-    const deletionDate = Math.max(primary.deletionDate ?? 0, this.now())
+    // Its full window starts now (a record of an older version kept a date instead).
+    const { pendingWindowDays, ...rest } = primary
+    const deletionDate = pendingWindowDays !== undefined ? this.now() + pendingWindowDays * DAY_MS : Math.max(primary.deletionDate ?? 0, this.now())
     try {
-      await this.store.updateKey({ ...primary, state: 'PendingDeletion', deletionDate })
+      await this.store.updateKey({ ...rest, state: 'PendingDeletion', deletionDate })
     } catch (err) {
       if (!(err instanceof StoreConflictError)) throw err
     }

@@ -15,7 +15,7 @@ export const cancelKeyDeletion = defineOperation({
       // Imported material deleted or expired during the window: the key has nothing to MAC with,
       // so it comes back PendingImport (it can be Enabled only by importing the same material).
       const current = hasExpiredMaterial(record, ctx.now) ? withoutMaterial(record) : record
-      const { deletionDate: _dropped, ...rest } = current
+      const { deletionDate: _dropped, pendingWindowDays: _window, ...rest } = current
       return { ...rest, state: current.material === undefined ? 'PendingImport' : state }
     })
     return { KeyId: arn }

@@ -23,17 +23,22 @@ export const scheduleKeyDeletion = defineOperation({
     if (days < MIN_DAYS || days > MAX_DAYS) throw new ValidationException(`PendingWindowInDays must be between ${MIN_DAYS} and ${MAX_DAYS}`)
     const values = new Map([['kms:schedulekeydeletionpendingwindowindays', [String(days)]]])
     const { record, arn } = await ctx.updateKey(req.KeyId, { values }, async (r, keyArn) => {
-      let state = transition('ScheduleKeyDeletion', keyArn, r.state)
-      // A multi-Region primary with replicas waits for them (PendingReplicaDeletion).
+      const state = transition('ScheduleKeyDeletion', keyArn, r.state)
+      // A multi-Region primary with replicas waits for them (PendingReplicaDeletion), with no
+      // deletion date: its own waiting period begins when its last replica is deleted.
       if (r.multiRegion && (r.primaryRegion ?? r.region) === r.region) {
         const replicas = (await ctx.services.store.listRelatedKeys(r.accountId, r.keyId)).filter((k) => k.region !== r.region)
-        if (replicas.length > 0) state = 'PendingReplicaDeletion'
+        if (replicas.length > 0) {
+          const { deletionDate: _none, ...rest } = r
+          return { ...rest, state: 'PendingReplicaDeletion', pendingWindowDays: days }
+        }
       }
       return { ...r, state, deletionDate: ctx.now + days * DAY_MS }
     })
+    // AWS: DeletionDate "does not appear" for a primary that waits for its replicas.
     return {
       KeyId: arn,
-      DeletionDate: epochSeconds(record.deletionDate ?? ctx.now + days * DAY_MS),
+      ...(record.deletionDate === undefined ? {} : { DeletionDate: epochSeconds(record.deletionDate) }),
       KeyState: record.state,
       PendingWindowInDays: days,
     }

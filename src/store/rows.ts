@@ -40,6 +40,7 @@ export interface KeyDoc {
   importCheck?: string
   importParameters?: Omit<ImportParameters, 'privateKey'> & { privateKey: string }
   primaryRegion?: string
+  pendingWindowDays?: number
 }
 
 export type AliasRow = {
@@ -124,6 +125,7 @@ export function toKey(row: KeyRow): KeyRecord {
           },
         }),
     ...(doc.primaryRegion === undefined ? {} : { primaryRegion: doc.primaryRegion }),
+    ...(doc.pendingWindowDays === undefined ? {} : { pendingWindowDays: doc.pendingWindowDays }),
     version: row.version,
   }
 }
@@ -149,6 +151,7 @@ export function docOf(key: Omit<KeyRecord, 'version'>): string {
           },
         }),
     ...(key.primaryRegion === undefined ? {} : { primaryRegion: key.primaryRegion }),
+    ...(key.pendingWindowDays === undefined ? {} : { pendingWindowDays: key.pendingWindowDays }),
   }
   return JSON.stringify(doc)
 }

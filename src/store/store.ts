@@ -13,8 +13,13 @@ export interface KeyRecord {
   readonly state: KeyState
   readonly description: string
   readonly creationDate: number
-  /** Set only while PendingDeletion. */
+  /** Set only while PendingDeletion (and by older versions while PendingReplicaDeletion). */
   readonly deletionDate?: number
+  /**
+   * PendingReplicaDeletion only: the waiting period a multi-Region primary starts once its last
+   * replica is deleted (AWS: "the waiting period begins when the last of its replica keys is deleted").
+   */
+  readonly pendingWindowDays?: number
   readonly multiRegion: boolean
   /** Key policy document, exactly as given (or the default policy text). */
   readonly policy: string

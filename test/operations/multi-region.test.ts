@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
+  CancelKeyDeletionCommand,
   CreateKeyCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
@@ -73,6 +74,39 @@ describe('multi-Region keys', () => {
     assert.equal(scheduled.KeyState, 'PendingReplicaDeletion')
     const replicaScheduled = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }))
     assert.equal(replicaScheduled.KeyState, 'PendingDeletion')
+  })
+
+  it("starts a primary's own waiting period when its last replica is deleted, and it can still be cancelled", async (t) => {
+    const DAY = 24 * 3600 * 1000
+    let offset = 0
+    const { kms, client } = await startKms(t, { now: () => Date.now() + offset, settings: { sweepIntervalSeconds: 1 } })
+    const eu = client(OTHER_REGION)
+    const keyId = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', MultiRegion: true }))).KeyMetadata?.KeyId ?? ''
+    await kms.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: OTHER_REGION }))
+    // AWS (model documentation): no DeletionDate while the primary waits; its window is shown.
+    const scheduled = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 10 }))
+    assert.equal(scheduled.KeyState, 'PendingReplicaDeletion')
+    assert.equal(scheduled.PendingWindowInDays, 10)
+    assert.equal(scheduled.DeletionDate, undefined)
+    const waiting = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
+    assert.equal(waiting?.PendingDeletionWindowInDays, 10)
+    assert.equal(waiting?.DeletionDate, undefined)
+    // Long past the primary's own 10 days, the replica is scheduled and deleted after its 7.
+    offset = 20 * DAY
+    await eu.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }))
+    offset = 27 * DAY + 1000
+    let primary = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
+    for (let i = 0; i < 100 && primary?.KeyState !== 'PendingDeletion'; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      primary = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata
+    }
+    // Now the primary waits its full 10 days, from the replica's deletion.
+    assert.equal(primary?.KeyState, 'PendingDeletion')
+    assert.equal(primary?.PendingDeletionWindowInDays, undefined)
+    const deletion = (primary?.DeletionDate?.getTime() ?? 0) - (Date.now() + offset)
+    assert.ok(Math.abs(deletion - 10 * DAY) < 60_000, `deletion in ${deletion} ms`)
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: keyId }))
+    assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'Disabled')
   })
 
   it('starts a replica of an imported-material key in PendingImport', async (t) => {

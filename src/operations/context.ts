@@ -8,6 +8,7 @@ import type { Caller } from '../auth/principals.js'
 import type { Config } from '../config.js'
 import type { KeyAccess, UseKeyOptions } from '../keys/access.js'
 import type { CachedKey, KeyCache } from '../keys/cache.js'
+import type { LastUsage } from '../keys/last-usage.js'
 import type { KeyLocation } from '../keys/resolve.js'
 import type { Sweeper } from '../keys/sweeper.js'
 import type { WrappingKeyGenerator } from '../keys/wrapping-keys.js'
@@ -30,6 +31,8 @@ export interface Services {
   readonly sweeper: Sweeper
   /** RSA wrapping key pairs for imports, generated under bounds. */
   readonly wrappingKeys: WrappingKeyGenerator
+  /** The last successful cryptographic operation of each key (GetKeyLastUsage). */
+  readonly lastUsage: LastUsage
 }
 
 export class RequestContext implements OperationContext {

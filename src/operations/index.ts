@@ -25,6 +25,7 @@ import { generateDataKeyPairWithoutPlaintext } from './generate-data-key-pair-wi
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext.js'
 import { generateMac } from './generate-mac.js'
 import { generateRandom } from './generate-random.js'
+import { getKeyLastUsage } from './get-key-last-usage.js'
 import { getKeyPolicy } from './get-key-policy.js'
 import { getKeyRotationStatus } from './get-key-rotation-status.js'
 import { getParametersForImport } from './get-parameters-for-import.js'
@@ -81,6 +82,7 @@ const all: readonly Operation[] = [
   generateDataKeyWithoutPlaintext,
   generateMac,
   generateRandom,
+  getKeyLastUsage,
   getKeyPolicy,
   getKeyRotationStatus,
   getParametersForImport,

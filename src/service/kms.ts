@@ -18,6 +18,7 @@ import { keyMaterialContext, open as openEnvelope, seal } from '../crypto/envelo
 import { KeyAccess, keyPolicyOf } from '../keys/access.js'
 import { keyArn } from '../keys/arn.js'
 import { KeyCache } from '../keys/cache.js'
+import { LastUsage } from '../keys/last-usage.js'
 import { Sweeper } from '../keys/sweeper.js'
 import { WrappingKeyGenerator } from '../keys/wrapping-keys.js'
 import { Metrics } from '../metrics/index.js'
@@ -137,10 +138,11 @@ export class Kms {
       now,
       sweeper,
       wrappingKeys: new WrappingKeyGenerator(),
+      lastUsage: new LastUsage(store),
       sealMaterial: (material, arn) => seal(root, material, keyMaterialContext(arn)),
     }
     this.access = new KeyAccess(config.partition, store, keys, policies, sweeper, now)
-    this.observer = new Observer(this.metrics, this.audit, config.region, now)
+    this.observer = new Observer(this.metrics, this.audit, this.services.lastUsage, config.region, now)
     this.readiness = new Readiness(store, root, this.audit, config.partition, logger)
   }
 
@@ -215,6 +217,7 @@ export class Kms {
     await this.services.sweeper.release()
     if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
     await this.audit.close()
+    await this.services.lastUsage.close()
     this.services.keys.close()
     this.credentials.close()
     await this.store.close()

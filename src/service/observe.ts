@@ -3,6 +3,7 @@
 import { AUDIT_LIMITS, capped, requestParameters, responseElements, type AuditIdentity } from '../audit/event.js'
 import { AuditTrail } from '../audit/trail.js'
 import type { Caller } from '../auth/principals.js'
+import type { LastUsage } from '../keys/last-usage.js'
 import type { Metrics, Outcome } from '../metrics/index.js'
 import type { Operation } from '../operations/define.js'
 import { accessKeyIdOf, headerValue, normalizeIp, targetName, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
@@ -20,20 +21,26 @@ export interface Observed {
   output: Record<string, unknown>
 }
 
+/** The operations GetKeyLastUsage reports (the cryptographic ones an HMAC key performs). */
+const TRACKED: ReadonlySet<string> = new Set(['GenerateMac', 'VerifyMac'])
+
 export class Observer {
   private readonly metrics: Metrics
   private readonly audit: AuditTrail
+  private readonly lastUsage: LastUsage
   private readonly defaultRegion: string
   private readonly now: () => number
 
   constructor(
     metrics: Metrics,
     audit: AuditTrail,
+    lastUsage: LastUsage,
     defaultRegion: string,
     now: () => number,
   ) {
     this.metrics = metrics
     this.audit = audit
+    this.lastUsage = lastUsage
     this.defaultRegion = defaultRegion
     this.now = now
   }
@@ -43,7 +50,12 @@ export class Observer {
     const error = response.error?.code
     const outcome: Outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
     this.metrics.observeRequest(facts.operation?.name ?? 'Unknown', outcome, error ?? '', (performance.now() - started) / 1000)
-    if (!this.audit.enabled || facts.unaudited === true) return
+    const eventId = this.audit.enabled && facts.unaudited !== true ? AuditTrail.eventId() : undefined
+    const keyArn = facts.ctx?.keyArn
+    if (outcome === 'success' && keyArn !== undefined && TRACKED.has(name)) {
+      this.lastUsage.note(keyArn, { operation: name, time: this.now(), eventId, requestId: req.requestId })
+    }
+    if (eventId === undefined) return
     const caller = facts.caller
     const identity: AuditIdentity = caller
       ? {
@@ -57,7 +69,7 @@ export class Observer {
     this.audit.record({
       time: this.now(),
       requestId: req.requestId,
-      eventId: AuditTrail.eventId(),
+      eventId,
       operation: name,
       readOnly: facts.operation?.readOnly ?? false,
       region: facts.region ?? this.defaultRegion,

@@ -64,6 +64,7 @@ export async function openService(config: Config, options: KmsOptions): Promise<
       logger.info({ seed: config.seed, ...created }, 'seed applied')
     }
     await kms.audit.start()
+    await kms.services.lastUsage.start(now())
     kms.services.sweeper.start()
     return kms
   } catch (err) {

@@ -1,0 +1,93 @@
+// The last successful cryptographic operation of each key (GetKeyLastUsage). The request path only
+// notes it in memory (one Map.set per GenerateMac or VerifyMac); a flush every few seconds, and at
+// shutdown, stores the latest use of each key noted since (settings `lastUsage.<key ARN>`), so the
+// store sees at most one write per key used per interval. GetKeyLastUsage reads the newer of this
+// process's note and the stored one: another process's use shows once it has flushed (the same
+// eventual consistency AWS documents for this operation).
+import type { Store } from '../store/store.js'
+
+export interface KeyUse {
+  readonly operation: string
+  /** Epoch ms. */
+  readonly time: number
+  /** The audit record's event id (absent with --audit off). */
+  readonly eventId?: string | undefined
+  readonly requestId: string
+}
+
+/** The setting holding when tracking began on this store (epoch ms). */
+export const TRACKING_START = 'lastUsage.trackingStart'
+const usageSetting = (arn: string): string => `lastUsage.${arn}`
+
+/** How often noted uses are stored. */
+export const LAST_USAGE_FLUSH_MS = 5000
+/** Noted uses kept between flushes; beyond it the map is flushed at once (bounded memory). */
+const MAX_NOTED = 50_000
+
+export class LastUsage {
+  private noted = new Map<string, KeyUse>()
+  private readonly store: Store
+  private timer: NodeJS.Timeout | undefined
+  private flushing: Promise<void> | undefined
+  private trackingStart: number | undefined
+
+  constructor(store: Store) {
+    this.store = store
+  }
+
+  /** Records when tracking began on this store, once, and flushes every few seconds. */
+  async start(now: number): Promise<void> {
+    const stored = await this.store.getSetting(TRACKING_START)
+    if (stored === undefined) await this.store.putSetting(TRACKING_START, String(now))
+    this.trackingStart = stored === undefined ? now : Number(stored)
+    this.timer = setInterval(() => void this.flush(), LAST_USAGE_FLUSH_MS)
+    this.timer.unref()
+  }
+
+  /** When tracking began for a key created at `created` (the later of the two). */
+  trackingStartFor(created: number): number {
+    return Math.max(this.trackingStart ?? created, created)
+  }
+
+  /** The request path: remember the latest use of `arn`. */
+  note(arn: string, use: KeyUse): void {
+    this.noted.set(arn, use)
+    if (this.noted.size >= MAX_NOTED) void this.flush()
+  }
+
+  /** The latest use of `arn` known here or stored, not before `since` (the key's creation). */
+  async get(arn: string, since: number): Promise<KeyUse | undefined> {
+    const mine = this.noted.get(arn)
+    const text = await this.store.getSetting(usageSetting(arn))
+    const stored = text === undefined ? undefined : (JSON.parse(text) as KeyUse)
+    const latest = mine === undefined ? stored : stored === undefined || mine.time >= stored.time ? mine : stored
+    return latest !== undefined && latest.time >= since ? latest : undefined
+  }
+
+  /** Stores what was noted since the last flush, each use only if newer than the stored one. */
+  flush(): Promise<void> {
+    if (this.flushing !== undefined) return this.flushing
+    const batch = this.noted
+    this.noted = new Map()
+    this.flushing = this.write(batch).finally(() => (this.flushing = undefined))
+    return this.flushing
+  }
+
+  private async write(batch: Map<string, KeyUse>): Promise<void> {
+    for (const [arn, use] of batch) {
+      try {
+        const text = await this.store.getSetting(usageSetting(arn))
+        if (text !== undefined && (JSON.parse(text) as KeyUse).time > use.time) continue
+        await this.store.putSetting(usageSetting(arn), JSON.stringify(use))
+      } catch {
+        // The store is down: keep the use for the next flush unless a newer one was noted.
+        if (!this.noted.has(arn)) this.noted.set(arn, use)
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    await this.flush()
+  }
+}

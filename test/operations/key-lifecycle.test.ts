@@ -10,8 +10,10 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   GenerateMacCommand,
+  GetKeyPolicyCommand,
   ListAliasesCommand,
   ListKeysCommand,
+  PutKeyPolicyCommand,
   RetireGrantCommand,
   ScheduleKeyDeletionCommand,
   UpdateKeyDescriptionCommand,
@@ -46,6 +48,19 @@ describe('EnableKey and DisableKey', () => {
     // AWS: InvalidArnException (test/fixtures/aws-texts.json), for an alias name or an alias ARN.
     await rejectsWith(kms.send(new EnableKeyCommand({ KeyId: 'alias/a' })), 'InvalidArnException', 'Key Aliases are not supported for this operation.')
     await rejectsWith(kms.send(new EnableKeyCommand({ KeyId: 'arn:aws:kms:us-east-1:111122223333:alias/a' })), 'InvalidArnException', 'Key Aliases are not supported for this operation.')
+    // The same for every member that takes a key id or key ARN only.
+    for (const command of [
+      new CreateGrantCommand({ KeyId: 'alias/a', GranteePrincipal: 'arn:aws:iam::111122223333:root', Operations: ['GenerateMac'] }),
+      new GetKeyPolicyCommand({ KeyId: 'alias/a', PolicyName: 'default' }),
+      new PutKeyPolicyCommand({
+        KeyId: 'alias/a',
+        PolicyName: 'default',
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }] }),
+      }),
+      new DisableKeyCommand({ KeyId: 'alias/a' }),
+    ]) {
+      await rejectsWith(kms.send(command as never), 'InvalidArnException', 'Key Aliases are not supported for this operation.')
+    }
   })
 
   it('refuses to enable or disable a key pending deletion', async (t) => {

@@ -6,6 +6,7 @@ import {
   CreateKeyCommand,
   GenerateMacCommand,
   GenerateRandomCommand,
+  ImportKeyMaterialCommand,
   ListAliasesCommand,
   ListKeyRotationsCommand,
   PutKeyPolicyCommand,
@@ -52,6 +53,11 @@ describe('validation texts', () => {
       kms.send(new ListKeyRotationsCommand({ KeyId: key.keyId, IncludeKeyMaterial: 'SOME' as IncludeKeyMaterial })),
       'ValidationException',
       invalid('SOME', 'includeKeyMaterial', 'Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]'),
+    )
+    await rejectsWith(
+      kms.send(new ImportKeyMaterialCommand({ KeyId: key.keyId, ImportToken: Buffer.from('t'), EncryptedKeyMaterial: Buffer.from('m'), KeyMaterialDescription: 'no;semicolons' })),
+      'ValidationException',
+      invalid('no;semicolons', 'keyMaterialDescription', 'Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_\\s.-]+$'),
     )
     await rejectsWith(
       kms.send(new GenerateRandomCommand({ NumberOfBytes: 16, Recipient: { KeyEncryptionAlgorithm: 'RSA' as KeyEncryptionMechanism } })),

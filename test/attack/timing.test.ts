@@ -1,12 +1,11 @@
 // Constant-time comparisons: the code compares MACs and signatures with crypto.timingSafeEqual
-// (read from the source), and a smoke check that VerifyMac with a MAC wrong in its first byte
-// takes about as long as one wrong in its last byte. The statistics are tolerant on purpose:
-// they report, and fail only on a gross difference (over 30% between medians).
+// (read from the source), and the MAC comparison takes as long for a difference in the first byte
+// as in the last, measured where such a difference would show (in-process, beside an early-exit
+// comparison as the control). Tolerant on purpose: it fails only on a gross difference.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { signedSend } from '../helpers/raw.js'
-import { startKms } from '../helpers/server.js'
+import { macsEqual } from '../../src/crypto/hmac.js'
 import { repoPath } from '../helpers/repo.js'
 
 const source = (path: string): string => readFileSync(repoPath(path), 'utf8')
@@ -49,46 +48,50 @@ describe('constant-time comparison', () => {
     assert.doesNotMatch(verify, /signature\s*===|===\s*auth\.signature|expected\.equals\(|\.toString\('hex'\)\s*===/)
   })
 
-  it('takes about as long to refuse a MAC wrong in the first byte as one wrong in the last', async (t) => {
-    const { server } = await startKms(t)
-    const created = await signedSend(server.url, 'TrentService.CreateKey', '{"KeySpec":"HMAC_512","KeyUsage":"GENERATE_VERIFY_MAC"}')
-    const keyId = (created.json?.['KeyMetadata'] as { KeyId: string }).KeyId
-    const message = Buffer.from('timing probe message').toString('base64')
-    const generated = await signedSend(server.url, 'TrentService.GenerateMac', JSON.stringify({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_512' }))
-    const good = Buffer.from(String(generated.json?.['Mac']), 'base64')
-    const wrongAt = (i: number): string => {
-      const b = Buffer.from(good)
-      b[i] = (b[i] ?? 0) ^ 0x01
-      return JSON.stringify({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_512', Mac: b.toString('base64') })
+  // Timed where the difference would be: a wrong first byte against a wrong last byte differs by
+  // nanoseconds in a comparison, which an HTTP round trip (hundreds of microseconds) would hide. So
+  // macsEqual itself is timed, on buffers long enough that an early exit would show, beside a
+  // comparison that does exit early (the control: it shows the measurement can see one).
+  it('takes as long for a difference in the first byte as in the last, where an early exit would not', (t) => {
+    const size = 64 * 1024
+    const expected = Buffer.alloc(size, 0x5a)
+    const wrongFirst = Buffer.from(expected)
+    wrongFirst[0] = 0x00
+    const wrongLast = Buffer.from(expected)
+    wrongLast[size - 1] = 0x00
+    const earlyExit = (a: Buffer, b: Buffer): boolean => {
+      if (a.length !== b.length) return false
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+      return true
     }
-    const bodies = { first: wrongAt(0), last: wrongAt(good.length - 1) }
-    const time = async (which: 'first' | 'last'): Promise<number> => {
+    const time = (compare: (a: Buffer, b: Buffer) => boolean, given: Buffer): number => {
       const started = process.hrtime.bigint()
-      const res = await signedSend(server.url, 'TrentService.VerifyMac', bodies[which])
-      const ns = Number(process.hrtime.bigint() - started)
-      assert.equal(res.json?.['__type'], 'KMSInvalidMacException')
-      return ns
+      for (let i = 0; i < 20; i++) assert.equal(compare(expected, given), false)
+      return Number(process.hrtime.bigint() - started)
     }
-    // Pairs, each in a random order, after a warm-up: the median of the paired differences cancels
-    // drift in the machine's load (other test files run beside this one). A real difference would
-    // show in every attempt; noise rarely three times in a row.
-    let difference = Infinity
-    for (let attempt = 1; attempt <= 3 && difference >= 0.3; attempt++) {
-      const deltas: number[] = []
-      const all: number[] = []
-      for (let i = 0; i < 300; i++) {
+    /** |median(first) - median(last)| / median(last), over rounds in random order after a warm-up. */
+    const spread = (compare: (a: Buffer, b: Buffer) => boolean): number => {
+      const first: number[] = []
+      const last: number[] = []
+      for (let round = 0; round < 240; round++) {
         const firstGoesFirst = Math.random() < 0.5
-        const a = await time(firstGoesFirst ? 'first' : 'last')
-        const b = await time(firstGoesFirst ? 'last' : 'first')
-        if (i < 50) continue
-        const [tFirst, tLast] = firstGoesFirst ? [a, b] : [b, a]
-        deltas.push(tFirst - tLast)
-        all.push(tFirst, tLast)
+        const a = time(compare, firstGoesFirst ? wrongFirst : wrongLast)
+        const b = time(compare, firstGoesFirst ? wrongLast : wrongFirst)
+        if (round < 40) continue
+        first.push(firstGoesFirst ? a : b)
+        last.push(firstGoesFirst ? b : a)
       }
-      const typical = median(all)
-      difference = Math.abs(median(deltas)) / typical
-      t.diagnostic(`attempt ${attempt}: VerifyMac median ${(typical / 1e3).toFixed(0)} µs, median of (wrong first byte - wrong last byte) ${(median(deltas) / 1e3).toFixed(1)} µs, ${(difference * 100).toFixed(1)}%`)
+      return Math.abs(median(first) - median(last)) / median(last)
     }
-    assert.ok(difference < 0.3, `wrong-first and wrong-last byte refusals differ by ${(difference * 100).toFixed(1)}% of a request`)
+    const control = spread(earlyExit)
+    t.diagnostic(`early-exit comparison: first-byte and last-byte differences differ by ${(control * 100).toFixed(0)}%`)
+    assert.ok(control > 0.9, `the measurement cannot see an early exit (${(control * 100).toFixed(0)}%)`)
+    // Noise rarely shows three times in a row; a real early exit shows every time.
+    let ours = Infinity
+    for (let attempt = 1; attempt <= 3 && ours >= 0.3; attempt++) {
+      ours = spread(macsEqual)
+      t.diagnostic(`attempt ${attempt}: macsEqual first-byte vs last-byte difference ${(ours * 100).toFixed(1)}%`)
+    }
+    assert.ok(ours < 0.3, `macsEqual takes ${(ours * 100).toFixed(1)}% longer or shorter for a difference in the first byte`)
   })
 })

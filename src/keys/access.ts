@@ -121,18 +121,39 @@ export class KeyAccess {
   ): Promise<{ record: KeyRecord; arn: string }> {
     const { forms, usableIn } = declared(req, options)
     const loc = await locateKey(this.scopeOf(req), text, forms)
-    for (let attempt = 0; ; attempt++) {
-      const record = await this.store.getKey(loc.accountId, loc.region, loc.keyId)
-      if (!record || this.isDeleted(record)) throw keyNotFound(this.partition, loc)
-      const arn = keyArn(this.partition, record.region, record.accountId, record.keyId)
+    let arn = keyArn(this.partition, loc.region, loc.accountId, loc.keyId)
+    const record = await this.retrying(loc, async (current) => {
+      if (!current || this.isDeleted(current)) throw keyNotFound(this.partition, loc)
+      arn = keyArn(this.partition, current.region, current.accountId, current.keyId)
       req.keyArn ??= arn
-      const access = { record, arn, policy: keyPolicyOf(this.policies, record), grants: GrantIndex.EMPTY }
+      const access = { record: current, arn, policy: keyPolicyOf(this.policies, current), grants: GrantIndex.EMPTY }
       enforce(await this.decide(req, access, loc.viaAlias, options, false), req.caller, options.action ?? req.operation.action, arn)
-      assertUsable(arn, record.state, usableIn)
-      const next = await change(record, arn)
-      if (next === record) return { record, arn }
+      assertUsable(arn, current.state, usableIn)
+      return change(current, arn)
+    })
+    if (record === undefined) throw keyNotFound(this.partition, loc)
+    return { record, arn }
+  }
+
+  /**
+   * Applies `change` to a key the request has already been authorized for (the other Regions of a
+   * multi-Region key), re-reading it and retrying on a conflicting write. Undefined if it is gone.
+   */
+  rewriteKey(key: { accountId: string; region: string; keyId: string }, change: (record: KeyRecord) => KeyRecord): Promise<KeyRecord | undefined> {
+    return this.retrying(key, (current) => Promise.resolve(current === undefined ? undefined : change(current)))
+  }
+
+  /** The optimistic-concurrency loop: read, change, compare-and-set; on a conflict, again. */
+  private async retrying(
+    key: { accountId: string; region: string; keyId: string },
+    change: (current: KeyRecord | undefined) => Promise<KeyRecord | undefined>,
+  ): Promise<KeyRecord | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.getKey(key.accountId, key.region, key.keyId)
+      const next = await change(current)
+      if (next === undefined || next === current) return next
       try {
-        return { record: await this.store.updateKey(next), arn }
+        return await this.store.updateKey(next)
       } catch (err) {
         // Another writer changed the key between our read and write: re-read and re-check.
         if (err instanceof StoreConflictError && attempt < 10) continue

@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js'
  * LimitExceededException if the account already has `quota` keys in the Region. Not atomic with
  * the insert that follows: concurrent CreateKey calls may overshoot by the number in flight.
  */
-export async function assertKeyQuota(store: Store, accountId: string, region: string, quota: number): Promise<void> {
+export async function assertKeyQuota(store: Pick<Store, 'countKeys'>, accountId: string, region: string, quota: number): Promise<void> {
   const usage = await store.countKeys({ accountId, region })
   if (usage >= quota) {
     // Shaped like AWS's alias-quota text; AWS's own words for the key quota are not recorded.

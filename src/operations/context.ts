@@ -18,9 +18,34 @@ import type { KeyRecord, Store } from '../store/store.js'
 import type { RootOfTrust } from '../trust/root-of-trust.js'
 import type { Operation, OperationContext } from './define.js'
 
+/**
+ * The store as handlers see it: what they list, create and delete. Keys are read and changed only
+ * through the key-access gate (ctx.useKey, ctx.updateKey, ctx.readKey, ctx.rewriteKey), which
+ * applies authorization, key state, the deletion window and the retry on conflicting writes.
+ */
+export type HandlerStore = Pick<
+  Store,
+  | 'insertKey'
+  | 'countKeys'
+  | 'listKeys'
+  | 'listRelatedKeys'
+  | 'insertAlias'
+  | 'getAlias'
+  | 'updateAlias'
+  | 'deleteAlias'
+  | 'countAliasesForKey'
+  | 'listAliases'
+  | 'createGrant'
+  | 'getGrant'
+  | 'deleteGrant'
+  | 'listGrants'
+  | 'listRetirableGrants'
+  | 'getUser'
+>
+
 export interface Services {
   readonly config: Config
-  readonly store: Store
+  readonly store: HandlerStore
   readonly root: RootOfTrust
   readonly keys: KeyCache
   /** Compiled key and identity policies, shared by text. */
@@ -87,6 +112,10 @@ export class RequestContext implements OperationContext {
     change: (record: KeyRecord, arn: string) => KeyRecord | Promise<KeyRecord>,
   ): Promise<{ record: KeyRecord; arn: string }> {
     return this.access.updateKey(this, keyId, options, change)
+  }
+
+  rewriteKey(key: { accountId: string; region: string; keyId: string }, change: (record: KeyRecord) => KeyRecord): Promise<KeyRecord | undefined> {
+    return this.access.rewriteKey(key, change)
   }
 
   readKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<{ record: KeyRecord; arn: string }> {

@@ -35,6 +35,11 @@ export interface OperationContext {
    * NotFoundException if it does not exist or its deletion window has passed.
    */
   readKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<{ record: KeyRecord; arn: string }>
+  /**
+   * Changes a key the request was already authorized for (another Region of a multi-Region key),
+   * with the same re-read-and-retry as updateKey; undefined if the key is gone.
+   */
+  rewriteKey(key: { accountId: string; region: string; keyId: string }, change: (record: KeyRecord) => KeyRecord): Promise<KeyRecord | undefined>
   /** Resolves a KeyId to its location without loading or authorizing the key. */
   locateKey(keyId: string, forms: 'any' | 'idOrArn'): Promise<KeyLocation>
   /** What policies may see of the request (aws:SourceIp, aws:CurrentTime, ...). */

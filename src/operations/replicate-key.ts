@@ -50,7 +50,7 @@ export const replicateKey = defineOperation({
     if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', replicaScope, createValues)
 
     const store = ctx.services.store
-    if (await store.getKey(record.accountId, req.ReplicaRegion, record.keyId)) {
+    if ((await store.listRelatedKeys(record.accountId, record.keyId)).some((k) => k.region === req.ReplicaRegion)) {
       throw new AlreadyExistsException(`A replica of ${primary.arn} already exists in ${req.ReplicaRegion}.`)
     }
     const arn = keyArn(ctx.partition, req.ReplicaRegion, record.accountId, record.keyId)

@@ -4,7 +4,6 @@ import { keyArn } from '../keys/arn.js'
 import { GrantIndex } from '../auth/grants.js'
 import { KMSInvalidStateException, NotFoundException, ValidationException } from '../protocol/errors.js'
 import { required } from '../protocol/validate.js'
-import { StoreConflictError } from '../store/store.js'
 import { accessDenied } from '../auth/authorize.js'
 import { defineOperation } from './define.js'
 import { keyId } from './fields.js'
@@ -36,18 +35,7 @@ export const updatePrimaryRegion = defineOperation({
     if (!(await ctx.isAllowedByPolicy(replica, 'kms:UpdatePrimaryRegion', values))) {
       throw accessDenied(ctx.caller, 'kms:UpdatePrimaryRegion', targetArn, 'because no resource-based policy allows the kms:UpdatePrimaryRegion action')
     }
-    for (const r of related) {
-      for (let attempt = 0; ; attempt++) {
-        const current = attempt === 0 ? r : await store.getKey(r.accountId, r.region, r.keyId)
-        if (!current) break
-        try {
-          await store.updateKey({ ...current, primaryRegion: req.PrimaryRegion })
-          break
-        } catch (err) {
-          if (!(err instanceof StoreConflictError) || attempt >= 10) throw err
-        }
-      }
-    }
+    for (const r of related) await ctx.rewriteKey(r, (current) => ({ ...current, primaryRegion: req.PrimaryRegion }))
     return {}
   },
 })

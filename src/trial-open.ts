@@ -4,19 +4,19 @@
 import { secretContext } from './auth/principals.js'
 import { envelopeRootId, keyMaterialContext, open, type Roots } from './crypto/envelope.js'
 import { keyArn } from './keys/arn.js'
-import type { Store } from './store/store.js'
+import type { IdentityStore, KeyStore } from './store/store.js'
 
 /** How many key envelopes and how many access-key secrets are tried. */
 export const TRIAL_SAMPLE = 16
 
 /** The root ids the store's sealed secrets name (from a sample), sorted. */
-export async function sealedUnder(store: Store): Promise<string[]> {
+export async function sealedUnder(store: KeyStore & IdentityStore): Promise<string[]> {
   const ids = new Set<string>()
   for (const blob of await sample(store)) ids.add(envelopeRootId(blob.blob))
   return [...ids].sort()
 }
 
-async function sample(store: Store): Promise<{ blob: Buffer; context: (partition: string) => Buffer }[]> {
+async function sample(store: KeyStore & IdentityStore): Promise<{ blob: Buffer; context: (partition: string) => Buffer }[]> {
   const out: { blob: Buffer; context: (partition: string) => Buffer }[] = []
   const keys = await store.scanKeys(undefined, 200)
   for (const key of keys.items) {
@@ -32,7 +32,7 @@ async function sample(store: Store): Promise<{ blob: Buffer; context: (partition
 }
 
 /** How many of the sampled envelopes `root` (alone) fails to open. */
-export async function trialOpen(store: Store, root: Roots, partition: string): Promise<number> {
+export async function trialOpen(store: KeyStore & IdentityStore, root: Roots, partition: string): Promise<number> {
   let failed = 0
   for (const { blob, context } of await sample(store)) {
     try {

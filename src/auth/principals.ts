@@ -2,7 +2,7 @@
 // identity policy and (unwrapped) secret, with an in-memory cache dropped on every access-key or
 // user change.
 import { randomBytes } from 'node:crypto'
-import type { AccessKeyRecord, Store } from '../store/store.js'
+import type { AccessKeyRecord, ChangeFeed, IdentityStore } from '../store/store.js'
 import type { Principal } from './authorize.js'
 import { DENY_ALL, type PolicyCache } from './policy.js'
 
@@ -64,13 +64,13 @@ export class CredentialResolver {
   private epoch = 0
   private readonly unsubscribe: () => void
 
-  private readonly store: Store
+  private readonly store: IdentityStore & ChangeFeed
   private readonly partition: string
   private readonly policies: PolicyCache
   private readonly unwrapSecret: (record: AccessKeyRecord) => Promise<string>
 
   constructor(
-    store: Store,
+    store: IdentityStore & ChangeFeed,
     partition: string,
     policies: PolicyCache,
     unwrapSecret: (record: AccessKeyRecord) => Promise<string>,
@@ -84,8 +84,8 @@ export class CredentialResolver {
         this.epoch++
         this.cache.delete(change.accessKeyId)
         this.unknown.delete(change.accessKeyId)
-      } else if (change.kind === 'user') {
-        // Rare: a user's policy changed or the user went away. Drop everything.
+      } else if (change.kind === 'user' || change.kind === 'unknown') {
+        // Rare: a user's policy changed or the user went away, or the store lost track. Drop everything.
         this.epoch++
         this.cache.clear()
         this.unknown.clear()

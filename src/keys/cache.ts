@@ -17,7 +17,7 @@
 import type { KeyObject } from 'node:crypto'
 import { GrantIndex, isGrantOf } from '../auth/grants.js'
 import { policyBytes, type CompiledPolicy } from '../auth/policy.js'
-import type { KeyRecord, Store, StoreChange } from '../store/store.js'
+import type { AliasStore, ChangeFeed, GrantStore, KeyRecord, KeyStore, StoreChange } from '../store/store.js'
 
 export interface CachedKey {
   readonly record: KeyRecord
@@ -74,10 +74,10 @@ export class KeyCache {
   private bytes = 0
   private readonly policyUsers = new Map<CompiledPolicy, number>()
 
-  private readonly store: Store
+  private readonly store: KeyStore & AliasStore & GrantStore & ChangeFeed
   private readonly options: KeyCacheOptions
 
-  constructor(store: Store, options: KeyCacheOptions) {
+  constructor(store: KeyStore & AliasStore & GrantStore & ChangeFeed, options: KeyCacheOptions) {
     this.store = store
     this.options = options
     this.unsubscribe = store.onChange((change) => this.invalidate(change))
@@ -99,9 +99,11 @@ export class KeyCache {
       case 'grant':
         this.noteGrantChange(change.accountId + sep + change.region + sep + change.keyId, change.grantId, change.version)
         break
+      case 'unknown':
+        // The store lost track of changes (e.g. a reconnect): forget everything.
+        this.clearAll()
+        break
       case 'user':
-        // accountId '*': the store lost track of changes (e.g. a reconnect): forget everything.
-        if (change.accountId === '*') this.clearAll()
         break
       case 'accessKey':
         break

@@ -4,7 +4,7 @@
 // store sees at most one write per key used per interval. GetKeyLastUsage reads the newer of this
 // process's note and the stored one: another process's use shows once it has flushed (the same
 // eventual consistency AWS documents for this operation).
-import type { Store } from '../store/store.js'
+import type { SettingStore } from '../store/store.js'
 
 export interface KeyUse {
   readonly operation: string
@@ -26,12 +26,12 @@ const MAX_NOTED = 50_000
 
 export class LastUsage {
   private noted = new Map<string, KeyUse>()
-  private readonly store: Store
+  private readonly store: SettingStore
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
   private trackingStart: number | undefined
 
-  constructor(store: Store) {
+  constructor(store: SettingStore) {
     this.store = store
   }
 

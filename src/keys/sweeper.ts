@@ -4,7 +4,7 @@
 import type { Logger } from 'pino'
 import { randomUUID } from 'node:crypto'
 import { withoutMaterial } from './lifecycle.js'
-import { StoreConflictError, type KeyRecord, type Store } from '../store/store.js'
+import { StoreConflictError, type KeyRecord, type KeyStore, type LeaseStore } from '../store/store.js'
 
 const DAY_MS = 24 * 3600 * 1000
 
@@ -13,12 +13,12 @@ export class Sweeper {
   private running: Promise<void> | undefined
   private stopped = true
 
-  private readonly store: Store
+  private readonly store: KeyStore & LeaseStore
   private readonly logger: Logger
   private readonly now: () => number
   private readonly intervalMs: number
 
-  constructor(store: Store, logger: Logger, now: () => number, intervalMs: number) {
+  constructor(store: KeyStore & LeaseStore, logger: Logger, now: () => number, intervalMs: number) {
     this.store = store
     this.logger = logger
     this.now = now

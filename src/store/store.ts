@@ -179,8 +179,14 @@ export type StoreChange =
     }
   | { readonly kind: 'accessKey'; readonly accessKeyId: string }
   | { readonly kind: 'user'; readonly accountId: string; readonly userName: string }
+  /** The store may have missed changes (e.g. its change feed reconnected): drop every cached entry. */
+  | { readonly kind: 'unknown' }
 
-export interface Store {
+/** The one `unknown` change. */
+export const UNKNOWN_CHANGE: StoreChange = Object.freeze({ kind: 'unknown' })
+
+/** Keys: records, listings and the scans the sweeper and admin commands use. */
+export interface KeyStore {
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined>
   /** Keys of one account and region ordered by keyId, starting after the `after` key id. */
   listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>>
@@ -201,7 +207,12 @@ export interface Store {
   listKeysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]>
   /** Every region's key with this id in the account (a multi-Region key and its replicas). */
   listRelatedKeys(accountId: string, keyId: string): Promise<KeyRecord[]>
+  /** Every key of every account and Region, in (account, region, key id) order (root rotation). */
+  scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>>
+}
 
+/** Aliases. */
+export interface AliasStore {
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>
   /** Aliases of one account and region ordered by name, optionally only those of one key. */
   listAliases(
@@ -215,28 +226,19 @@ export interface Store {
   /** Points an existing alias at another key; false if the alias does not exist. */
   updateAlias(alias: AliasRecord): Promise<boolean>
   deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>
+}
 
-  /** Every key of every account and Region, in (account, region, key id) order (root rotation). */
-  scanKeys(after: string | undefined, limit: number): Promise<Page<KeyRecord>>
-  /** Every access key of every account (root rotation). */
-  listAllAccessKeys(): Promise<AccessKeyRecord[]>
-  /** Replaces an access key's sealed secret if it still is `expected`; false otherwise. */
-  replaceAccessKeySecret(accessKeyId: string, expected: Buffer, secret: Buffer): Promise<boolean>
-  /**
-   * Takes or renews a named lease for `owner` until `now + ttlMs`, if it is free, expired or
-   * already `owner`'s: periodic jobs (the deletion sweep) run on one node or worker at a time.
-   */
-  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>
-  /** Service-wide settings (e.g. which root of trust is current); values are not secret. */
-  getSetting(name: string): Promise<string | undefined>
-  putSetting(name: string, value: string): Promise<void>
-
+/** IAM users and access keys (their secrets sealed). */
+export interface IdentityStore {
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>
+  /** Every access key of every account (root rotation). */
+  listAllAccessKeys(): Promise<AccessKeyRecord[]>
   /** StoreConflictError if the id exists. */
   insertAccessKey(record: AccessKeyRecord): Promise<void>
   deleteAccessKey(accessKeyId: string): Promise<boolean>
-
+  /** Replaces an access key's sealed secret if it still is `expected`; false otherwise. */
+  replaceAccessKeySecret(accessKeyId: string, expected: Buffer, secret: Buffer): Promise<boolean>
   getUser(accountId: string, userName: string): Promise<UserRecord | undefined>
   /** Users ordered by account and name; all accounts when `accountId` is undefined. */
   listUsers(accountId: string | undefined): Promise<UserRecord[]>
@@ -246,7 +248,10 @@ export interface Store {
   putUserPolicy(accountId: string, userName: string, policy: string | undefined): Promise<boolean>
   /** Deletes a user and all its access keys, atomically; false if there is no such user. */
   deleteUser(accountId: string, userName: string): Promise<boolean>
+}
 
+/** Grants. */
+export interface GrantStore {
   getGrant(grantId: string): Promise<GrantRecord | undefined>
   /** Every grant of a key, oldest first (for the authorization index). */
   grantsOfKey(accountId: string, region: string, keyId: string): Promise<GrantRecord[]>
@@ -265,7 +270,10 @@ export interface Store {
   createGrant(grant: GrantRecord, limit: number): Promise<CreateGrantResult>
   /** Deletes a grant and bumps its key's version; returns the deleted grant. */
   deleteGrant(grantId: string): Promise<GrantRecord | undefined>
+}
 
+/** The audit trail: append-only, hash-chained. */
+export interface AuditStore {
   /**
    * Appends audit records in one transaction, continuing the hash chain from the stored head
    * (`chain(prevHash, row)` computes each hash), serialized across processes and nodes.
@@ -280,7 +288,26 @@ export interface Store {
   pruneAudit(before: number): Promise<number>
   /** Where the stored chain starts: after the pruned prefix (seq 0 and '' when nothing pruned). */
   auditAnchor(): Promise<{ seq: number; hash: string }>
+}
 
+/** Named settings (root of trust, audit chain key, bootstrap records, last key usage). */
+export interface SettingStore {
+  /** Service-wide settings (e.g. which root of trust is current); values are not secret. */
+  getSetting(name: string): Promise<string | undefined>
+  putSetting(name: string, value: string): Promise<void>
+}
+
+/** Leases: one holder at a time among processes and nodes (the sweeper). */
+export interface LeaseStore {
+  /**
+   * Takes or renews a named lease for `owner` until `now + ttlMs`, if it is free, expired or
+   * already `owner`'s: periodic jobs (the deletion sweep) run on one node or worker at a time.
+   */
+  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>
+}
+
+/** Changes other processes made, for caches. */
+export interface ChangeFeed {
   /**
    * Delivers changes made by other processes that are already visible, before a request relies on
    * its caches. Cheap (SQLite: one pragma); a no-op where changes are pushed.
@@ -293,5 +320,12 @@ export interface Store {
   notify(change: StoreChange): void
   /** Subscribes to every change this store makes or learns of; returns an unsubscribe function. */
   onChange(listener: (change: StoreChange) => void): () => void
+}
+
+/**
+ * The whole store, as the service and the admin commands open it. Callers that need less take the
+ * capability they use (a handler's HandlerStore, the sweeper's keys and leases, ...).
+ */
+export interface Store extends KeyStore, AliasStore, IdentityStore, GrantStore, AuditStore, SettingStore, LeaseStore, ChangeFeed {
   close(): Promise<void>
 }

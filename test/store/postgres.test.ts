@@ -7,14 +7,13 @@ import { describe, it, type TestContext } from 'node:test'
 import pg from 'pg'
 import { MIGRATIONS } from '../../src/store/postgres/migrations/index.js'
 import {
-  EVERYTHING_CHANGED,
   notifyPayloads,
   openPostgresStore,
   parsePayload,
   type PostgresStore,
   type PostgresStoreOptions,
 } from '../../src/store/postgres/index.js'
-import { StoreConflictError, type StoreChange } from '../../src/store/store.js'
+import { StoreConflictError, type StoreChange, UNKNOWN_CHANGE } from '../../src/store/store.js'
 import { createTestDatabase, NEEDS_POSTGRES, postgresUrlForTest } from '../helpers/postgres.js'
 import { keyRecord, storeContract } from './contract.js'
 
@@ -290,7 +289,7 @@ describe('postgres store', () => {
     await reader.getKey(A, R, 'warm the pool')
     relay.cut()
     await waitFor('the synthetic change', () => seen.length > 0, 3000)
-    assert.deepEqual(seen, [EVERYTHING_CHANGED])
+    assert.deepEqual(seen, [UNKNOWN_CHANGE])
     await reader.ping()
     seen.length = 0
     await writer.insertKey(keyRecord('after'))
@@ -309,10 +308,13 @@ describe('postgres change payloads', () => {
     assert.deepEqual(payloads.flatMap((p) => parsePayload('me', p)), [])
   })
 
-  it('turn what cannot be read into "everything changed"', () => {
-    assert.deepEqual(parsePayload('me', 'not json'), [EVERYTHING_CHANGED])
-    assert.deepEqual(parsePayload('me', '{"o":"x","c":[{"kind":"mystery"}]}'), [EVERYTHING_CHANGED])
+  it('turn what cannot be read into an unknown change', () => {
+    assert.deepEqual(parsePayload('me', 'not json'), [UNKNOWN_CHANGE])
+    assert.deepEqual(parsePayload('me', '{"o":"x","c":[{"kind":"mystery"}]}'), [UNKNOWN_CHANGE])
     const huge: StoreChange = { kind: 'user', accountId: A, userName: 'x'.repeat(10_000) }
-    assert.deepEqual(notifyPayloads('me', [huge]).flatMap((p) => parsePayload('other', p)), [EVERYTHING_CHANGED])
+    assert.deepEqual(notifyPayloads('me', [huge]).flatMap((p) => parsePayload('other', p)), [UNKNOWN_CHANGE])
+    // An older node's form of it: a user change in account '*'.
+    assert.deepEqual(parsePayload('me', '{"o":"x","c":[{"kind":"user","accountId":"*","userName":"*"}]}'), [UNKNOWN_CHANGE])
+    assert.deepEqual(parsePayload('me', '{"o":"x","c":[{"kind":"unknown"}]}'), [UNKNOWN_CHANGE])
   })
 })

@@ -19,6 +19,7 @@ import {
   type Store,
   type StoreChange,
   type UserRecord,
+  UNKNOWN_CHANGE,
 } from '../store.js'
 import { MIGRATIONS } from './migrations/index.js'
 import { type KeyRow, type AliasRow, type AccessKeyRow, type UserRow, type GrantRow, type AuditDbRow, docOf, materialExpiry, sameGrant, toAccessKey, toAlias, toAudit, toGrant, toKey, toUser, grantPage, keyPosition, keyPositionParts, page, seqAfter } from '../rows.js'
@@ -50,11 +51,6 @@ const HEARTBEAT_MS = 10_000
 /** Rows per INSERT when appending audit records (11 parameters each, under PG's 65535). */
 const AUDIT_BATCH = 500
 
-/**
- * Sent to listeners when changes may have been missed (the LISTEN connection was down): caches
- * treat accountId '*' as "drop everything".
- */
-export const EVERYTHING_CHANGED: StoreChange = Object.freeze({ kind: 'user', accountId: '*', userName: '*' })
 
 // BIGINT columns hold epoch milliseconds and sequence numbers, all below 2^53: parse them as
 // numbers for this store's connections only, leaving pg's global parsers alone.
@@ -334,7 +330,7 @@ export class PostgresStore implements Store {
       this.connectListener().then(
         () => {
           // Whatever changed while nobody listened is unknown: caches must drop everything.
-          if (!this.closed) this.emit(EVERYTHING_CHANGED)
+          if (!this.closed) this.emit(UNKNOWN_CHANGE)
         },
         () => {
           if (!this.closed) this.reconnectListener(attempt + 1)
@@ -844,7 +840,7 @@ export function notifyPayloads(origin: string, changes: readonly StoreChange[]):
   let size = 0
   for (const change of changes) {
     let json = JSON.stringify(change)
-    if (Buffer.byteLength(json) > room) json = JSON.stringify(EVERYTHING_CHANGED)
+    if (Buffer.byteLength(json) > room) json = JSON.stringify(UNKNOWN_CHANGE)
     const bytes = Buffer.byteLength(json) + 1
     if (batch.length > 0 && size + bytes > room) {
       out.push(`${head}${batch.join(',')}]}`)
@@ -864,17 +860,17 @@ export function parsePayload(origin: string, payload: string): StoreChange[] {
   try {
     parsed = JSON.parse(payload)
   } catch {
-    return [EVERYTHING_CHANGED]
+    return [UNKNOWN_CHANGE]
   }
-  if (typeof parsed !== 'object' || parsed === null) return [EVERYTHING_CHANGED]
+  if (typeof parsed !== 'object' || parsed === null) return [UNKNOWN_CHANGE]
   const { o, c } = parsed as { o?: unknown; c?: unknown }
   if (o === origin) return []
-  if (!Array.isArray(c)) return [EVERYTHING_CHANGED]
+  if (!Array.isArray(c)) return [UNKNOWN_CHANGE]
   const changes: StoreChange[] = []
   for (const item of c as unknown[]) {
     const change = toChange(item)
     // Fail safe: a change we do not understand (a newer node?) may concern anything.
-    if (change === undefined) return [EVERYTHING_CHANGED]
+    if (change === undefined) return [UNKNOWN_CHANGE]
     changes.push(change)
   }
   return changes
@@ -909,8 +905,12 @@ function toChange(item: unknown): StoreChange | undefined {
     }
     case 'user': {
       const userName = str('userName')
+      // An older node's "everything changed" was a user change in account '*'.
+      if (accountId === '*') return UNKNOWN_CHANGE
       return accountId !== undefined && userName !== undefined ? { kind: 'user', accountId, userName } : undefined
     }
+    case 'unknown':
+      return UNKNOWN_CHANGE
     default:
       return undefined
   }

@@ -4,25 +4,6 @@
 export const HMAC_KEY_SPECS = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as const
 export type HmacKeySpec = (typeof HMAC_KEY_SPECS)[number]
 
-/** Every KeySpec the model knows, in the order the enum message prints them. */
-export const KEY_SPECS = [
-  'RSA_2048',
-  'RSA_3072',
-  'RSA_4096',
-  'ECC_NIST_P256',
-  'ECC_NIST_P384',
-  'ECC_NIST_P521',
-  'ECC_SECG_P256K1',
-  'SYMMETRIC_DEFAULT',
-  ...HMAC_KEY_SPECS,
-  'SM2',
-  'ML_DSA_44',
-  'ML_DSA_65',
-  'ML_DSA_87',
-  'ECC_NIST_EDWARDS25519',
-] as const
-export type KeySpec = (typeof KEY_SPECS)[number]
-
 /** The deprecated CustomerMasterKeySpec enum: the key specs that existed when it was replaced. */
 export const CUSTOMER_MASTER_KEY_SPECS = [
   'RSA_2048',
@@ -36,6 +17,10 @@ export const CUSTOMER_MASTER_KEY_SPECS = [
   ...HMAC_KEY_SPECS,
   'SM2',
 ] as const
+
+/** Every KeySpec the model knows, in the order the enum message prints them. */
+export const KEY_SPECS = [...CUSTOMER_MASTER_KEY_SPECS, 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87', 'ECC_NIST_EDWARDS25519'] as const
+export type KeySpec = (typeof KEY_SPECS)[number]
 
 export const KEY_USAGES = [
   'SIGN_VERIFY',

@@ -73,6 +73,8 @@ export class AuditTrail {
 
   private readonly store: Store
   private readonly sink: AuditSink
+  /** A writer thread is the trail's to close; the store is its owner's (service/kms.ts). */
+  private readonly ownsSink: boolean
   private readonly options: AuditOptions
   private readonly logger: Logger
 
@@ -84,6 +86,7 @@ export class AuditTrail {
     this.chain = chain
     this.store = store
     this.sink = sink ?? store
+    this.ownsSink = sink !== undefined
     this.options = options
     this.logger = logger
   }
@@ -269,6 +272,6 @@ export class AuditTrail {
     this.closed = true
     if (this.queue.length > 0) this.logger.error({ lost: this.queue.length }, 'audit records could not be stored before shutdown')
     await this.file?.close()
-    await this.sink.close?.()
+    if (this.ownsSink) await this.sink.close?.()
   }
 }

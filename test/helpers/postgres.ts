@@ -57,7 +57,19 @@ export async function createTestDatabase(): Promise<TestDatabase | undefined> {
     drop: async () => {
       if (dropped) return
       dropped = true
-      await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+      await withAdmin(adminUrl, async (client) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+            return
+          } catch (err) {
+            // 42501: FORCE may not end a backend of another role (an autovacuum worker on the
+            // fresh database); it finishes in a moment.
+            if ((err as { code?: string }).code !== '42501' || attempt >= 50) throw err
+            await new Promise((resolve) => setTimeout(resolve, 100))
+          }
+        }
+      })
     },
   }
 }

@@ -244,6 +244,9 @@ export class SqliteStore implements Store {
         case 'user':
           this.s.logChange.run('user', change.accountId, null, change.userName, now)
           break
+        case 'unknown':
+          // Never written: only a change feed that lost track announces it.
+          break
       }
     }
     let others: ChangeRow[] = []

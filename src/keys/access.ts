@@ -98,7 +98,7 @@ export class KeyAccess {
       // ValidTo has passed: the key is PendingImport now, even before the expiry job stores that.
       key = { ...key, record: withoutMaterial(key.record), material: undefined }
       this.sweeper.wake()
-    } else if (key.record.material === undefined && key.record.state !== 'PendingImport' && key.record.state !== 'PendingDeletion' && key.record.state !== 'PendingReplicaDeletion') {
+    } else if (key.record.material === undefined && key.record.state !== 'PendingImport') {
       // A key without material is PendingImport whatever an older record says (never a 500).
       key = { ...key, record: withoutMaterial(key.record) }
     }

@@ -76,8 +76,12 @@ export function hasExpiredMaterial(record: KeyRecord, now: number): boolean {
   return record.validTo !== undefined && record.material !== undefined && record.validTo <= now
 }
 
-/** A key whose imported material expired or was deleted: PendingImport (unless being deleted). */
+/**
+ * A key without material (imported material expired or deleted, or never imported): PendingImport,
+ * unless it is being deleted (PendingDeletion, or a primary waiting for its replicas).
+ */
 export function withoutMaterial(record: KeyRecord): KeyRecord {
   const { material: _m, validTo: _v, expirationModel: _e, ...rest } = record
-  return { ...rest, state: record.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' }
+  const deleting = record.state === 'PendingDeletion' || record.state === 'PendingReplicaDeletion'
+  return { ...rest, state: deleting ? record.state : 'PendingImport' }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { KEY_STATES } from '../../../src/domain.js'
-import { ALL_STATES, stateError, transition, TRANSITIONS } from '../../../src/keys/lifecycle.js'
+import { ALL_STATES, stateError, transition, TRANSITIONS, withoutMaterial } from '../../../src/keys/lifecycle.js'
 
 const ARN = 'arn:aws:kms:us-east-1:111122223333:key/k'
 
@@ -34,5 +34,15 @@ describe('keys/lifecycle', () => {
       }
     }
     assert.throws(() => transition('CancelKeyDeletion', ARN, 'Enabled'), { message: `${ARN} is not pending deletion.` })
+  })
+
+  it('keeps a key being deleted in its state when it loses its material, and makes any other PendingImport', () => {
+    const record = { accountId: 'a', region: 'r', keyId: 'k', keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC', origin: 'EXTERNAL', description: '', creationDate: 0, multiRegion: true, policy: '{}', tags: [], material: Buffer.alloc(40), validTo: 1, expirationModel: 'KEY_MATERIAL_EXPIRES', version: 1 } as const
+    for (const state of ALL_STATES) {
+      const out = withoutMaterial({ ...record, state })
+      assert.equal(out.state, state === 'PendingDeletion' || state === 'PendingReplicaDeletion' ? state : 'PendingImport', state)
+      assert.equal(out.material, undefined)
+      assert.equal(out.validTo, undefined)
+    }
   })
 })

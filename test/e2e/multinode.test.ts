@@ -22,6 +22,7 @@ import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
 import { macaw, type CreatedUser } from '../helpers/process.js'
 import { NEEDS_POSTGRES, POSTGRES_SKIP_REASON } from '../helpers/postgres.js'
 import { formatStats, measureDisable, measureOnce, startCluster, stats, type Cluster } from '../../scripts/measure-propagation.js'
+import { waitFor } from '../helpers/wait.js'
 
 const SAMPLES = 20
 /** The promise: a revocation stops working on every node within the cache TTL (default 1 s). */
@@ -172,14 +173,6 @@ describe('two nodes on one PostgreSQL database', () => {
   })
 })
 
-/** Waits for a condition, polling; fails after 30 s (a hang, not a slow machine). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 describe('a node killed with SIGKILL mid-load', () => {
   it('leaves the other node serving without a single error', NEEDS_POSTGRES, async (t) => {
@@ -212,7 +205,7 @@ describe('a node killed with SIGKILL mid-load', () => {
       load(true, () => b.kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))),
     ]
     // Under way on both nodes before the kill (a count, not a time: this machine is shared).
-    await until(() => served >= 50, 'node B has served 50 requests under load')
+    await waitFor('node B has served 50 requests under load', () => served >= 50, { timeoutMs: 30_000 })
     // The whole node at once, workers included: a dead machine gives nobody time to clean up.
     // The primary first (it would fork replacements for dead workers), then its workers.
     const workers = await workersOf(a.process.child.pid)
@@ -221,7 +214,7 @@ describe('a node killed with SIGKILL mid-load', () => {
     await killed
     const before = served
     // Node B goes on serving: 100 more requests, each without an error.
-    await until(() => served - before >= 100 || errors.length > 0, 'node B serves 100 requests after the kill').finally(() => (stop = true))
+    await waitFor('node B serves 100 requests after the kill', () => served - before >= 100 || errors.length > 0, { timeoutMs: 30_000 }).finally(() => (stop = true))
     await Promise.all(loops)
     t.diagnostic(`node B served ${served} requests (${served - before} after node A and its ${workers.length} workers were killed)`)
     assert.deepEqual(errors, [])

@@ -14,6 +14,7 @@ import { REGION, ROOT } from '../helpers/server.js'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
 import { spawnServer, type ServerProcess } from '../helpers/process.js'
 import { createTestDatabase, NEEDS_POSTGRES } from '../helpers/postgres.js'
+import { waitFor } from '../helpers/wait.js'
 
 /** What "fail fast" means here: well under an SDK's default timeouts. */
 const FAST_MS = 3000
@@ -93,14 +94,6 @@ async function readyz(url: string): Promise<number> {
   }
 }
 
-async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = performance.now()
-  while (!(await condition())) {
-    if (performance.now() - started > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
-  return performance.now() - started
-}
 
 /** A node reached through the relay, and a second node on the direct URL (the writer that stays up). */
 async function setUp(t: TestContext) {
@@ -175,13 +168,13 @@ describe('a PostgreSQL outage', () => {
       // no notice of it, so only its cache TTL stands between the change and a stale answer.
       await direct.kms.send(new DisableKeyCommand({ KeyId: cached.keyId }))
       const disabledAt = performance.now()
-      const notReadyAfter = await waitFor('/readyz 503 during the outage', async () => (await readyz(cut.url)) === 503, 5000)
+      const notReadyAfter = await waitFor('/readyz 503 during the outage', async () => (await readyz(cut.url)) === 503, { timeoutMs: 5000, everyMs: 50 })
       t.diagnostic(`/readyz answered 503 ${notReadyAfter.toFixed(0)} ms into the outage`)
       await sleep(Math.max(0, cutAt + 3000 - performance.now()))
       // The database is back.
       const restoredAt = performance.now()
       relay.setDown(false)
-      const readyAfter = await waitFor('/readyz 200 after the outage', async () => (await readyz(cut.url)) === 200, 8000)
+      const readyAfter = await waitFor('/readyz 200 after the outage', async () => (await readyz(cut.url)) === 200, { timeoutMs: 8000, everyMs: 50 })
       t.diagnostic(`/readyz answered 200 ${readyAfter.toFixed(0)} ms after the database came back`)
       const servingAfter = await waitFor(
         'requests to succeed again',
@@ -194,7 +187,7 @@ describe('a PostgreSQL outage', () => {
             return false
           }
         },
-        5000,
+        { timeoutMs: 5000, everyMs: 50 },
       )
       t.diagnostic(`requests succeeded again ${(performance.now() - restoredAt).toFixed(0)} ms after the database came back (${servingAfter.toFixed(0)} ms after /readyz)`)
       await sleep(300)

@@ -19,6 +19,7 @@ import type { Store } from '../../src/store/store.js'
 import { ACCOUNT, REGION, startKms, storeEnvFor } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { createUser, credentialsOf, macaw, MAIN } from '../helpers/process.js'
+import { waitFor } from '../helpers/wait.js'
 
 async function macs(kms: KMSClient, keyIds: readonly string[]): Promise<string[]> {
   return Promise.all(
@@ -38,13 +39,6 @@ async function rootIds(store: Store): Promise<Set<string>> {
   return ids
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + 15_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-}
 
 describe('root of trust rotation', () => {
   it('re-wraps everything while the server serves, then runs on the new root alone', async (t) => {
@@ -81,12 +75,12 @@ describe('root of trust rotation', () => {
     assert.notEqual(next.id, oldId)
     // The server follows the new root for what it seals next (within 5 s), and still serves.
     assert.deepEqual(await macs(first.kms, ids), before)
-    await waitFor(() => first.server.kms.root.id === next.id, 'the server seals with the new root')
+    await waitFor('the server seals with the new root', () => first.server.kms.root.id === next.id, { timeoutMs: 15_000, everyMs: 100 })
     const sealed = await hmacKey(first.kms)
     assert.equal(envelopeRootId((await first.server.kms.store.getKey(ACCOUNT, REGION, sealed.keyId))?.material ?? Buffer.alloc(0)), next.id)
     await first.server.close()
     // A server not given the new root does not look for it: not ready, and it says which root.
-    await waitFor(async () => (await fetch(`${lacking.server.url}/readyz`)).status === 503, 'the server without the new root is not ready')
+    await waitFor('the server without the new root is not ready', async () => (await fetch(`${lacking.server.url}/readyz`)).status === 503, { timeoutMs: 15_000, everyMs: 100 })
     assert.match(await (await fetch(`${lacking.server.url}/readyz`)).text(), new RegExp(`current root ${next.id} is not configured here`))
     assert.equal(lacking.server.kms.root.id, oldId)
     await lacking.server.close()
@@ -126,7 +120,7 @@ describe('root of trust rotation', () => {
     const nextRoot = await openRootOfTrust(newRoot, { createIfMissing: false })
     const nextId = nextRoot.id
     await nextRoot.close()
-    await waitFor(async () => (await rootIds(store)).has(nextId), 'the rotation re-wraps a first envelope', 20)
+    await waitFor('the rotation re-wraps a first envelope', async () => (await rootIds(store)).has(nextId), { timeoutMs: 15_000, everyMs: 20 })
     child.kill('SIGKILL')
     await exited
     const mixed = await rootIds(store)

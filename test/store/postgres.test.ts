@@ -16,6 +16,7 @@ import {
 import { StoreConflictError, type StoreChange, UNKNOWN_CHANGE } from '../../src/store/store.js'
 import { createTestDatabase, NEEDS_POSTGRES, postgresUrlForTest } from '../helpers/postgres.js'
 import { keyRecord, storeContract } from './contract.js'
+import { waitFor } from '../helpers/wait.js'
 
 const A = '111122223333'
 const R = 'us-east-1'
@@ -49,13 +50,6 @@ async function open(t: TestContext, options: PostgresStoreOptions): Promise<Post
   return store
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 /**
  * A TCP relay in front of PostgreSQL, to cut every connection (as a server restart does) or to
@@ -141,12 +135,12 @@ describe('postgres store', () => {
     await writer.insertKey(keyRecord('shared'))
     const change = { kind: 'key', accountId: A, region: R, keyId: 'shared' }
     assert.deepEqual(own, [change])
-    await waitFor('the change on the other store', () => seen.length > 0, 1000)
+    await waitFor('the change on the other store', () => seen.length > 0, { timeoutMs: 1000 })
     assert.deepEqual(seen, [change])
     // A grant change crosses with its grant id and the key version it made.
     const grant = { grantId: 'g1', accountId: A, region: R, keyId: 'shared', granteePrincipal: `arn:aws:iam::${A}:root`, operations: ['GenerateMac'], issuingAccount: `arn:aws:iam::${A}:root`, creationDate: 1 }
     await writer.createGrant(grant, 10)
-    await waitFor('the grant change on the other store', () => seen.length > 1, 1000)
+    await waitFor('the grant change on the other store', () => seen.length > 1, { timeoutMs: 1000 })
     assert.deepEqual(seen[1], { kind: 'grant', accountId: A, region: R, keyId: 'shared', grantId: 'g1', version: 2 })
     // Its own writes reach a listening store once, not twice (its NOTIFY is skipped).
     seen.length = 0
@@ -288,12 +282,12 @@ describe('postgres store', () => {
     reader.onChange((c) => seen.push(c))
     await reader.getKey(A, R, 'warm the pool')
     relay.cut()
-    await waitFor('the synthetic change', () => seen.length > 0, 3000)
+    await waitFor('the synthetic change', () => seen.length > 0, { timeoutMs: 3000 })
     assert.deepEqual(seen, [UNKNOWN_CHANGE])
     await reader.ping()
     seen.length = 0
     await writer.insertKey(keyRecord('after'))
-    await waitFor('the change after reconnecting', () => seen.length > 0, 1000)
+    await waitFor('the change after reconnecting', () => seen.length > 0, { timeoutMs: 1000 })
     assert.deepEqual(seen, [{ kind: 'key', accountId: A, region: R, keyId: 'after' }])
   })
 })

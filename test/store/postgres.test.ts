@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { describe, it, type TestContext } from 'node:test'
 import pg from 'pg'
-import { MIGRATIONS } from '../../src/store/postgres/migrations/index.js'
+import { MIGRATIONS } from '../../src/store/sql/migrations.js'
 import {
   notifyPayloads,
   openPostgresStore,

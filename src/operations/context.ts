@@ -14,38 +14,15 @@ import type { Sweeper } from '../keys/sweeper.js'
 import type { WrappingKeyGenerator } from '../keys/wrapping-keys.js'
 import { DryRunOperationException } from '../protocol/errors.js'
 import { normalizeIp, type KmsRequest } from '../protocol/wire.js'
-import type { KeyRecord, Store } from '../store/store.js'
+import type { KeyRecord } from '../store/store.js'
 import type { RootOfTrust } from '../trust/root-of-trust.js'
 import type { Operation, OperationContext } from './define.js'
-
-/**
- * The store as handlers see it: what they list, create and delete. Keys are read and changed only
- * through the key-access gate (ctx.useKey, ctx.updateKey, ctx.readKey, ctx.rewriteKey), which
- * applies authorization, key state, the deletion window and the retry on conflicting writes.
- */
-export type HandlerStore = Pick<
-  Store,
-  | 'insertKey'
-  | 'countKeys'
-  | 'listKeys'
-  | 'listRelatedKeys'
-  | 'insertAlias'
-  | 'getAlias'
-  | 'updateAlias'
-  | 'deleteAlias'
-  | 'countAliasesForKey'
-  | 'listAliases'
-  | 'createGrant'
-  | 'getGrant'
-  | 'deleteGrant'
-  | 'listGrants'
-  | 'listRetirableGrants'
-  | 'getUser'
->
+import { Records, type RecordStore } from './records.js'
 
 export interface Services {
   readonly config: Config
-  readonly store: HandlerStore
+  /** Reached by handlers only through ctx.records (records.ts) and the key-access gate. */
+  readonly store: RecordStore
   readonly root: RootOfTrust
   readonly keys: KeyCache
   /** Compiled key and identity policies, shared by text. */
@@ -60,6 +37,9 @@ export interface Services {
   readonly lastUsage: LastUsage
 }
 
+/** The services as handlers see them: everything but the store. */
+export type HandlerServices = Omit<Services, 'store'>
+
 export class RequestContext implements OperationContext {
   readonly now: number
   readonly partition: string
@@ -69,7 +49,9 @@ export class RequestContext implements OperationContext {
   keyArn: string | undefined
 
   private readonly access: KeyAccess
-  readonly services: Services
+  private readonly store: RecordStore
+  private recordsOfCaller: Records | undefined
+  readonly services: HandlerServices
   readonly operation: Operation
   readonly caller: Caller
   readonly region: string
@@ -84,6 +66,7 @@ export class RequestContext implements OperationContext {
   ) {
     this.access = access
     this.services = services
+    this.store = services.store
     this.operation = operation
     this.caller = caller
     this.region = region
@@ -100,6 +83,12 @@ export class RequestContext implements OperationContext {
       now: this.now,
       region,
     }
+  }
+
+  /** Built on first use: most requests (GenerateMac, VerifyMac) never list or create anything. */
+  get records(): Records {
+    this.recordsOfCaller ??= new Records(this.store, { accountId: this.caller.accountId, region: this.region, quotaKeys: this.services.config.quotaKeys })
+    return this.recordsOfCaller
   }
 
   useKey(keyId: string, options: UseKeyOptions = {}): Promise<CachedKey> {

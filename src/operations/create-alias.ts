@@ -19,22 +19,14 @@ export const createAlias = defineOperation({
     // kms:CreateAlias is needed on the alias (identity policy) and on the key (key policy).
     ctx.authorizeAccount('kms:CreateAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
     const key = await ctx.useKey(req.TargetKeyId)
-    const { accountId, region, keyId } = key.record
-    const store = ctx.services.store
-    const usage = await store.countAliasesForKey(accountId, region, keyId)
+    const { accountId, region } = key.record
+    const usage = await ctx.records.aliasCount(key.record)
     if (usage >= MAX_ALIASES_PER_KEY) {
       // AWS's recorded text (test/fixtures/aws-texts.json).
       throw new LimitExceededException(`Aliases per key quota for this account in this region is ${MAX_ALIASES_PER_KEY}, current usage is ${usage}.`)
     }
     try {
-      await store.insertAlias({
-        accountId,
-        region,
-        aliasName: req.AliasName,
-        keyId,
-        creationDate: ctx.now,
-        lastUpdatedDate: ctx.now,
-      })
+      await ctx.records.createAlias(key.record, req.AliasName, ctx.now)
     } catch (err) {
       if (err instanceof StoreConflictError) {
         const arn = aliasArn(ctx.partition, region, accountId, req.AliasName)

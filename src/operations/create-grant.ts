@@ -81,7 +81,7 @@ export const createGrant = defineOperation({
     }
     let result
     try {
-      result = await ctx.services.store.createGrant(grant, MAX_GRANTS_PER_KEY)
+      result = await ctx.records.createGrant(grant, MAX_GRANTS_PER_KEY)
     } catch (err) {
       if (err instanceof StoreConflictError) throw new InvalidGrantIdException('The grant could not be created; try again.')
       throw err

@@ -8,7 +8,6 @@ import { keyMetadata } from '../keys/metadata.js'
 import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
 import { requestTagValues } from '../auth/context.js'
 import { checkRequestTags, sortTags } from '../keys/tags.js'
-import { assertKeyQuota } from '../keys/quota.js'
 import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js'
 import { bool, optional, str } from '../protocol/validate.js'
 import { StoreConflictError } from '../store/store.js'
@@ -92,7 +91,6 @@ export const createKey = defineOperation({
       await checkPrincipals(ctx, policy)
       checkLockout(ctx, policy, { ...fields, version: 0 }, arn, bypass)
     }
-    await assertKeyQuota(ctx.services.store, ctx.caller.accountId, ctx.region, ctx.services.config.quotaKeys)
     let wrapped: Buffer | undefined
     if (keyOrigin === 'AWS_KMS') {
       const material = generateMaterial(spec)
@@ -100,7 +98,7 @@ export const createKey = defineOperation({
       material.fill(0)
     }
     try {
-      const record = await ctx.services.store.insertKey(wrapped === undefined ? fields : { ...fields, material: wrapped })
+      const record = await ctx.records.createKey(wrapped === undefined ? fields : { ...fields, material: wrapped })
       return { KeyMetadata: keyMetadata(record, arn) }
     } catch (err) {
       // A random 122-bit id colliding means something is badly wrong; never overwrite a key.

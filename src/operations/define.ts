@@ -7,7 +7,8 @@ import type { KeyIdForms, UseKeyOptions } from '../keys/access.js'
 import type { KeyState } from '../domain.js'
 import type { CachedKey } from '../keys/cache.js'
 import type { KeyLocation } from '../keys/resolve.js'
-import type { Services } from './context.js'
+import type { HandlerServices } from './context.js'
+import type { Records } from './records.js'
 import type { KeyRecord } from '../store/store.js'
 import { compileRequest, type Members, type StructOf } from '../protocol/validate.js'
 
@@ -55,8 +56,10 @@ export interface OperationContext {
   noteKey(arn: string): void
   /** Throws DryRunOperationException. */
   dryRunSucceeded(): never
-  /** Services the handlers need (operations/context.ts). */
-  readonly services: Services
+  /** The keys, aliases and grants a handler lists, creates and deletes (records.ts). */
+  readonly records: Records
+  /** Services the handlers need, the store excepted (operations/context.ts). */
+  readonly services: HandlerServices
 }
 
 /** An operation as the dispatcher sees it: its request type is erased behind `execute`. */

@@ -12,15 +12,14 @@ export const deleteAlias = defineOperation({
   usableIn: ALL_STATES,
   request: { AliasName: required(aliasName) },
   async run(ctx, req) {
-    const store = ctx.services.store
     const notFound = () =>
       new NotFoundException(`Alias ${aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName)} is not found.`)
     // kms:DeleteAlias on the alias (identity policy) and on its key (key policy).
     ctx.authorizeAccount('kms:DeleteAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
-    const alias = await store.getAlias(ctx.caller.accountId, ctx.region, req.AliasName)
+    const alias = await ctx.records.alias(req.AliasName)
     if (!alias) throw notFound()
     await ctx.useKey(keyArn(ctx.partition, ctx.region, alias.accountId, alias.keyId))
-    if (!(await store.deleteAlias(alias.accountId, alias.region, alias.aliasName))) throw notFound()
+    if (!(await ctx.records.deleteAlias(alias))) throw notFound()
     return {}
   },
 })

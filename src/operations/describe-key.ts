@@ -14,7 +14,7 @@ export const describeKey = defineOperation({
   async run(ctx, req) {
     const key = await ctx.useKey(req.KeyId, { grantTokens: req.GrantTokens })
     const { record } = key
-    const related = record.multiRegion ? await ctx.services.store.listRelatedKeys(record.accountId, record.keyId) : undefined
+    const related = record.multiRegion ? await ctx.records.regionsOf(record) : undefined
     return { KeyMetadata: keyMetadata(record, key.arn, related?.filter((r) => !(r.state === 'PendingDeletion' && r.deletionDate !== undefined && r.deletionDate <= ctx.now))) }
   },
 })

@@ -7,15 +7,15 @@ import type { KeyState } from '../domain.js'
 import { ExpiredImportTokenException, IncorrectKeyMaterialException, InvalidImportTokenException, ValidationException } from '../protocol/errors.js'
 import { blob, optional, required, str, timestamp } from '../protocol/validate.js'
 import type { KeyRecord } from '../store/store.js'
-import { defineOperation } from './define.js'
+import { defineOperation, type OperationContext } from './define.js'
 import { keyId } from './fields.js'
 import { notExternal } from './import.js'
 
 const IMPORTABLE: readonly KeyState[] = ['Enabled', 'Disabled', 'PendingImport', 'Updating']
 
-async function relatedCheck(ctx: { services: { store: { listRelatedKeys(a: string, k: string): Promise<KeyRecord[]> } } }, record: KeyRecord): Promise<string | undefined> {
+async function relatedCheck(ctx: OperationContext, record: KeyRecord): Promise<string | undefined> {
   if (!record.multiRegion) return undefined
-  const related = await ctx.services.store.listRelatedKeys(record.accountId, record.keyId)
+  const related = await ctx.records.regionsOf(record)
   return related.find((r) => r.importCheck !== undefined)?.importCheck
 }
 

@@ -34,8 +34,7 @@ export async function checkPrincipals(ctx: OperationContext, policy: CompiledPol
     if (arn === `arn:${ctx.partition}:iam::${arn.slice(-17, -5)}:root`) continue
     const m = /^arn:([a-z-]+):iam::(\d{12}):user\/(.+)$/.exec(arn)
     if (m?.[1] !== ctx.partition) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
-    const user = await ctx.services.store.getUser(m[2] ?? '', m[3] ?? '')
-    if (user === undefined) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
+    if (!(await ctx.records.userExists(m[2] ?? '', m[3] ?? ''))) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
   }
 }
 

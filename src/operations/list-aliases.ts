@@ -22,7 +22,7 @@ export const listAliases = defineOperation({
       keyId = key.record.keyId
     }
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'alias')
-    const page = await ctx.services.store.listAliases(ctx.caller.accountId, ctx.region, {
+    const page = await ctx.records.aliases({
       ...(keyId === undefined ? {} : { keyId }),
       ...(after === undefined ? {} : { after }),
       limit: Math.min(req.Limit ?? 50, 100),

@@ -22,8 +22,7 @@ export const listGrants = defineOperation({
   async run(ctx, req) {
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'grant')
     const key = await ctx.useKey(req.KeyId)
-    const { accountId, region, keyId: id } = key.record
-    const page = await ctx.services.store.listGrants(accountId, region, id, {
+    const page = await ctx.records.grants(key.record, {
       limit: req.Limit ?? 50,
       ...(after === undefined ? {} : { after }),
       ...(req.GrantId === undefined ? {} : { grantId: req.GrantId }),

@@ -12,7 +12,7 @@ export const listKeys = defineOperation({
   async run(ctx, req) {
     ctx.authorizeAccount('kms:ListKeys')
     const after = req.Marker === undefined ? undefined : decodeMarker(req.Marker, 'key')
-    const page = await ctx.services.store.listKeys(ctx.caller.accountId, ctx.region, after, req.Limit ?? 100)
+    const page = await ctx.records.listKeys(after, req.Limit ?? 100)
     const keys = page.items
       .filter((k) => !(k.state === 'PendingDeletion' && k.deletionDate !== undefined && k.deletionDate <= ctx.now))
       .map((k) => ({ KeyId: k.keyId, KeyArn: keyArn(ctx.partition, k.region, k.accountId, k.keyId) }))

@@ -19,7 +19,7 @@ export const listRetirableGrants = defineOperation({
     if (req.RetiringPrincipal.split(':')[4] !== ctx.caller.accountId) {
       throw accessDenied(ctx.caller, 'kms:ListRetirableGrants', undefined, 'for a retiring principal in another account')
     }
-    const page = await ctx.services.store.listRetirableGrants(req.RetiringPrincipal, after, req.Limit ?? 50)
+    const page = await ctx.records.retirableGrants(req.RetiringPrincipal, after, req.Limit ?? 50)
     return {
       Grants: page.items.map((g) => grantEntry(ctx, g)),
       Truncated: page.next !== undefined,

@@ -9,7 +9,6 @@ import { checkRequestTags, sortTags, wireTags } from '../keys/tags.js'
 import { AlreadyExistsException, ValidationException } from '../protocol/errors.js'
 import { bool, optional, required } from '../protocol/validate.js'
 import { StoreConflictError, type KeyRecord } from '../store/store.js'
-import { assertKeyQuota } from '../keys/quota.js'
 import { defineOperation } from './define.js'
 import { description, keyId, policy, tagList } from './fields.js'
 import { regionName, assertPrimary } from './multi-region.js'
@@ -49,8 +48,7 @@ export const replicateKey = defineOperation({
     ctx.authorizeAccount('kms:CreateKey', replicaScope, createValues)
     if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', replicaScope, createValues)
 
-    const store = ctx.services.store
-    if ((await store.listRelatedKeys(record.accountId, record.keyId)).some((k) => k.region === req.ReplicaRegion)) {
+    if ((await ctx.records.regionsOf(record)).some((k) => k.region === req.ReplicaRegion)) {
       throw new AlreadyExistsException(`A replica of ${primary.arn} already exists in ${req.ReplicaRegion}.`)
     }
     const arn = keyArn(ctx.partition, req.ReplicaRegion, record.accountId, record.keyId)
@@ -80,7 +78,6 @@ export const replicateKey = defineOperation({
       await checkPrincipals(ctx, compiled)
       checkLockout(ctx, compiled, { ...fields, version: 0 }, arn, bypass)
     }
-    await assertKeyQuota(store, record.accountId, req.ReplicaRegion, ctx.services.config.quotaKeys)
     let sealed: Buffer | undefined
     if (record.origin === 'AWS_KMS' && record.material !== undefined) {
       const material = await openEnvelope(ctx.services.root, record.material, keyMaterialContext(primary.arn))
@@ -89,12 +86,12 @@ export const replicateKey = defineOperation({
     }
     let replica: KeyRecord
     try {
-      replica = await store.insertKey(sealed === undefined ? fields : { ...fields, material: sealed })
+      replica = await ctx.records.createKey(sealed === undefined ? fields : { ...fields, material: sealed })
     } catch (err) {
       if (err instanceof StoreConflictError) throw new AlreadyExistsException(`A replica of ${primary.arn} already exists in ${req.ReplicaRegion}.`)
       throw err
     }
-    const related = await store.listRelatedKeys(record.accountId, record.keyId)
+    const related = await ctx.records.regionsOf(record)
     // AWS answers with the replica still Creating; macaw's replica is usable at once.
     const metadata = { ...keyMetadata(replica, arn, related), ...(replica.state === 'Enabled' ? { KeyState: 'Creating', Enabled: false } : {}) }
     return {

@@ -21,13 +21,13 @@ export const retireGrant = defineOperation({
     let arn: string
     if (req.GrantToken !== undefined) {
       const id = grantIdOfToken(req.GrantToken)
-      grant = await ctx.services.store.getGrant(id)
+      grant = await ctx.records.grant(id)
       if (!grant) throw new InvalidGrantIdException(`Grant ${id} does not exist.`)
       arn = keyArn(ctx.partition, grant.region, grant.accountId, grant.keyId)
     } else if (req.KeyId !== undefined && req.GrantId !== undefined) {
       const key = await ctx.readKey(req.KeyId, 'idOrArn')
       arn = key.arn
-      grant = await ctx.services.store.getGrant(req.GrantId)
+      grant = await ctx.records.grant(req.GrantId)
       if (!grant || !isGrantOf(grant, key.record)) {
         throw new InvalidGrantIdException(`Grant ${req.GrantId} does not exist.`)
       }
@@ -48,7 +48,7 @@ export const retireGrant = defineOperation({
       throw accessDenied(caller, 'kms:RetireGrant', arn, 'because it is not a retiring principal of the grant')
     }
     if (req.DryRun === true) ctx.dryRunSucceeded()
-    await ctx.services.store.deleteGrant(grant.grantId)
+    await ctx.records.deleteGrant(grant)
     return {}
   },
 })

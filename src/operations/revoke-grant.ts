@@ -15,12 +15,12 @@ export const revokeGrant = defineOperation({
   request: { KeyId: keyId, GrantId: required(grantId), DryRun: dryRun },
   async run(ctx, req) {
     const key = await ctx.useKey(req.KeyId)
-    const grant = await ctx.services.store.getGrant(req.GrantId)
+    const grant = await ctx.records.grant(req.GrantId)
     if (!grant || !isGrantOf(grant, key.record)) {
       throw new InvalidGrantIdException(`Grant ${req.GrantId} does not exist.`)
     }
     if (req.DryRun === true) ctx.dryRunSucceeded()
-    await ctx.services.store.deleteGrant(grant.grantId)
+    await ctx.records.deleteGrant(grant)
     return {}
   },
 })

@@ -27,7 +27,7 @@ export const scheduleKeyDeletion = defineOperation({
       // A multi-Region primary with replicas waits for them (PendingReplicaDeletion), with no
       // deletion date: its own waiting period begins when its last replica is deleted.
       if (r.multiRegion && (r.primaryRegion ?? r.region) === r.region) {
-        const replicas = (await ctx.services.store.listRelatedKeys(r.accountId, r.keyId)).filter((k) => k.region !== r.region)
+        const replicas = (await ctx.records.regionsOf(r)).filter((k) => k.region !== r.region)
         if (replicas.length > 0) {
           const { deletionDate: _none, ...rest } = r
           return { ...rest, state: 'PendingReplicaDeletion', pendingWindowDays: days }

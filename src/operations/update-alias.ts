@@ -15,10 +15,9 @@ export const updateAlias = defineOperation({
   usableIn: MUTABLE_STATES,
   request: { AliasName: required(aliasName), TargetKeyId: required(keyIdShape) },
   async run(ctx, req) {
-    const store = ctx.services.store
     // kms:UpdateAlias on the alias (identity policy), the current key and the new key (key policies).
     ctx.authorizeAccount('kms:UpdateAlias', aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName))
-    const alias = await store.getAlias(ctx.caller.accountId, ctx.region, req.AliasName)
+    const alias = await ctx.records.alias(req.AliasName)
     if (!alias) {
       throw new NotFoundException(`Alias ${aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName)} is not found.`)
     }
@@ -35,7 +34,7 @@ export const updateAlias = defineOperation({
         `${req.AliasName} currently points at a key with usage ${current.record.keyUsage}; the new target ${target.arn} has usage ${target.record.keyUsage}.`,
       )
     }
-    const updated = await store.updateAlias({ ...alias, keyId: target.record.keyId, lastUpdatedDate: ctx.now })
+    const updated = await ctx.records.pointAlias(alias, target.record.keyId, ctx.now)
     if (!updated) {
       throw new NotFoundException(`Alias ${aliasArn(ctx.partition, ctx.region, ctx.caller.accountId, req.AliasName)} is not found.`)
     }

@@ -22,8 +22,7 @@ export const updatePrimaryRegion = defineOperation({
     if (req.PrimaryRegion === record.region) {
       throw new ValidationException(`${primary.arn} is already the primary key in ${req.PrimaryRegion}.`)
     }
-    const store = ctx.services.store
-    const related = await store.listRelatedKeys(record.accountId, record.keyId)
+    const related = await ctx.records.regionsOf(record)
     const target = related.find((r) => r.region === req.PrimaryRegion)
     const targetArn = keyArn(ctx.partition, req.PrimaryRegion, record.accountId, record.keyId)
     if (!target) throw new NotFoundException(`Key '${targetArn}' does not exist`)

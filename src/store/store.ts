@@ -324,7 +324,7 @@ export interface ChangeFeed {
 
 /**
  * The whole store, as the service and the admin commands open it. Callers that need less take the
- * capability they use (a handler's HandlerStore, the sweeper's keys and leases, ...).
+ * capability they use (a handler's Records, the sweeper's keys and leases, ...).
  */
 export interface Store extends KeyStore, AliasStore, IdentityStore, GrantStore, AuditStore, SettingStore, LeaseStore, ChangeFeed {
   close(): Promise<void>

@@ -345,23 +345,19 @@ class PostgresEngine implements SqlEngine {
 }
 
 /** The PostgreSQL store: the SQL store, plus a readiness ping. */
-export class PostgresStore extends SqlStore {
-  private readonly postgres: PostgresEngine
-
+export class PostgresStore extends SqlStore<PostgresEngine> {
   constructor(options: PostgresStoreOptions) {
-    const engine = new PostgresEngine(options)
-    super(engine)
-    this.postgres = engine
+    super(new PostgresEngine(options))
   }
 
   /** Migrates the schema and, when asked, starts listening for other nodes' changes. */
   start(): Promise<void> {
-    return this.postgres.start()
+    return this.engine.start()
   }
 
   /** Readiness: the database answers. */
   async ping(): Promise<void> {
-    await this.postgres.rows('SELECT 1')
+    await this.engine.rows('SELECT 1')
   }
 }
 

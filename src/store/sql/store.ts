@@ -63,10 +63,10 @@ const AUDIT_CONDITIONS: readonly { readonly sql: string; readonly value: (f: Aud
   { sql: 'outcome = ?', value: (f) => f.outcome },
 ]
 
-export class SqlStore implements Store {
-  protected readonly engine: SqlEngine
+export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
+  protected readonly engine: E
 
-  constructor(engine: SqlEngine) {
+  constructor(engine: E) {
     this.engine = engine
   }
 

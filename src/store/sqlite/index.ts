@@ -254,18 +254,14 @@ class SqliteEngine implements SqlEngine {
 }
 
 /** The SQLite store: the SQL store, plus what only a file can do (online backup, integrity check). */
-export class SqliteStore extends SqlStore {
-  private readonly sqlite: SqliteEngine
-
+export class SqliteStore extends SqlStore<SqliteEngine> {
   constructor(options: SqliteStoreOptions) {
-    const engine = new SqliteEngine(options)
-    super(engine)
-    this.sqlite = engine
+    super(new SqliteEngine(options))
   }
 
   /** Emits changes committed by other connections since the last look. */
   poll(): void {
-    this.sqlite.poll()
+    this.engine.poll()
   }
 
   /**
@@ -276,7 +272,7 @@ export class SqliteStore extends SqlStore {
   async backupTo(file: string): Promise<void> {
     closeSync(openSync(file, 'wx', 0o600))
     try {
-      await this.sqlite.db.backup(file)
+      await this.engine.db.backup(file)
     } catch (err) {
       rmSync(file, { force: true })
       throw err
@@ -286,7 +282,7 @@ export class SqliteStore extends SqlStore {
 
   /** SQLite's own consistency check: 'ok' when the file is sound. */
   integrityCheck(): string {
-    return this.sqlite.db.pragma('integrity_check', { simple: true }) as string
+    return this.engine.db.pragma('integrity_check', { simple: true }) as string
   }
 }
 

@@ -26,6 +26,9 @@ export interface MetricSources {
   throttled(): number
 }
 
+/** Store methods that are not timed: the change feed's and close. */
+const UNTIMED: ReadonlySet<string> = new Set(['onChange', 'catchUp', 'deliveryEpoch', 'notify', 'close'])
+
 export class Metrics {
   readonly registry = new Registry()
   private readonly requests: Counter<'operation' | 'outcome' | 'error'>
@@ -128,33 +131,38 @@ export class Metrics {
   instrument(store: Store): Store {
     const durations = this.storeDurations
     const errors = this.storeErrors
-    const timers = new Map<string, { observe(v: number): void }>()
+    // One wrapper per method, made on first use: catchUp and deliveryEpoch run on every request.
+    const wrappers = new Map<string, unknown>()
     return new Proxy(store, {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver)
         if (typeof value !== 'function' || typeof prop !== 'string') return value
-        if (prop === 'onChange' || prop === 'catchUp' || prop === 'close') return (value as (...a: unknown[]) => unknown).bind(target)
-        return (...args: unknown[]) => {
-          const started = performance.now()
-          let timer = timers.get(prop)
-          if (timer === undefined) {
-            timer = durations.labels(prop)
-            timers.set(prop, timer)
+        const known = wrappers.get(prop)
+        if (known !== undefined) return known
+        const method = value as (...a: unknown[]) => unknown
+        let wrapper: unknown
+        if (UNTIMED.has(prop)) {
+          wrapper = method.bind(target)
+        } else {
+          const timer = durations.labels(prop)
+          wrapper = (...args: unknown[]) => {
+            const started = performance.now()
+            const result = method.apply(target, args)
+            if (!(result instanceof Promise)) return result
+            return result.then(
+              (v: unknown) => {
+                timer.observe((performance.now() - started) / 1000)
+                return v
+              },
+              (err: unknown) => {
+                errors.labels(prop).inc()
+                throw err
+              },
+            )
           }
-          const t = timer
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args)
-          if (!(result instanceof Promise)) return result
-          return result.then(
-            (v: unknown) => {
-              t.observe((performance.now() - started) / 1000)
-              return v
-            },
-            (err: unknown) => {
-              errors.labels(prop).inc()
-              throw err
-            },
-          )
         }
+        wrappers.set(prop, wrapper)
+        return wrapper
       },
     })
   }

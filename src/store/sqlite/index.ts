@@ -1,6 +1,10 @@
 // The embedded SQLite engine (better-sqlite3): WAL, synchronous=FULL, so a write that returned
 // survives kill -9. Every write transaction also appends its changes to `changes`; other
 // connections (admin commands, other workers) notice them by polling PRAGMA data_version.
+//
+// Two connections: write transactions run one after another on one, and every read outside them
+// runs on the other, which sees only committed rows (WAL). So a read never waits for a write
+// queued behind others, and never sees a transaction that is still open.
 import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import type { StoreChange } from '../store.js'
@@ -14,7 +18,7 @@ export interface SqliteStoreOptions {
   readonly pollIntervalMs?: number
 }
 
-const WORDS: SchemaWords = {
+export const SQLITE_WORDS: SchemaWords = {
   id: 'TEXT',
   int: 'INTEGER',
   blob: 'BLOB',
@@ -86,15 +90,17 @@ function toChange(row: ChangeRow): StoreChange {
 }
 
 class SqliteEngine implements SqlEngine {
+  /** The write connection (transactions, migrations, the change log, backups). */
   readonly db: Database.Database
+  /** The read connection: committed rows only. */
+  private readonly reader: Database.Database
   readonly listeners = new ChangeListeners()
-  /** Prepared statements by SQL text (constant texts only: see ../sql/engine.ts). */
+  /** Prepared statements by SQL text, per connection (constant texts only: see ../sql/engine.ts). */
   private readonly statements = new Map<string, Database.Statement>()
+  private readonly reads = new Map<string, Database.Statement>()
   private readonly timer: NodeJS.Timeout | undefined
   /** Write transactions run one after another on this connection. */
   private queue: Promise<unknown> = Promise.resolve()
-  /** One of ours is open: reads outside it wait, so that they never see its uncommitted rows. */
-  private inTransaction: Promise<unknown> | undefined
   private lastSeq: number
   private dataVersion: number
   private closed = false
@@ -113,6 +119,9 @@ class SqliteEngine implements SqlEngine {
       this.db.close()
       throw err
     }
+    this.reader = new Database(options.path)
+    this.reader.pragma('busy_timeout = 5000')
+    this.reader.pragma('query_only = ON')
     this.lastSeq = this.lastChange()
     this.dataVersion = this.currentDataVersion()
     const interval = options.pollIntervalMs ?? 50
@@ -144,19 +153,21 @@ class SqliteEngine implements SqlEngine {
     return this.statement('PRAGMA data_version').pluck().get() as number
   }
 
-  async rows<R extends Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    while (this.inTransaction !== undefined) await this.inTransaction
-    return this.all<R>(sql, params)
+  rows<R extends Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    let statement = this.reads.get(sql)
+    if (statement === undefined) {
+      statement = this.reader.prepare(sql)
+      this.reads.set(sql, statement)
+    }
+    try {
+      return Promise.resolve(statement.all(...params) as R[])
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const run = (): Promise<T> => {
-      const running = this.runTransaction(fn)
-      this.inTransaction = running.catch(() => undefined)
-      return running.finally(() => {
-        this.inTransaction = undefined
-      })
-    }
+    const run = (): Promise<T> => this.runTransaction(fn)
     const result = this.queue.then(run, run)
     this.queue = result.catch(() => undefined)
     return result
@@ -216,10 +227,18 @@ class SqliteEngine implements SqlEngine {
     this.poll()
   }
 
+  /**
+   * Always sure while open: catchUp() reads every other connection's committed changes before
+   * each request.
+   */
+  deliveryEpoch(): number | undefined {
+    return this.closed ? undefined : 0
+  }
+
   /** Emits changes committed by other connections since the last look. */
   poll(): void {
     // An open transaction of ours takes them itself, before its own change rows.
-    if (this.closed || this.inTransaction !== undefined) return
+    if (this.closed || this.db.inTransaction) return
     const version = this.currentDataVersion()
     if (version === this.dataVersion) return
     this.dataVersion = version
@@ -232,7 +251,7 @@ class SqliteEngine implements SqlEngine {
   private migrate(): void {
     this.db.exec(SCHEMA_TABLE)
     const current = (this.db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0
-    const pending = pendingMigrations(current, WORDS)
+    const pending = pendingMigrations(current, SQLITE_WORDS)
     const apply = this.db.transaction(() => {
       for (const m of pending) {
         this.db.exec(m.sql)
@@ -249,6 +268,7 @@ class SqliteEngine implements SqlEngine {
     this.listeners.clear()
     // Let the transactions already queued finish: what they acknowledge is committed.
     await this.queue
+    this.reader.close()
     this.db.close()
   }
 }

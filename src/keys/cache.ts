@@ -1,7 +1,10 @@
 // The decrypted-key cache behind GenerateMac/VerifyMac: resolved key records with their material
-// as a KeyObject, compiled policy and grants, and alias -> key id links. Entries are dropped on every store change and
-// re-checked against the store after `ttlMs` (the safety net when a change notice is missed);
-// a re-check that finds the same version keeps the unwrapped material.
+// as a KeyObject, compiled policy and grants, and alias -> key id links. Entries are dropped on every store change.
+// While the store's change feed is sure to deliver every change (ChangeFeed.deliveryEpoch), an
+// entry is trusted for as long as the feed stays so; otherwise (a feed outage, PostgreSQL's LISTEN
+// connection lost) it is re-checked against the store after `ttlMs`, the safety net for a missed
+// notice. A re-check that finds the same version keeps the unwrapped material. With `ttlMs` 0
+// every use reads the store.
 //
 // Grant changes are the exception to "dropped": a key may hold 50,000 grants, and reading them all
 // again after each CreateGrant or RevokeGrant made both cost O(grants). A grant change notice
@@ -33,6 +36,8 @@ export interface CachedKey {
 interface Entry {
   value: CachedKey
   checkedAt: number
+  /** The feed's delivery epoch when the entry was read (undefined: the feed was not sure). */
+  epoch: number | undefined
   /** Grants changed since `value` was read, in order: change i made the key version value.record.version + i + 1. */
   grantChanges?: string[]
 }
@@ -48,6 +53,7 @@ const ALIAS_ENTRY_BYTES = 256
 interface AliasEntry {
   keyId: string | undefined
   checkedAt: number
+  epoch: number | undefined
 }
 
 export interface KeyCacheOptions {
@@ -125,13 +131,14 @@ export class KeyCache {
     noted.push(grantId)
     entry.grantChanges = noted
     entry.checkedAt = -Infinity
+    entry.epoch = undefined
   }
 
   /**
    * The entry brought to `record` by reading only its noted grants; undefined when the record
    * differs by more than those changes (or the entry went meanwhile), so it must be loaded whole.
    */
-  private async applyGrantChanges(id: string, entry: Entry, record: KeyRecord, now: number): Promise<CachedKey | undefined> {
+  private async applyGrantChanges(id: string, entry: Entry, record: KeyRecord, now: number, epoch: number | undefined): Promise<CachedKey | undefined> {
     const noted = entry.grantChanges ?? []
     if (noted.length === 0 || record.version !== entry.value.record.version + noted.length) return undefined
     const ids = [...new Set(noted)]
@@ -148,7 +155,7 @@ export class KeyCache {
       else index.remove(grantId)
     })
     const value: CachedKey = { ...entry.value, record, grants: index }
-    this.rememberKey(id, { value, checkedAt: later.length > 0 ? -Infinity : now, ...(later.length > 0 ? { grantChanges: later } : {}) })
+    this.rememberKey(id, later.length > 0 ? { value, checkedAt: -Infinity, epoch: undefined, grantChanges: later } : { value, checkedAt: now, epoch })
     return value
   }
 
@@ -240,12 +247,24 @@ export class KeyCache {
     this.bytes += ALIAS_ENTRY_BYTES
   }
 
+  /** The feed's delivery epoch, if entries may be trusted on it (never with a TTL of 0). */
+  private deliveryEpoch(): number | undefined {
+    return this.options.ttlMs > 0 ? this.store.deliveryEpoch() : undefined
+  }
+
+  /** Whether an entry read at `checkedAt` under delivery epoch `epoch` may be used without a re-read. */
+  private fresh(entry: { checkedAt: number; epoch: number | undefined }, now: number, delivery: number | undefined): boolean {
+    return (delivery !== undefined && entry.epoch === delivery) || now - entry.checkedAt < this.options.ttlMs
+  }
+
   /** The key, from memory when fresh; undefined if the store has no such key. */
   async getKey(accountId: string, region: string, keyId: string): Promise<CachedKey | undefined> {
     const id = accountId + sep + region + sep + keyId
     const now = this.options.now()
     const entry = this.keys.get(id)
-    if (entry && now - entry.checkedAt < this.options.ttlMs) {
+    // Read before the store: an outage that starts during the read gives the entry no trust.
+    const delivery = this.deliveryEpoch()
+    if (entry && this.fresh(entry, now, delivery)) {
       this.hits++
       return entry.value
     }
@@ -257,15 +276,15 @@ export class KeyCache {
       return undefined
     }
     if (entry && entry.value.record.version === record.version && entry.grantChanges === undefined) {
-      if (epoch === this.epoch) this.rememberKey(id, { value: entry.value, checkedAt: now })
+      if (epoch === this.epoch) this.rememberKey(id, { value: entry.value, checkedAt: now, epoch: delivery })
       return entry.value
     }
     if (entry?.grantChanges !== undefined) {
-      const updated = await this.applyGrantChanges(id, entry, record, now)
+      const updated = await this.applyGrantChanges(id, entry, record, now, delivery)
       if (updated !== undefined) return updated
     }
     const value = await this.options.load(record, this.options.arnOf(record))
-    if (epoch === this.epoch) this.rememberKey(id, { value, checkedAt: now })
+    if (epoch === this.epoch) this.rememberKey(id, { value, checkedAt: now, epoch: delivery })
     return value
   }
 
@@ -274,11 +293,12 @@ export class KeyCache {
     const id = accountId + sep + region + sep + aliasName
     const now = this.options.now()
     const entry = this.aliases.get(id)
-    if (entry && now - entry.checkedAt < this.options.ttlMs) return entry.keyId
+    const delivery = this.deliveryEpoch()
+    if (entry && this.fresh(entry, now, delivery)) return entry.keyId
     const epoch = this.epoch
     const alias = await this.store.getAlias(accountId, region, aliasName)
     if (epoch === this.epoch) {
-      this.rememberAlias(id, { keyId: alias?.keyId, checkedAt: now })
+      this.rememberAlias(id, { keyId: alias?.keyId, checkedAt: now, epoch: delivery })
     }
     return alias?.keyId
   }

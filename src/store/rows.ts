@@ -24,6 +24,7 @@ export type KeyRow = {
   doc: string
   material: Buffer | null
   valid_to: number | null
+  grant_count: number
 }
 
 /** Fields of a key kept as JSON: the ones never searched on. */
@@ -126,6 +127,7 @@ export function toKey(row: KeyRow): KeyRecord {
         }),
     ...(doc.primaryRegion === undefined ? {} : { primaryRegion: doc.primaryRegion }),
     ...(doc.pendingWindowDays === undefined ? {} : { pendingWindowDays: doc.pendingWindowDays }),
+    grantCount: row.grant_count,
     version: row.version,
   }
 }

@@ -38,6 +38,11 @@ export interface KeyRecord {
   readonly primaryRegion?: string
   /** Bumped by the store on every write; the optimistic-concurrency token. */
   readonly version: number
+  /**
+   * How many grants the key has, as read from the store (createGrant and deleteGrant keep it;
+   * insertKey and updateKey ignore it). Undefined on a record not read from the store.
+   */
+  readonly grantCount?: number
 }
 
 export interface ImportParameters {
@@ -320,6 +325,14 @@ export interface ChangeFeed {
   notify(change: StoreChange): void
   /** Subscribes to every change this store makes or learns of; returns an unsubscribe function. */
   onChange(listener: (change: StoreChange) => void): () => void
+  /**
+   * A number that stays the same for as long as every change other processes commit is sure to
+   * reach onChange before a request that follows it relies on a cache; undefined while that is
+   * not sure (PostgreSQL: the LISTEN connection is down or has not proven itself alive lately).
+   * Caches keep entries read under the current number without re-reading them, and fall back to
+   * their TTL otherwise.
+   */
+  deliveryEpoch(): number | undefined
 }
 
 /**

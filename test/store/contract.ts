@@ -46,7 +46,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       const full = keyRecord('k1', { deletionDate: 1_800_000_000_000, state: 'PendingDeletion', tags: [{ key: 'a', value: '' }, { key: 'b', value: '2' }], description: 'd', multiRegion: true })
       const inserted = await store.insertKey(full)
       assert.equal(inserted.version, 1)
-      assert.deepEqual(await store.getKey(A, R, 'k1'), { ...full, version: 1 })
+      assert.deepEqual(await store.getKey(A, R, 'k1'), { ...full, version: 1, grantCount: 0 })
       const { material: _m, ...bare } = keyRecord('k2')
       await store.insertKey(bare)
       const got = await store.getKey(A, R, 'k2')
@@ -217,6 +217,8 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       assert.deepEqual((await store.listRetirableGrants(`arn:aws:iam::${A}:user/bob`, undefined, 9)).items, [named])
       assert.deepEqual(await store.deleteGrant('g1'), grant('g1'))
       assert.equal(await store.deleteGrant('g1'), undefined)
+      // The key counts its grants: three made, one deleted (the existing one and the refused one count nothing).
+      assert.equal((await store.getKey(A, R, 'k'))?.grantCount, 2)
       // Each grant change says which grant and the key version it made, and nothing else.
       const v = k.version
       assert.deepEqual(seen, [

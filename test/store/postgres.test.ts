@@ -160,7 +160,7 @@ describe('postgres store', () => {
       importParameters: { tokenDigest: 't', wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_2048', privateKey: Buffer.from([9, 8]), validTo: 7000 },
     })
     await store.insertKey(imported)
-    assert.deepEqual(await store.getKey(A, R, 'imp'), { ...imported, version: 1 })
+    assert.deepEqual(await store.getKey(A, R, 'imp'), { ...imported, version: 1, grantCount: 0 })
     const { material: _m, ...pending } = keyRecord('pending', { validTo: 10 })
     await store.insertKey(pending)
     assert.deepEqual((await store.listKeysWithExpiredMaterial(6000, 10)).map((k) => k.keyId), ['imp'])

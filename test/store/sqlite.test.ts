@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
-import { MIGRATIONS } from '../../src/store/sql/migrations.js'
-import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import { MIGRATIONS, pendingMigrations } from '../../src/store/sql/migrations.js'
+import { openSqliteStore, SQLITE_WORDS } from '../../src/store/sqlite/index.js'
 import type { StoreChange } from '../../src/store/store.js'
 import { keyRecord, storeContract } from './contract.js'
 
@@ -87,5 +87,29 @@ describe('sqlite store', () => {
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)').run()
     db.close()
     assert.throws(() => openSqliteStore({ path }), /schema version 99, newer than this macaw knows/)
+  })
+
+  it('counts the grants a key already had when it upgrades a version 6 database', async (t) => {
+    const path = await dbPath(t)
+    // A database as macaw left it before migration 7: keys and grants, no grant_count.
+    const db = new Database(path)
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+    for (const m of pendingMigrations(0, SQLITE_WORDS).filter((m) => m.version <= 6)) {
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)').run(m.version)
+    }
+    const insertKey = db.prepare("INSERT INTO keys (account_id, region, key_id, state, creation_date, version, doc) VALUES ('111122223333', 'us-east-1', ?, 'Enabled', 1, 1, '{}')")
+    const insertGrant = db.prepare(
+      "INSERT INTO grants (grant_id, account_id, region, key_id, grantee, operations, issuing_account, creation_date) VALUES (?, '111122223333', 'us-east-1', ?, 'arn:aws:iam::111122223333:root', '[]', 'arn:aws:iam::111122223333:root', 1)",
+    )
+    insertKey.run('with')
+    insertKey.run('without')
+    for (const id of ['g1', 'g2', 'g3']) insertGrant.run(id, 'with')
+    db.close()
+    const store = openSqliteStore({ path, pollIntervalMs: 0 })
+    t.after(() => store.close())
+    const count = async (keyId: string) => (await store.getKey('111122223333', 'us-east-1', keyId))?.grantCount
+    assert.equal(await count('with'), 3)
+    assert.equal(await count('without'), 0)
   })
 })

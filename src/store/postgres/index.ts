@@ -40,8 +40,14 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 const DEFAULT_POOL_SIZE = 10
 const RECONNECT_BASE_MS = 100
 const RECONNECT_MAX_MS = 5000
-/** How often the LISTEN connection is checked: a half-open TCP connection otherwise looks alive. */
-const HEARTBEAT_MS = 10_000
+/**
+ * How often the LISTEN connection is checked: a half-open TCP connection otherwise looks alive.
+ * An answer also proves that every notification committed before it was delivered (PostgreSQL
+ * sends pending notifications before it answers), so caches trust their entries only while the
+ * last answer is younger than TRUSTED_FOR_MS.
+ */
+const HEARTBEAT_MS = 1000
+const TRUSTED_FOR_MS = 2500
 
 // BIGINT columns hold epoch milliseconds and sequence numbers, all below 2^53: parse them as
 // numbers for this store's connections only, leaving pg's global parsers alone.
@@ -126,6 +132,10 @@ class PostgresEngine implements SqlEngine {
   /** Numbered SQL by `?` text (constant texts only: see ../sql/engine.ts). */
   private readonly texts = new Map<string, string>()
   private listener: pg.Client | undefined
+  /** Bumped whenever delivery stops or resumes (ChangeFeed.deliveryEpoch). */
+  private epoch = 0
+  /** When the LISTEN connection last answered (Date.now()). */
+  private lastAnswer = 0
   private reconnectTimer: NodeJS.Timeout | undefined
   private heartbeatTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
@@ -287,11 +297,19 @@ class PostgresEngine implements SqlEngine {
       return
     }
     this.listener = client
+    this.epoch++
+    this.lastAnswer = Date.now()
+  }
+
+  /** Sure while the LISTEN connection is up and answered its last heartbeat lately. */
+  deliveryEpoch(): number | undefined {
+    return this.listener !== undefined && Date.now() - this.lastAnswer < TRUSTED_FOR_MS ? this.epoch : undefined
   }
 
   private listenerLost(client: pg.Client): void {
     if (this.listener !== client) return
     this.listener = undefined
+    this.epoch++
     client.end().catch(ignore)
     // Caches are not told yet: they re-read every entry after their TTL anyway, and are told to
     // drop everything once the connection is back (changes made meanwhile were not pushed).
@@ -321,7 +339,12 @@ class PostgresEngine implements SqlEngine {
     const client = this.listener
     if (!client) return
     // query_timeout fails this on a half-open connection; then the connection is replaced.
-    client.query('SELECT 1').catch(() => this.listenerLost(client))
+    client.query('SELECT 1').then(
+      () => {
+        if (this.listener === client) this.lastAnswer = Date.now()
+      },
+      () => this.listenerLost(client),
+    )
   }
 
   private notified(message: pg.Notification): void {

@@ -35,6 +35,8 @@ export interface SqlEngine {
   isForeignKeyViolation(err: unknown): boolean
   /** Delivers the changes other processes committed, where they are polled (ChangeFeed.catchUp). */
   catchUp(): void
+  /** ChangeFeed.deliveryEpoch. */
+  deliveryEpoch(): number | undefined
   readonly listeners: ChangeListeners
   close(): Promise<void>
 }

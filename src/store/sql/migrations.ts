@@ -158,6 +158,15 @@ CREATE TABLE leases (
 )${w.keyed};
 `,
   },
+  {
+    // How many grants each key has, kept with the grants: a key cache miss on a key without
+    // grants then needs no grant query.
+    version: 7,
+    sql: (w) => `
+ALTER TABLE keys ADD COLUMN grant_count ${w.int} NOT NULL DEFAULT 0;
+UPDATE keys SET grant_count = (SELECT count(*) FROM grants g WHERE g.account_id = keys.account_id AND g.region = keys.region AND g.key_id = keys.key_id);
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

@@ -123,7 +123,7 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       },
       { unique: `key ${key.keyId} exists` },
     )
-    return { ...key, version: 1 }
+    return { ...key, version: 1, grantCount: 0 }
   }
 
   async updateKey(key: KeyRecord): Promise<KeyRecord> {
@@ -414,7 +414,7 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
             grant.creationDate,
           ],
         )
-        const version = await bumpKeyVersion(tx, accountId, region, keyId)
+        const version = await bumpKeyVersion(tx, accountId, region, keyId, 1)
         tx.log({ kind: 'grant', accountId, region, keyId, grantId: grant.grantId, version })
         return { status: 'created', grant }
       },
@@ -432,7 +432,7 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       await tx.lock(`SELECT 1 AS one FROM keys WHERE ${KEY}`, [found.account_id, found.region, found.key_id])
       const [row] = await tx.rows<GrantRow>('DELETE FROM grants WHERE grant_id = ? RETURNING *', [grantId])
       if (!row) return undefined
-      const version = await bumpKeyVersion(tx, row.account_id, row.region, row.key_id)
+      const version = await bumpKeyVersion(tx, row.account_id, row.region, row.key_id, -1)
       tx.log({ kind: 'grant', accountId: row.account_id, region: row.region, keyId: row.key_id, grantId, version })
       return toGrant(row)
     })
@@ -518,6 +518,10 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
     this.engine.catchUp()
   }
 
+  deliveryEpoch(): number | undefined {
+    return this.engine.deliveryEpoch()
+  }
+
   notify(change: StoreChange): void {
     this.engine.listeners.emit(change)
   }
@@ -531,8 +535,13 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
   }
 }
 
-/** Bumps a key's version for a change of its grants; returns the new version. */
-async function bumpKeyVersion(tx: Tx, accountId: string, region: string, keyId: string): Promise<number> {
-  const [row] = await tx.rows<{ version: number }>(`UPDATE keys SET version = version + 1 WHERE ${KEY} RETURNING version`, [accountId, region, keyId])
+/** Bumps a key's version and grant count for a grant made (+1) or removed (-1); returns the new version. */
+async function bumpKeyVersion(tx: Tx, accountId: string, region: string, keyId: string, grants: 1 | -1): Promise<number> {
+  const [row] = await tx.rows<{ version: number }>(`UPDATE keys SET version = version + 1, grant_count = grant_count + ? WHERE ${KEY} RETURNING version`, [
+    grants,
+    accountId,
+    region,
+    keyId,
+  ])
   return Number(row?.version ?? 0)
 }

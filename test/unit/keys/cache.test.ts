@@ -19,10 +19,11 @@ function bigPolicy(i: number): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements })
 }
 
-function fakeStore(policyOf: (keyId: string) => string): { store: Store; reads: () => number } {
+function fakeStore(policyOf: (keyId: string) => string, delivery: () => number | undefined = () => undefined): { store: Store; reads: () => number } {
   let reads = 0
   const store = {
     onChange: () => () => {},
+    deliveryEpoch: delivery,
     getKey: (accountId: string, region: string, keyId: string) => {
       reads++
       return Promise.resolve({ accountId, region, keyId, version: 1, policy: policyOf(keyId) } as unknown as KeyRecord)
@@ -76,5 +77,53 @@ describe('key cache budget', () => {
     for (let i = 0; i < 50; i++) await shared.getKey('111122223333', 'us-east-1', String(i))
     assert.equal(shared.sizeBytes, 50 * KEY_ENTRY_BYTES + policyBytes(compilePolicy(text, 'key')))
     assert.equal(c.sizeBytes, 50 * (KEY_ENTRY_BYTES + policyBytes(compilePolicy(text, 'key'))))
+  })
+})
+
+describe('key cache freshness', () => {
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }] })
+
+  function clocked(ttlMs: number, delivery: () => number | undefined): { c: KeyCache; reads: () => number; tick: (ms: number) => void } {
+    const { store, reads } = fakeStore(() => policy, delivery)
+    let now = 1_000_000
+    const c = new KeyCache(store, {
+      ttlMs,
+      maxBytes: 1024 * 1024,
+      now: () => now,
+      arnOf: (r) => r.keyId,
+      load: (record, arn) => Promise.resolve({ record, arn, material: undefined, policy: compilePolicy(record.policy, 'key'), grants: GrantIndex.EMPTY }),
+    })
+    return { c, reads, tick: (ms) => (now += ms) }
+  }
+
+  it('trusts an entry past its TTL while the change feed stays sure, and re-reads once it is not', async () => {
+    let epoch: number | undefined = 7
+    const { c, reads, tick } = clocked(1000, () => epoch)
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    tick(60_000)
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 1, 'no re-read while the feed delivers every change')
+    epoch = undefined
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 2, 'a feed outage falls back to the TTL')
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 2, 'within the TTL after the re-read')
+    tick(1001)
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 3, 'past the TTL during the outage')
+    epoch = 8
+    tick(60_000)
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 4, 'an entry read during the outage is not trusted after it: delivery resumed under a new epoch')
+    tick(60_000)
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 4)
+  })
+
+  it('reads the store on every use with a TTL of 0, feed or not', async () => {
+    const { c, reads } = clocked(0, () => 1)
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    await c.getKey('111122223333', 'us-east-1', 'k')
+    assert.equal(reads(), 2)
   })
 })

@@ -73,7 +73,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--clock-skew-seconds <n>', 'accepted SigV4 clock skew').env(ENV_NAMES.clockSkewSeconds))
     .addOption(new Option('--regions <names>', "comma-separated Region names accepted beside AWS's public ones and --region").env(ENV_NAMES.regions))
     .addOption(new Option('--sweep-interval-seconds <n>', 'how often expired deletion windows are swept').env(ENV_NAMES.sweepIntervalSeconds))
-    .addOption(new Option('--cache-ttl-ms <n>', 'how long a cached key is trusted without re-reading the store').env(ENV_NAMES.cacheTtlMs))
+    .addOption(new Option('--cache-ttl-ms <n>', 'how long a cached key is trusted without re-reading the store while the change feed is down (0: always re-read)').env(ENV_NAMES.cacheTtlMs))
     .addOption(new Option('--seed <file>', 'create the keys, aliases, tags and policies of this YAML/JSON file if they do not exist').env(ENV_NAMES.seed))
     .addOption(new Option('--audit <on|off>', 'keep an audit record of every request').env(ENV_NAMES.audit))
     .addOption(new Option('--audit-file <path>', 'also append audit events as JSON lines to this file').env(ENV_NAMES.auditFile))

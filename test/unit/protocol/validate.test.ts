@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { blob, compileRequest, int, list, optional, required, str, struct } from '../../../src/protocol/validate.js'
+import { blob, compileRequest, decodeBase64, int, list, optional, required, str, struct } from '../../../src/protocol/validate.js'
 
 const parse = compileRequest({
   KeyId: required(str({ min: 1, max: 8 })),
@@ -65,5 +65,36 @@ describe('protocol/validate', () => {
     ]) {
       fails(body, 'SerializationException')
     }
+  })
+})
+
+describe('decodeBase64', () => {
+  // The grammar it implements, written the slow and obvious way, as the reference.
+  const GRAMMAR = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+  it('accepts exactly the strings of the base64 grammar, and decodes them as Node does', () => {
+    // Short strings over an alphabet with every kind of trouble: padding, URL-safe characters,
+    // whitespace, a NUL, non-ASCII and a UTF-16 code unit.
+    const alphabet = ['A', 'z', '0', '+', '/', '=', '-', '_', ' ', '\n', '\u0000', 'é', '\u0100']
+    let state = 12345
+    const random = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state % n
+    }
+    let accepted = 0
+    for (let i = 0; i < 20000; i++) {
+      const length = random(13)
+      let text = ''
+      for (let j = 0; j < length; j++) text += alphabet[random(alphabet.length)] ?? ''
+      // Bias towards valid strings, so that both answers are exercised.
+      if (random(2) === 0) text = text.replace(/[^A-Za-z0-9+/=]/g, 'A')
+      const decoded = decodeBase64(text)
+      assert.equal(decoded !== undefined, GRAMMAR.test(text), JSON.stringify(text))
+      if (decoded !== undefined) {
+        accepted++
+        assert.deepEqual(decoded, Buffer.from(text, 'base64'))
+      }
+    }
+    assert.ok(accepted > 1000, `${accepted} valid strings generated`)
   })
 })

@@ -2,14 +2,13 @@
 // key-access gate (ctx.useKey, ctx.updateKey...): the keys and aliases of the caller's account in
 // the request's region, the grants of keys the gate returned, and the users policies name.
 // Handlers hold no store: this is all of it they can reach.
-import { assertKeyQuota } from '../keys/quota.js'
-import type { AliasRecord, CreateGrantResult, GrantRecord, KeyRecord, Page, Store } from '../store/store.js'
+import { keyQuotaExceeded } from '../keys/quota.js'
+import { KeyQuotaError, type AliasRecord, type CreateGrantResult, type GrantRecord, type KeyRecord, type Page, type Store } from '../store/store.js'
 
 /** The part of the store behind Records. */
 export type RecordStore = Pick<
   Store,
   | 'insertKey'
-  | 'countKeys'
   | 'listKeys'
   | 'listRelatedKeys'
   | 'insertAlias'
@@ -52,8 +51,12 @@ export class Records {
    */
   async createKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord> {
     if (key.accountId !== this.accountId) throw new Error(`a key of account ${key.accountId} created for ${this.accountId}`)
-    await assertKeyQuota(this.store, key.accountId, key.region, this.quotaKeys)
-    return this.store.insertKey(key)
+    try {
+      return await this.store.insertKey(key, this.quotaKeys)
+    } catch (err) {
+      if (err instanceof KeyQuotaError) throw keyQuotaExceeded(this.quotaKeys, err.usage)
+      throw err
+    }
   }
 
   /** Every Region's copy of a multi-Region key the gate returned (the key itself included). */

@@ -154,6 +154,16 @@ export class StoreConflictError extends Error {
   }
 }
 
+/** An insert would take an account past its key quota in a region; `usage` is its key count. */
+export class KeyQuotaError extends Error {
+  readonly usage: number
+
+  constructor(usage: number) {
+    super(`the key quota is reached (${usage} keys)`)
+    this.usage = usage
+  }
+}
+
 /**
  * The store cannot be reached or did not answer in time (connection refused or lost, timeout).
  * The service answers DependencyTimeoutException (5xx) so that SDKs retry.
@@ -197,8 +207,12 @@ export interface KeyStore {
   listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>>
   /** Number of keys (in every state) of one account and region, or of the whole store. */
   countKeys(scope?: { readonly accountId: string; readonly region: string }): Promise<number>
-  /** Inserts a new key with version 1; StoreConflictError if the key id exists. */
-  insertKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord>
+  /**
+   * Inserts a new key with version 1; StoreConflictError if the key id exists. With `quota`,
+   * KeyQuotaError instead when the account already has that many keys in the key's region,
+   * checked atomically with the insert (concurrent inserts cannot overshoot it).
+   */
+  insertKey(key: Omit<KeyRecord, 'version'>, quota?: number): Promise<KeyRecord>
   /**
    * Replaces a key if its stored version equals `key.version`; returns the record with the new
    * version. StoreConflictError if the version moved on or the key is gone.

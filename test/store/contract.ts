@@ -2,7 +2,7 @@
 // only the Store interface.
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { StoreConflictError, type GrantRecord, type KeyRecord, type NewAuditRow, type Store, type StoreChange } from '../../src/store/store.js'
+import { KeyQuotaError, StoreConflictError, type GrantRecord, type KeyRecord, type NewAuditRow, type Store, type StoreChange } from '../../src/store/store.js'
 
 export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
 
@@ -65,6 +65,26 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       assert.equal(await store.deleteKey(A, R, 'k'), true)
       await assert.rejects(store.updateKey(v2), StoreConflictError)
       assert.equal(await store.deleteKey(A, R, 'k'), false)
+    })
+
+    it('counts the keys of each account and region, and refuses an insert past a quota', options, async (t) => {
+      const store = await fresh(t)
+      await store.insertKey(keyRecord('a1'), 2)
+      await store.insertKey(keyRecord('a2'), 2)
+      await assert.rejects(store.insertKey(keyRecord('a3'), 2), (err: unknown) => err instanceof KeyQuotaError && err.usage === 2)
+      assert.equal(await store.getKey(A, R, 'a3'), undefined, 'a refused insert leaves nothing')
+      await store.insertKey({ ...keyRecord('b1'), accountId: B })
+      assert.equal(await store.countKeys({ accountId: A, region: R }), 2)
+      assert.equal(await store.countKeys({ accountId: B, region: R }), 1)
+      assert.equal(await store.countKeys({ accountId: A, region: 'eu-west-1' }), 0)
+      assert.equal(await store.countKeys(), 3)
+      await store.deleteKey(A, R, 'a1')
+      await store.insertKey(keyRecord('a3'), 2)
+      assert.equal(await store.countKeys({ accountId: A, region: R }), 2)
+      // Concurrent inserts cannot overshoot the quota together.
+      const raced = await Promise.allSettled(['c1', 'c2', 'c3', 'c4'].map((id) => store.insertKey({ ...keyRecord(id), accountId: B }, 3)))
+      assert.deepEqual(raced.map((r) => r.status).sort(), ['fulfilled', 'fulfilled', 'rejected', 'rejected'])
+      assert.equal(await store.countKeys({ accountId: B, region: R }), 3)
     })
 
     it('pages keys of one account and region only', options, async (t) => {

@@ -89,7 +89,7 @@ describe('sqlite store', () => {
     assert.throws(() => openSqliteStore({ path }), /schema version 99, newer than this macaw knows/)
   })
 
-  it('counts the grants a key already had when it upgrades a version 6 database', async (t) => {
+  it('counts the grants and keys there already were when it upgrades a version 6 database', async (t) => {
     const path = await dbPath(t)
     // A database as macaw left it before migration 7: keys and grants, no grant_count.
     const db = new Database(path)
@@ -111,5 +111,6 @@ describe('sqlite store', () => {
     const count = async (keyId: string) => (await store.getKey('111122223333', 'us-east-1', keyId))?.grantCount
     assert.equal(await count('with'), 3)
     assert.equal(await count('without'), 0)
+    assert.equal(await store.countKeys({ accountId: '111122223333', region: 'us-east-1' }), 2, 'the key count starts from the keys there are')
   })
 })

@@ -167,6 +167,20 @@ ALTER TABLE keys ADD COLUMN grant_count ${w.int} NOT NULL DEFAULT 0;
 UPDATE keys SET grant_count = (SELECT count(*) FROM grants g WHERE g.account_id = keys.account_id AND g.region = keys.region AND g.key_id = keys.key_id);
 `,
   },
+  {
+    // How many keys each account has in each region, kept with the keys: the key quota is checked
+    // on every CreateKey, and counting the keys themselves cost O(keys).
+    version: 8,
+    sql: (w) => `
+CREATE TABLE key_counts (
+  account_id ${w.id} NOT NULL,
+  region     ${w.id} NOT NULL,
+  n          ${w.int} NOT NULL,
+  PRIMARY KEY (account_id, region)
+)${w.keyed};
+INSERT INTO key_counts (account_id, region, n) SELECT account_id, region, count(*) FROM keys GROUP BY account_id, region;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

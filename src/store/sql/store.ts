@@ -2,6 +2,7 @@
 // placeholders against the engine contract (engine.ts). Over 400 lines because it is the whole
 // Store contract in one place: one method per contract method, each a few lines of SQL.
 import {
+  KeyQuotaError,
   StoreConflictError,
   type AccessKeyRecord,
   type AliasRecord,
@@ -108,13 +109,20 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
 
   countKeys(scope?: { readonly accountId: string; readonly region: string }): Promise<number> {
     return scope === undefined
-      ? this.count('SELECT count(*) AS n FROM keys')
-      : this.count('SELECT count(*) AS n FROM keys WHERE account_id = ? AND region = ?', [scope.accountId, scope.region])
+      ? this.count('SELECT coalesce(sum(n), 0) AS n FROM key_counts')
+      : this.count('SELECT n FROM key_counts WHERE account_id = ? AND region = ?', [scope.accountId, scope.region])
   }
 
-  async insertKey(key: Omit<KeyRecord, 'version'>): Promise<KeyRecord> {
+  async insertKey(key: Omit<KeyRecord, 'version'>, quota?: number): Promise<KeyRecord> {
     await this.write(
       async (tx) => {
+        // The account's counter row, made if missing and locked: inserts into one account and
+        // region queue here, so the quota check and the count stay exact.
+        await tx.run('INSERT INTO key_counts (account_id, region, n) VALUES (?, ?, 0) ON CONFLICT (account_id, region) DO NOTHING', [key.accountId, key.region])
+        const [counted] = await tx.lock<{ n: number }>('SELECT n FROM key_counts WHERE account_id = ? AND region = ?', [key.accountId, key.region])
+        const usage = Number(counted?.n ?? 0)
+        if (quota !== undefined && usage >= quota) throw new KeyQuotaError(usage)
+        await tx.run('UPDATE key_counts SET n = n + 1 WHERE account_id = ? AND region = ?', [key.accountId, key.region])
         await tx.run(
           'INSERT INTO keys (account_id, region, key_id, state, deletion_date, creation_date, version, doc, material, valid_to) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)',
           [key.accountId, key.region, key.keyId, key.state, key.deletionDate ?? null, key.creationDate, docOf(key), key.material ?? null, materialExpiry(key)],
@@ -148,6 +156,7 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       // Aliases would go with the key anyway (ON DELETE CASCADE); deleting them here names them for the caches.
       const aliases = await tx.rows<{ alias_name: string }>(`DELETE FROM aliases WHERE ${KEY} RETURNING alias_name`, [accountId, region, keyId])
       await tx.run(`DELETE FROM keys WHERE ${KEY}`, [accountId, region, keyId])
+      await tx.run('UPDATE key_counts SET n = n - 1 WHERE account_id = ? AND region = ?', [accountId, region])
       tx.log({ kind: 'key', accountId, region, keyId })
       for (const name of aliases.map((a) => a.alias_name).sort()) tx.log({ kind: 'alias', accountId, region, aliasName: name })
       return true

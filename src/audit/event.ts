@@ -208,13 +208,16 @@ export function auditEvent(input: AuditInput): Record<string, unknown> {
   }
 }
 
-/** The indexed columns of a stored record, derived from its event (and re-derived by verify). */
-export function auditIndex(event: Record<string, unknown>, text: string): NewAuditRow {
+/**
+ * The indexed columns of a stored record, derived from its event (and re-derived by verify).
+ * `time`, when the caller has it, is the event's eventTime as epoch ms (saves parsing it back).
+ */
+export function auditIndex(event: Record<string, unknown>, text: string, time?: number): NewAuditRow {
   const identity = event['userIdentity'] as { arn?: string; accountId?: string } | undefined
   const resources = event['resources'] as { ARN?: string }[] | undefined
   const keyArn = resources?.[0]?.ARN
   return {
-    time: Date.parse(String(event['eventTime'])),
+    time: time ?? Date.parse(String(event['eventTime'])),
     eventId: String(event['eventID']),
     eventName: String(event['eventName']),
     accountId: identity?.accountId ?? '',

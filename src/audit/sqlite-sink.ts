@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type * as Esbuild from 'esbuild'
 import type { NewAuditRow } from '../store/store.js'
+import { packRows } from './batch.js'
 
 export interface AuditSink {
   appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void>
@@ -79,7 +80,7 @@ export class SqliteAuditSink implements AuditSink {
       this.pending.set(id, { resolve, reject })
       // Keep the process alive while a batch is in flight, not otherwise.
       this.worker.ref()
-      this.worker.postMessage({ id, rows })
+      this.worker.postMessage({ id, rows: packRows(rows) })
     })
     return done.finally(() => {
       if (this.pending.size === 0) this.worker.unref()

@@ -3,12 +3,13 @@
 // workers, admin commands) never stall the event loop that answers requests.
 import { parentPort, workerData } from 'node:worker_threads'
 import { openSqliteStore } from '../store/sqlite/index.js'
-import type { NewAuditRow } from '../store/store.js'
+import { unpackRows } from './batch.js'
 import { keyedChain } from './chain.js'
 
 interface Batch {
   readonly id: number
-  readonly rows: readonly NewAuditRow[]
+  /** packRows() of the rows. */
+  readonly rows: readonly (string | number | null)[]
 }
 
 const { path, chainKey } = workerData as { path: string; chainKey: Uint8Array }
@@ -21,7 +22,7 @@ port.on('message', (batch: Batch | 'close') => {
     void store.close().then(() => port.close())
     return
   }
-  store.appendAudit(batch.rows, chain).then(
+  store.appendAudit(unpackRows(batch.rows), chain).then(
     () => port.postMessage({ id: batch.id }),
     (err: unknown) => port.postMessage({ id: batch.id, error: err instanceof Error ? err.message : String(err) }),
   )

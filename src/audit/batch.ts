@@ -1,0 +1,31 @@
+// How a batch of audit rows crosses to the writer thread: one flat array of primitives, eight
+// values per row, instead of an array of objects. Structured cloning writes and reads every
+// property name of every object; a dense array of strings and numbers is cloned about as fast as
+// its characters can be copied (the objects cost about 37,000 instructions per record).
+import type { NewAuditRow } from '../store/store.js'
+
+const FIELDS = 8
+
+export function packRows(rows: readonly NewAuditRow[]): (string | number | null)[] {
+  const out: (string | number | null)[] = []
+  for (const r of rows) out.push(r.time, r.eventId, r.eventName, r.accountId, r.keyArn ?? null, r.principal, r.outcome, r.event)
+  return out
+}
+
+export function unpackRows(flat: readonly (string | number | null)[]): NewAuditRow[] {
+  const rows: NewAuditRow[] = []
+  for (let i = 0; i + FIELDS <= flat.length; i += FIELDS) {
+    const keyArn = flat[i + 4]
+    rows.push({
+      time: flat[i] as number,
+      eventId: flat[i + 1] as string,
+      eventName: flat[i + 2] as string,
+      accountId: flat[i + 3] as string,
+      ...(typeof keyArn === 'string' ? { keyArn } : {}),
+      principal: flat[i + 5] as string,
+      outcome: flat[i + 6] as NewAuditRow['outcome'],
+      event: flat[i + 7] as string,
+    })
+  }
+  return rows
+}

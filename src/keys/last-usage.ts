@@ -74,15 +74,21 @@ export class LastUsage {
   }
 
   private async write(batch: Map<string, KeyUse>): Promise<void> {
-    for (const [arn, use] of batch) {
-      try {
-        const text = await this.store.getSetting(usageSetting(arn))
-        if (text !== undefined && (JSON.parse(text) as KeyUse).time > use.time) continue
-        await this.store.putSetting(usageSetting(arn), JSON.stringify(use))
-      } catch {
-        // The store is down: keep the use for the next flush unless a newer one was noted.
-        if (!this.noted.has(arn)) this.noted.set(arn, use)
-      }
+    if (batch.size === 0) return
+    const uses = new Map([...batch].map(([arn, use]) => [usageSetting(arn), { arn, use }]))
+    try {
+      // A few transactions for the whole batch (one per key made every flush an fsync per key).
+      await this.store.updateSettings([...uses.keys()], (name, current) => {
+        const use = uses.get(name)?.use
+        if (use === undefined) return undefined
+        // Another process may have stored a later use meanwhile.
+        if (current !== undefined && (JSON.parse(current) as KeyUse).time > use.time) return undefined
+        return JSON.stringify(use)
+      })
+    } catch {
+      // The store is down: keep the uses for the next flush, unless newer ones were noted. (Part of
+      // the batch may be stored already; storing it again is harmless.)
+      for (const { arn, use } of uses.values()) if (!this.noted.has(arn)) this.noted.set(arn, use)
     }
   }
 

@@ -314,6 +314,12 @@ export interface SettingStore {
   /** Service-wide settings (e.g. which root of trust is current); values are not secret. */
   getSetting(name: string): Promise<string | undefined>
   putSetting(name: string, value: string): Promise<void>
+  /**
+   * Many settings at once, in a few transactions rather than one per setting: for each name, its
+   * stored value (undefined if none) goes to `update`, and what that returns is stored (undefined:
+   * left as it is).
+   */
+  updateSettings(names: readonly string[], update: (name: string, current: string | undefined) => string | undefined): Promise<void>
 }
 
 /** Leases: one holder at a time among processes and nodes (the sweeper). */

@@ -325,6 +325,25 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       assert.deepEqual((await store.getAccessKey('AKIAX1'))?.secret, Buffer.from('new'))
     })
 
+    it('updates many settings at once from their stored values', options, async (t) => {
+      const store = await fresh(t)
+      await store.putSetting('s.keep', 'old')
+      await store.putSetting('s.bump', '1')
+      const names = ['s.keep', 's.bump', ...Array.from({ length: 450 }, (_, i) => `s.new${i}`)]
+      const seen: (string | undefined)[] = []
+      await store.updateSettings(names, (name, current) => {
+        seen.push(current)
+        if (name === 's.keep') return undefined
+        return name === 's.bump' ? String(Number(current) + 1) : `v${name}`
+      })
+      assert.equal(seen.length, names.length, 'every name is offered once, across transactions')
+      assert.deepEqual(seen.slice(0, 3), ['old', '1', undefined])
+      assert.equal(await store.getSetting('s.keep'), 'old')
+      assert.equal(await store.getSetting('s.bump'), '2')
+      assert.equal(await store.getSetting('s.new449'), 'vs.new449')
+      await store.updateSettings([], () => 'never')
+    })
+
     it('grants a lease to one owner at a time until it expires', options, async (t) => {
       const store = await fresh(t)
       assert.equal(await store.acquireLease('sweeper', 'a', 1000, 500), true)

@@ -43,6 +43,10 @@ import type { SqlEngine, Tx } from './engine.js'
 
 type Head = { seq: number; hash: string }
 
+const PUT_SETTING = 'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'
+/** updateSettings: one commit (one fsync) per this many settings, and no longer a lock. */
+const SETTINGS_PER_TRANSACTION = 200
+
 const KEY = 'account_id = ? AND region = ? AND key_id = ?'
 const AUDIT_COLUMNS = '(seq, time, event_id, event_name, account_id, key_arn, principal, outcome, event, prev_hash, hash)'
 const AUDIT_TUPLE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
@@ -508,7 +512,20 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
   }
 
   async putSetting(name: string, value: string): Promise<void> {
-    await this.write((tx) => tx.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]))
+    await this.write((tx) => tx.run(PUT_SETTING, [name, value]))
+  }
+
+  async updateSettings(names: readonly string[], update: (name: string, current: string | undefined) => string | undefined): Promise<void> {
+    for (let start = 0; start < names.length; start += SETTINGS_PER_TRANSACTION) {
+      const chunk = names.slice(start, start + SETTINGS_PER_TRANSACTION)
+      await this.write(async (tx) => {
+        for (const name of chunk) {
+          const [row] = await tx.lock<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name])
+          const next = update(name, row?.value)
+          if (next !== undefined) await tx.run(PUT_SETTING, [name, next])
+        }
+      })
+    }
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {

@@ -5,8 +5,6 @@ import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import { ConfigError, DEFAULTS, ENV_NAMES, type RawSettings } from '../config.js'
 import { rootInit, rootRotate, type RotateFlags } from './root.js'
-import { serve } from './serve.js'
-import { SeedError } from '../seed.js'
 import { AdminError } from './admin.js'
 import { backup, restore } from './backup.js'
 import * as keys from './keys.js'
@@ -90,6 +88,8 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env(ENV_NAMES.tlsKey))
     .option('--print-config', 'print the effective configuration (secrets redacted) and exit')
   serveCmd.action(async (opts: RawSettings & { printConfig?: boolean }) => {
+    // Loaded when used: the admin commands start in about half the time without the server.
+    const { serve } = await import('./serve.js')
     await serve(opts)
   })
 
@@ -176,7 +176,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode
-    if (err instanceof SeedError) {
+    // By name: seed.ts (and its YAML parser) loads only for the commands that read a seed.
+    if (err instanceof Error && err.name === 'SeedError') {
       process.stderr.write(`macaw: bad seed file: ${err.message}\n`)
       return 2
     }

@@ -7,11 +7,10 @@ import { loadChainKey } from '../audit/chain-key.js'
 import { newAccessKeyId, newSecretAccessKey, secretContext } from '../auth/principals.js'
 import type { Config } from '../config.js'
 import { open as openEnvelope, seal } from '../crypto/envelope.js'
-import { applySeed, readSeed } from '../seed.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/store.js'
 import { openConfiguredRoots, type RootRing } from '../trust/ring.js'
-import { Kms, type KmsOptions } from './kms.js'
+import type { Kms, KmsOptions } from './kms.js'
 
 export interface Deployment {
   readonly store: Store
@@ -43,6 +42,9 @@ export async function openDeployment(config: Config, options: { create: boolean;
 
 /** Opens the data directory, store and roots, and the service of this process on them. */
 export async function openService(config: Config, options: KmsOptions): Promise<Kms> {
+  // The service, the seed reader and the YAML parser load here, not with the admin commands that
+  // share this module.
+  const [{ Kms }, { applySeed, readSeed }] = await Promise.all([import('./kms.js'), import('../seed.js')])
   // A bad seed file is reported before anything is opened or written.
   const seed = config.seed === undefined ? undefined : readSeed(config.seed, config)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })

@@ -226,3 +226,17 @@ export function cpuMicros(pids: readonly number[]): number {
   }
   return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND
 }
+
+/** Resident memory of these processes (VmRSS from /proc), KiB; processes gone count 0. */
+export function rssKiB(pids: readonly number[]): number {
+  let total = 0
+  for (const pid of pids) {
+    try {
+      const line = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+      total += Number(line?.[1] ?? 0)
+    } catch {
+      // Gone: nothing resident.
+    }
+  }
+  return total
+}

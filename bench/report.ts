@@ -34,6 +34,10 @@ export interface SetupInfo {
   readonly creationKeysPerS: number
   readonly creationFailures: number
   readonly firstFailure?: string
+  /** macaw's resident memory after the rounds (all its processes), MiB. */
+  readonly rssMiB?: number
+  /** How long a fresh macaw took to listen on the same data directory, seconds. */
+  readonly restartSeconds?: number
 }
 
 export interface ServerSummary {
@@ -144,7 +148,9 @@ function notes(reports: readonly ScenarioReport[]): string[] {
     if (r.setup !== undefined) {
       const s = r.setup
       out.push(
-        `${r.name}: created ${s.keysCreated} of ${s.keysRequested} keys in ${fmt(s.creationSeconds)} s (${Math.round(s.creationKeysPerS)} keys/s, ${s.creationFailures} failures)`,
+        `${r.name}: created ${s.keysCreated} of ${s.keysRequested} keys in ${fmt(s.creationSeconds)} s (${Math.round(s.creationKeysPerS)} keys/s, ${s.creationFailures} failures)` +
+          (s.rssMiB === undefined ? '' : `; macaw RSS after the rounds ${fmt(s.rssMiB)} MiB`) +
+          (s.restartSeconds === undefined ? '' : `; a fresh macaw on those keys listened after ${fmt(s.restartSeconds)} s`),
       )
     }
     for (const round of r.rounds) {

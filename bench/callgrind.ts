@@ -1,0 +1,175 @@
+// Instructions per request, without timing noise: each server runs under valgrind's callgrind with
+// instrumentation off; after a warm-up (so V8 has compiled the hot path) instrumentation is
+// switched on for a fixed number of requests and off again, and the instructions executed in that
+// window (every thread of the process: the audit writer thread counts too), divided by the number
+// of requests, are its cost. On a shared machine this is the figure that tells whether a change
+// to the hot path made it cheaper; docs/performance.md explains how to read it.
+//
+//   npm run build && node --import tsx bench/callgrind.ts [--requests N] [--warmup N] [--scenario NAME]...
+//     [--macaw PATH (another build's dist/src/main.js)] [--no-baseline]
+// MACAW_CALLGRIND_KEEP=1 keeps the callgrind files (for callgrind_annotate) and prints where.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { request, Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { createKey } from './call.js'
+import { REPO_ROOT } from './procs.js'
+import { Presigner, SERVER_ENV, type PresignedRequest } from './sign.js'
+
+interface Case {
+  readonly name: string
+  readonly messageBytes: number
+  readonly macawEnv?: Readonly<Record<string, string>>
+}
+
+const CASES: readonly Case[] = [
+  { name: 'gm64', messageBytes: 64 },
+  { name: 'gm64-audit-off', messageBytes: 64, macawEnv: { MACAW_AUDIT: 'off' } },
+  { name: 'gm4k', messageBytes: 4096 },
+]
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '3000' },
+    concurrency: { type: 'string', default: '8' },
+    scenario: { type: 'string', multiple: true },
+    macaw: { type: 'string' },
+    'no-baseline': { type: 'boolean', default: false },
+  },
+})
+const REQUESTS = Number(values.requests)
+const WARMUP = Number(values.warmup)
+const CONCURRENCY = Number(values.concurrency)
+const MACAW_MAIN = values.macaw ?? join(REPO_ROOT, 'dist/src/main.js')
+const chosen = values.scenario === undefined ? CASES : CASES.filter((c) => values.scenario?.includes(c.name))
+
+interface Server {
+  readonly child: ChildProcess
+  readonly url: string
+  readonly outDir: string
+}
+
+/** Starts `node args` under callgrind with instrumentation off; resolves once it listens. */
+async function startUnderCallgrind(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Server> {
+  const outDir = mkdtempSync(join(tmpdir(), `macaw-callgrind-${name}-`))
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`, process.execPath, ...args],
+    { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start under valgrind within 300 s:\n${output}`)), 300_000)
+    const pattern = new RegExp(`${name} listening on (http://\\S+)`)
+    const seen = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const found = pattern.exec(output)?.[1]
+      if (found !== undefined) {
+        clearTimeout(timer)
+        resolve(found)
+      }
+    }
+    child.stdout?.on('data', seen)
+    child.stderr?.on('data', seen)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${name} exited with ${code ?? 'a signal'} before listening:\n${output}`))
+    })
+  })
+  return { child, url, outDir }
+}
+
+/** Sends `count` requests, `CONCURRENCY` at a time, from the pre-signed list; every one must be 200. */
+async function drive(url: string, signed: readonly PresignedRequest[], count: number): Promise<void> {
+  const u = new URL(url)
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+  let next = 0
+  const one = (req: PresignedRequest): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const r = request({ host: u.hostname, port: u.port, method: 'POST', path: '/', headers: req.headers, agent }, (res) => {
+        res.resume()
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`answered ${String(res.statusCode)}`))))
+      })
+      r.on('error', reject)
+      r.end(req.body)
+    })
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const req = signed[next++ % signed.length]
+      if (req !== undefined) await one(req)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane))
+  agent.destroy()
+}
+
+function callgrindControl(pid: number, ...args: string[]): void {
+  execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' })
+}
+
+/** Total instructions (Ir) of the dump files callgrind wrote, one per thread. */
+function totalInstructions(outDir: string): number {
+  let total = 0
+  for (const file of readdirSync(outDir)) {
+    const text = readFileSync(join(outDir, file), 'utf8')
+    const line = /^totals:\s+(\d+)/m.exec(text)
+    if (line?.[1] !== undefined) total += Number(line[1])
+  }
+  return total
+}
+
+/** Instructions per request of one server for one case. */
+async function measure(name: string, args: readonly string[], env: NodeJS.ProcessEnv, c: Case): Promise<number> {
+  const server = await startUnderCallgrind(name, args, env)
+  try {
+    // The baseline has one key for every KeyId (it keeps none); macaw needs a real one.
+    const keyId = name === 'macaw' ? await createKey(server.url) : '1234abcd-12ab-34cd-56ef-1234567890ab'
+    const presigner = new Presigner(new URL(server.url).host)
+    const message = Buffer.alloc(c.messageBytes, 7).toString('base64')
+    const signed = [presigner.sign('TrentService.GenerateMac', JSON.stringify({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))]
+    await drive(server.url, signed, WARMUP)
+    const pid = server.child.pid ?? 0
+    callgrindControl(pid, '--instr=on')
+    await drive(server.url, signed, REQUESTS)
+    callgrindControl(pid, '--instr=off')
+    // Let the audit trail's flush (up to its interval) and the writer thread run, counted.
+    await new Promise((r) => setTimeout(r, 0))
+    callgrindControl(pid, '--dump')
+    return totalInstructions(server.outDir) / REQUESTS
+  } finally {
+    server.child.kill('SIGTERM')
+    await once(server.child, 'exit')
+    if (process.env['MACAW_CALLGRIND_KEEP'] === undefined) rmSync(server.outDir, { recursive: true, force: true })
+    else process.stderr.write(`kept ${server.outDir}\n`)
+  }
+}
+
+const rows: string[] = []
+for (const c of chosen) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'macaw-callgrind-data-'))
+  try {
+    const macaw = await measure(
+      'macaw',
+      [MACAW_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+      { ...SERVER_ENV, ...c.macawEnv },
+      c,
+    )
+    const baseline = values['no-baseline'] ? Number.NaN : await measure('baseline', ['--import', 'tsx', fileURLToPath(new URL('baseline.ts', import.meta.url))], SERVER_ENV, c)
+    const row = `| ${c.name} | ${Math.round(baseline).toLocaleString('en-US')} | ${Math.round(macaw).toLocaleString('en-US')} | ${(baseline / macaw).toFixed(3)} |`
+    process.stderr.write(`${row}\n`)
+    rows.push(row)
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+process.stdout.write(
+  `Instructions per request under callgrind (${REQUESTS} requests after ${WARMUP} of warm-up, ${CONCURRENCY} at a time):\n\n` +
+    '| case | baseline Ir/req | macaw Ir/req | baseline/macaw |\n| --- | ---: | ---: | ---: |\n' +
+    rows.join('\n') +
+    '\n',
+)

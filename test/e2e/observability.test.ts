@@ -103,9 +103,12 @@ describe('observability', () => {
   it('reloads the certificate on SIGHUP in a real process', async (t) => {
     const tls = await selfSigned(t)
     const dataDir = await mkdtemp(join(tmpdir(), 'macaw-tls-data-'))
-    t.after(() => rm(dataDir, { recursive: true, force: true }))
     const proc = await spawnServer(dataDir, { MACAW_TLS_CERT: tls.cert, MACAW_TLS_KEY: tls.key })
-    t.after(() => proc.stop())
+    // The server stops before its data directory goes (hooks run in the order they are added).
+    t.after(async () => {
+      await proc.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    })
     const port = Number(new URL(proc.url).port)
     const before = await presented(port, await readFile(tls.cert))
     const next = writeCert(tls.dir, 'cert')

@@ -61,9 +61,12 @@ describe('the README quick start with the AWS CLI', () => {
     const bin = CLIS.get(major)
     it(`works pasted as written with AWS CLI v${major}`, { skip: bin === undefined ? `SKIPPED: no AWS CLI v${major} here` : false }, async (t) => {
       const dataDir = await mkdtemp(join(tmpdir(), 'macaw-quickstart-'))
-      t.after(() => rm(dataDir, { recursive: true, force: true }))
       const proc = await spawnServer(dataDir, rootCredentials())
-      t.after(() => proc.stop())
+      // The server stops before its data directory goes (hooks run in the order they are added).
+      t.after(async () => {
+        await proc.stop()
+        await rm(dataDir, { recursive: true, force: true })
+      })
       await writeFile(join(dataDir, 'quickstart.sh'), script(proc.url))
       // No AWS_* variable, profile or config file from this machine: only what the block exports.
       const env: Record<string, string> = {

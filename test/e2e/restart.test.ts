@@ -34,9 +34,12 @@ async function filesUnder(dir: string): Promise<string[]> {
 describe('durability', () => {
   it('keeps every acknowledged change across kill -9, with identical MACs', async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'macaw-restart-'))
-    t.after(() => rm(dataDir, { recursive: true, force: true }))
     let server = await spawnServer(dataDir)
-    t.after(() => server.stop())
+    // The server stops before its data directory goes (hooks run in the order they are added).
+    t.after(async () => {
+      await server.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    })
     let kms = new KMSClient({ endpoint: server.url, region: 'us-east-1', credentials: ROOT, maxAttempts: 1 })
 
     const specs = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as const

@@ -13,9 +13,12 @@ import { spawnServer } from '../helpers/process.js'
 describe('serve --workers', () => {
   it('is one service across workers: changes hold on the next request, whichever worker answers', async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'macaw-workers-'))
-    t.after(() => rm(dataDir, { recursive: true, force: true }))
     const proc = await spawnServer(dataDir, { MACAW_WORKERS: '2' })
-    t.after(() => proc.stop())
+    // The server stops before its data directory goes (hooks run in the order they are added).
+    t.after(async () => {
+      await proc.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    })
     const kms = kmsClient(proc.url, { newConnections: true })
     t.after(() => kms.destroy())
     const mac = (KeyId: string) => kms.send(new GenerateMacCommand({ KeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))

@@ -226,8 +226,8 @@ export class AuditTrail {
       const events = batch.map((input) => {
         const event = input.summary === undefined ? auditEvent(input) : summaryEvent(input, input.summary)
         const text = JSON.stringify(event)
-        // eventTime is input.time (a summary's last request) to the millisecond.
-        return { text, row: auditIndex(event, text, input.summary?.last ?? input.time) }
+        // eventTime is input.time to the millisecond (a summary's time is its last request's).
+        return { text, row: auditIndex(event, text, input.time) }
       })
       try {
         await this.sink.appendAudit(

@@ -5,13 +5,13 @@
 // integrity check passes. `npm test` runs 2 cycles, CI 5
 // (MACAW_TEST_FULL=1); MACAW_CRASH_CYCLES=50 is the long version.
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { signedSend, type RawResponse } from '../helpers/raw.js'
-import { spawnServer, type ServerProcess } from '../helpers/process.js'
+import { spawnServer, type ServerProcess, removeDataDir } from '../helpers/process.js'
 import { processTree } from '../fuzz/run.js'
 import { rounds } from '../helpers/scale.js'
 
@@ -153,7 +153,7 @@ async function verify(url: string, ledger: Ledger, keys: Iterable<string>): Prom
 describe('crash safety', () => {
   it(`keeps every acknowledged change across ${CYCLES} kill -9 cycles`, { timeout: 60_000 + CYCLES * 20_000 }, async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'macaw-crash-'))
-    t.after(() => rm(dataDir, { recursive: true, force: true }))
+    t.after(() => removeDataDir(dataDir))
     const ledger: Ledger = { keys: new Map(), aliases: new Map(), tags: new Map(), grants: new Map(), acknowledged: 0 }
     let server = await start(dataDir)
     t.after(() => crash(server))

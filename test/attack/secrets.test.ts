@@ -6,13 +6,13 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { send, signedSend } from '../helpers/raw.js'
 import { ACCOUNT, ROOT } from '../helpers/server.js'
-import { createUser, credentialsOf, MAIN } from '../helpers/process.js'
+import { createUser, credentialsOf, MAIN, removeDataDir } from '../helpers/process.js'
 import { processTree } from '../fuzz/run.js'
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -36,7 +36,7 @@ describe('secrets', () => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-secrets-'))
     const dataDir = join(dir, 'data')
     const auditFile = join(dir, 'audit.jsonl')
-    t.after(() => rm(dir, { recursive: true, force: true }))
+    t.after(() => removeDataDir(dir))
     const secrets: { what: string; value: Buffer }[] = [{ what: 'root secret access key', value: Buffer.from(ROOT.secretAccessKey) }]
 
     const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'debug', '--audit', 'on', '--audit-file', auditFile, '--audit-flush-ms', '10'], {

@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-kms'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
-import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess } from '../helpers/process.js'
+import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess, removeDataDir } from '../helpers/process.js'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 import { rounds } from '../helpers/scale.js'
@@ -45,7 +45,7 @@ async function twoWorkers(t: TestContext): Promise<{ dataDir: string; server: Se
   t.after(async () => {
     kms.destroy()
     await server.stop()
-    await rm(dataDir, { recursive: true, force: true })
+    await removeDataDir(dataDir)
   })
   return { dataDir, server, kms }
 }
@@ -293,7 +293,7 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
 
   it('sheds TLS connections stuck before their handshake, and does not wait for them to stop', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-tls-shed-'))
-    t.after(() => rm(dir, { recursive: true, force: true }))
+    t.after(() => removeDataDir(dir))
     const cert = join(dir, 'cert.pem')
     const key = join(dir, 'key.pem')
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
@@ -322,7 +322,7 @@ describe('a hostile tenant', { timeout: 180_000 }, () => {
 describe('request quotas', { timeout: 120_000 }, () => {
   it('answers ThrottlingException over the rate, counts it, and boto3 standard retries succeed', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-throttle-'))
-    t.after(() => rm(dir, { recursive: true, force: true }))
+    t.after(() => removeDataDir(dir))
     const file = join(dir, 'quotas.yaml')
     await writeFile(file, 'base: none\ncryptographic: 5\noperations:\n  CreateKey: 2\n')
     const { kms, server } = await startKms(t, { settings: { throttle: file } })
@@ -369,7 +369,7 @@ describe('audit trail on a full disk', { timeout: 120_000 }, () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mount])
     t.after(async () => {
       execFileSync('umount', ['-l', mount])
-      await rm(mount, { recursive: true, force: true })
+      await removeDataDir(mount)
     })
     const dataDir = join(mount, 'data')
     const { kms, server } = await startKms(t, { dataDir, keepDataDir: true, settings: { auditFlushMs: 5 } })

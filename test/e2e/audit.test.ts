@@ -3,7 +3,7 @@
 // records that survive a restart.
 import assert from 'node:assert/strict'
 import { createHash, createHmac } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -11,7 +11,7 @@ import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms'
 import Database from 'better-sqlite3'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { hmacKey, rejectsWith } from '../helpers/keys.js'
-import { createUser, credentialsOf, macaw } from '../helpers/process.js'
+import { createUser, credentialsOf, macaw, removeDataDir } from '../helpers/process.js'
 
 const SECRET_MESSAGE = Buffer.from('audit-must-never-see-this-message-0123456789')
 
@@ -40,7 +40,7 @@ const mac = (kms: KMSClient, KeyId: string, MacAlgorithm: 'HMAC_SHA_256' | 'HMAC
 describe('audit trail', () => {
   it('records a successful, a failed and a denied GenerateMac once each, without message or MAC bytes', async (t) => {
     const auditFile = join(await mkdtemp(join(tmpdir(), 'macaw-audit-')), 'audit.jsonl')
-    t.after(() => rm(dirname(auditFile), { recursive: true, force: true }))
+    t.after(() => removeDataDir(dirname(auditFile)))
     const { server, kms, dataDir, client } = await startKms(t, { settings: { auditFile } })
     const key = await hmacKey(kms)
     const alice = await createUser(dataDir, ACCOUNT, 'alice')

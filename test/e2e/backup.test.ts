@@ -1,19 +1,19 @@
 // Backup and restore: an online snapshot taken while the server serves, restored into an empty
 // data directory with the same root key, gives the same MACs.
 import assert from 'node:assert/strict'
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CreateAliasCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { startKms } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
-import { macaw, spawnServer } from '../helpers/process.js'
+import { macaw, spawnServer, removeDataDir } from '../helpers/process.js'
 
 describe('admin commands where there is no deployment', () => {
   it('exit 2 and create nothing in an empty directory', async (t) => {
     const empty = await mkdtemp(join(tmpdir(), 'macaw-empty-'))
-    t.after(() => rm(empty, { recursive: true, force: true }))
+    t.after(() => removeDataDir(empty))
     const commands = [
       ['keys', 'list'],
       ['keys', 'create'],
@@ -38,7 +38,7 @@ describe('admin commands where there is no deployment', () => {
 
   it('exit 2 on a store whose root key is missing, and write no new root', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'copies the SQLite store' : false }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-noroot-'))
-    t.after(() => rm(dir, { recursive: true, force: true }))
+    t.after(() => removeDataDir(dir))
     const source = await startKms(t, { keepDataDir: true })
     await hmacKey(source.kms)
     // Closed first, so that the copy holds everything (no WAL left beside it).
@@ -53,14 +53,14 @@ describe('admin commands where there is no deployment', () => {
     const needed = (await macaw(source.dataDir, ['root', 'init'])).match(/\(id ([0-9a-f]+)\)/)?.[1] ?? ''
     assert.ok(needed)
     await assert.rejects(spawnServer(dir), (err: Error) => /server exited with 1/.test(err.message) && err.message.includes(`sealed under root ${needed}, which is not among the configured roots`))
-    await rm(source.dataDir, { recursive: true, force: true })
+    await removeDataDir(source.dataDir)
   })
 })
 
 describe('backup and restore', () => {
   it('restores keys that give the same MACs, and refuses to overwrite', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'macaw backup copies the SQLite store' : false }, async (t) => {
     const work = await mkdtemp(join(tmpdir(), 'macaw-backup-'))
-    t.after(() => rm(work, { recursive: true, force: true }))
+    t.after(() => removeDataDir(work))
     const source = await startKms(t)
     const keys = [await hmacKey(source.kms, 'HMAC_256'), await hmacKey(source.kms, 'HMAC_512')]
     await source.kms.send(new CreateAliasCommand({ AliasName: 'alias/kept', TargetKeyId: keys[0]?.keyId }))
@@ -107,7 +107,7 @@ describe('backup and restore', () => {
   })
   it('opens a restored store with configured roots only, never a root path the store remembers', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'macaw backup copies the SQLite store' : false }, async (t) => {
     const work = await mkdtemp(join(tmpdir(), 'macaw-restore-roots-'))
-    t.after(() => rm(work, { recursive: true, force: true }))
+    t.after(() => removeDataDir(work))
     const source = await startKms(t)
     const key = await hmacKey(source.kms)
     const mac = async (kms: typeof source.kms) => (await kms.send(new GenerateMacCommand({ KeyId: key.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }))).Mac

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { Agent } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,11 +13,11 @@ import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { REGION, ROOT, startKms } from '../helpers/server.js'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
-import { spawnServer } from '../helpers/process.js'
+import { spawnServer, removeDataDir } from '../helpers/process.js'
 
 async function selfSigned(t: TestContext, name = 'cert'): Promise<{ dir: string; cert: string; key: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'macaw-tls-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  t.after(() => removeDataDir(dir))
   return writeCert(dir, name)
 }
 
@@ -107,7 +107,7 @@ describe('observability', () => {
     // The server stops before its data directory goes (hooks run in the order they are added).
     t.after(async () => {
       await proc.stop()
-      await rm(dataDir, { recursive: true, force: true })
+      await removeDataDir(dataDir)
     })
     const port = Number(new URL(proc.url).port)
     const before = await presented(port, await readFile(tls.cert))

@@ -4,7 +4,7 @@
 // The outage is a TCP relay this test controls, so the shared PostgreSQL server is never stopped.
 // Needs MACAW_TEST_POSTGRES_URL and a built dist/; skipped without the URL.
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { describe, it, type TestContext } from 'node:test'
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
 import { REGION, ROOT } from '../helpers/server.js'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
-import { spawnServer, type ServerProcess } from '../helpers/process.js'
+import { spawnServer, type ServerProcess, removeDataDir } from '../helpers/process.js'
 import { createTestDatabase, NEEDS_POSTGRES } from '../helpers/postgres.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -104,13 +104,13 @@ async function setUp(t: TestContext) {
   const clients: KMSClient[] = []
   const target = new URL(db.url)
   const relay = new Relay({ host: target.hostname, port: Number(target.port || 5432) })
-  // Hooks run in reverse order of registration: clients, servers, relay, then the database.
+  // Hooks run in the order they are added: clients, servers, relay, the database, then the directories.
   t.after(async () => {
     for (const c of clients) c.destroy()
     await Promise.allSettled(processes.map((p) => Promise.race([p.stop(), sleep(5000).then(() => p.kill9())])))
     await relay.close()
     await db.drop()
-    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })))
+    await Promise.allSettled(dirs.map((d) => removeDataDir(d)))
   })
   await relay.listen()
   const viaRelay = new URL(db.url)

@@ -4,13 +4,13 @@
 // port instead of 8420; the CLI runs without this machine's AWS variables and config files.
 import assert from 'node:assert/strict'
 import { execFile, spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms'
-import { spawnServer } from '../helpers/process.js'
+import { spawnServer, removeDataDir } from '../helpers/process.js'
 import { repoPath } from '../helpers/repo.js'
 
 const README = await readFile(repoPath('README.md'), 'utf8')
@@ -65,7 +65,7 @@ describe('the README quick start with the AWS CLI', () => {
       // The server stops before its data directory goes (hooks run in the order they are added).
       t.after(async () => {
         await proc.stop()
-        await rm(dataDir, { recursive: true, force: true })
+        await removeDataDir(dataDir)
       })
       await writeFile(join(dataDir, 'quickstart.sh'), script(proc.url))
       // No AWS_* variable, profile or config file from this machine: only what the block exports.

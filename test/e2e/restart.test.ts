@@ -1,7 +1,7 @@
 // Nothing acknowledged is lost: keys, states, aliases and tags survive `kill -9` and a restart,
 // MACs are identical afterwards, and no key material or secret is in clear in the data dir.
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -18,7 +18,7 @@ import { open as openEnvelope } from '../../src/crypto/envelope.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import { openRootOfTrust } from '../../src/trust/index.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
-import { spawnServer } from '../helpers/process.js'
+import { spawnServer, removeDataDir } from '../helpers/process.js'
 import { ROOT } from '../helpers/server.js'
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -38,7 +38,7 @@ describe('durability', () => {
     // The server stops before its data directory goes (hooks run in the order they are added).
     t.after(async () => {
       await server.stop()
-      await rm(dataDir, { recursive: true, force: true })
+      await removeDataDir(dataDir)
     })
     let kms = new KMSClient({ endpoint: server.url, region: 'us-east-1', credentials: ROOT, maxAttempts: 1 })
 

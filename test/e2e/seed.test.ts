@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
@@ -11,6 +11,7 @@ import { DescribeKeyCommand, GenerateMacCommand, ListResourceTagsCommand, Update
 import { ACCOUNT, startKms } from '../helpers/server.js'
 import { MESSAGE } from '../helpers/keys.js'
 import { SeedError } from '../../src/seed.js'
+import { removeDataDir } from '../helpers/process.js'
 
 const MATERIAL = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'
 const KEY = '11111111-2222-4333-8444-555555555555'
@@ -41,7 +42,7 @@ keys:
 
 async function seedFile(t: TestContext, text: string, name = 'seed.yaml'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'macaw-seed-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  t.after(() => removeDataDir(dir))
   const file = join(dir, name)
   await writeFile(file, text)
   return file

@@ -1,14 +1,14 @@
 // `macaw serve --workers 2`: several processes on one port behave as one service; a change made
 // through one worker holds on the very next request through any other.
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CreateAliasCommand, DisableKeyCommand, EnableKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { kmsClient } from '../helpers/server.js'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
-import { spawnServer } from '../helpers/process.js'
+import { spawnServer, removeDataDir } from '../helpers/process.js'
 
 describe('serve --workers', () => {
   it('is one service across workers: changes hold on the next request, whichever worker answers', async (t) => {
@@ -17,7 +17,7 @@ describe('serve --workers', () => {
     // The server stops before its data directory goes (hooks run in the order they are added).
     t.after(async () => {
       await proc.stop()
-      await rm(dataDir, { recursive: true, force: true })
+      await removeDataDir(dataDir)
     })
     const kms = kmsClient(proc.url, { newConnections: true })
     t.after(() => kms.destroy())

@@ -1,8 +1,8 @@
 // Runs `macaw serve` from the built dist/ as a child process, for tests that kill it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { rm, writeFile } from 'node:fs/promises'
+import { join, relative, isAbsolute, resolve } from 'node:path'
 import { ROOT, storeEnvFor } from './server.js'
 import { repoPath } from './repo.js'
 
@@ -31,6 +31,26 @@ const liveGroups = new Set<number>()
 process.on('exit', () => {
   for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL')
 })
+
+/** Servers not yet stopped, by the data directory they were started on. */
+const liveServers = new Map<ServerProcess, string>()
+
+/**
+ * Removes a test's data directory after stopping every server still running on it or below it,
+ * whatever order the test registered its cleanups in: removing the directory under a running
+ * server races with the files it is still writing (ENOTEMPTY).
+ */
+export async function removeDataDir(dir: string): Promise<void> {
+  const root = resolve(dir)
+  const inside = (d: string): boolean => {
+    const r = relative(root, resolve(d))
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r))
+  }
+  const running = [...liveServers].filter(([, d]) => inside(d)).map(([server]) => server)
+  const stopped = await Promise.allSettled(running.map((server) => server.stop()))
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 })
+  for (const result of stopped) if (result.status === 'rejected') throw result.reason
+}
 
 function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
@@ -101,10 +121,11 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
     for (let i = 0; i < 50 && killGroup(pgid, 0); i++) await new Promise((resolve) => setTimeout(resolve, 100))
     const stray = killGroup(pgid, 'SIGKILL')
     liveGroups.delete(pgid)
+    liveServers.delete(server)
     if (stray) throw new Error(`a worker of the server outlived its primary by 5 s; output: ${output}`)
   }
   const exitedWith = exited.then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }))
-  return {
+  const server: ServerProcess = {
     url,
     child,
     output: () => output,
@@ -128,6 +149,7 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
       await exited
       if (pgid !== undefined) killGroup(pgid, 'SIGKILL')
       liveGroups.delete(pgid ?? -1)
+      liveServers.delete(server)
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -142,6 +164,8 @@ export async function spawnServer(dataDir: string, extraEnv: Record<string, stri
       await reapGroup()
     },
   }
+  liveServers.set(server, dataDir)
+  return server
 }
 
 /** Runs a `macaw` admin command from dist/ against a data dir; returns stdout, throws on failure. */

@@ -9,6 +9,7 @@ import type {
   ImportParameters,
   KeyRecord,
   Page,
+  RoleRecord,
   UserRecord,
 } from './store.js'
 
@@ -60,6 +61,17 @@ export type AccessKeyRow = {
   secret: Buffer
   status: string
   create_date: number
+}
+
+export type RoleRow = {
+  account_id: string
+  role_name: string
+  role_id: string
+  trust_policy: string
+  policy: string | null
+  max_session_seconds: number
+  create_date: number
+  sessions_valid_after: number | null
 }
 
 export type UserRow = {
@@ -182,6 +194,19 @@ export function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
     secret: row.secret,
     status: row.status as AccessKeyRecord['status'],
     createDate: row.create_date,
+  }
+}
+
+export function toRole(row: RoleRow): RoleRecord {
+  return {
+    accountId: row.account_id,
+    roleName: row.role_name,
+    roleId: row.role_id,
+    trustPolicy: row.trust_policy,
+    ...(row.policy === null ? {} : { policy: row.policy }),
+    maxSessionSeconds: Number(row.max_session_seconds),
+    createDate: Number(row.create_date),
+    ...(row.sessions_valid_after === null ? {} : { sessionsValidAfter: Number(row.sessions_valid_after) }),
   }
 }
 

@@ -85,6 +85,23 @@ export interface UserRecord {
   readonly createDate: number
 }
 
+/** An IAM role of an account: who may assume it (its trust policy) and what its sessions may do. */
+export interface RoleRecord {
+  readonly accountId: string
+  readonly roleName: string
+  /** `AROA` + 17 characters: the role's unique id, as in `aws:userid` (`<roleId>:<session>`). */
+  readonly roleId: string
+  /** The trust policy document: a resource-based policy on the role naming who may assume it. */
+  readonly trustPolicy: string
+  /** The role's identity policy document, if any. */
+  readonly policy?: string
+  /** The longest session AssumeRole may give (3600 to 43200 seconds). */
+  readonly maxSessionSeconds: number
+  readonly createDate: number
+  /** Sessions issued before this time (epoch ms) are refused (`roles revoke-sessions`). */
+  readonly sessionsValidAfter?: number
+}
+
 /** A grant on a key (AWS KMS Developer Guide, Grants). */
 export interface GrantRecord {
   readonly grantId: string
@@ -194,6 +211,7 @@ export type StoreChange =
     }
   | { readonly kind: 'accessKey'; readonly accessKeyId: string }
   | { readonly kind: 'user'; readonly accountId: string; readonly userName: string }
+  | { readonly kind: 'role'; readonly accountId: string; readonly roleName: string }
   /** The store may have missed changes (e.g. its change feed reconnected): drop every cached entry. */
   | { readonly kind: 'unknown' }
 
@@ -267,6 +285,15 @@ export interface IdentityStore {
   putUserPolicy(accountId: string, userName: string, policy: string | undefined): Promise<boolean>
   /** Deletes a user and all its access keys, atomically; false if there is no such user. */
   deleteUser(accountId: string, userName: string): Promise<boolean>
+  getRole(accountId: string, roleName: string): Promise<RoleRecord | undefined>
+  /** Roles ordered by account and name; all accounts when `accountId` is undefined. */
+  listRoles(accountId: string | undefined): Promise<RoleRecord[]>
+  /** StoreConflictError if the account has a role of that name. */
+  insertRole(role: RoleRecord): Promise<void>
+  /** Replaces a role's policies, maximum session and revocation time; false if it is gone. */
+  updateRole(role: RoleRecord): Promise<boolean>
+  /** False if there is no such role. */
+  deleteRole(accountId: string, roleName: string): Promise<boolean>
 }
 
 /** Grants. */
@@ -314,6 +341,11 @@ export interface SettingStore {
   /** Service-wide settings (e.g. which root of trust is current); values are not secret. */
   getSetting(name: string): Promise<string | undefined>
   putSetting(name: string, value: string): Promise<void>
+  /**
+   * Stores `value` unless the setting exists, atomically; returns the stored value (the first
+   * writer's when two processes or nodes race to make the same setting).
+   */
+  initSetting(name: string, value: string): Promise<string>
   /**
    * Many settings at once, in a few transactions rather than one per setting: for each name, its
    * stored value (undefined if none) goes to `update`, and what that returns is stored (undefined:

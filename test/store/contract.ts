@@ -198,6 +198,40 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       ])
     })
 
+    it('keeps roles with their policies and revocation time, and announces each change', options, async (t) => {
+      const store = await fresh(t)
+      const seen: StoreChange[] = []
+      store.onChange((c) => seen.push(c))
+      const role = { accountId: A, roleName: 'app', roleId: 'AROAAAAAAAAAAAAAAAAAA', trustPolicy: '{"t":1}', maxSessionSeconds: 3600, createDate: 5 }
+      await store.insertRole(role)
+      await assert.rejects(store.insertRole({ ...role, roleId: 'AROABBBBBBBBBBBBBBBBB' }), StoreConflictError)
+      await store.insertRole({ ...role, accountId: B, policy: '{"p":1}' })
+      assert.deepEqual(await store.getRole(A, 'app'), role)
+      const updated = { ...role, policy: '{"p":2}', trustPolicy: '{"t":2}', maxSessionSeconds: 7200, sessionsValidAfter: 1_700_000_000_456 }
+      assert.equal(await store.updateRole(updated), true)
+      assert.deepEqual(await store.getRole(A, 'app'), updated)
+      assert.equal(await store.updateRole({ ...role, roleName: 'nobody' }), false)
+      assert.deepEqual((await store.listRoles(undefined)).map((r) => `${r.accountId}/${r.roleName}`), [`${A}/app`, `${B}/app`])
+      assert.deepEqual((await store.listRoles(B)).map((r) => r.policy), ['{"p":1}'])
+      assert.equal(await store.deleteRole(A, 'app'), true)
+      assert.equal(await store.deleteRole(A, 'app'), false)
+      assert.equal(await store.getRole(A, 'app'), undefined)
+      assert.deepEqual(seen, [
+        { kind: 'role', accountId: A, roleName: 'app' },
+        { kind: 'role', accountId: B, roleName: 'app' },
+        { kind: 'role', accountId: A, roleName: 'app' },
+        { kind: 'role', accountId: A, roleName: 'app' },
+      ])
+    })
+
+    it('makes a setting once: the first value stored stays', options, async (t) => {
+      const store = await fresh(t)
+      const made = await Promise.all(['a', 'b', 'c'].map((v) => store.initSetting('once', v)))
+      assert.equal(new Set(made).size, 1)
+      assert.equal(await store.getSetting('once'), made[0])
+      assert.equal(await store.initSetting('once', 'd'), made[0])
+    })
+
     it('creates, lists, pages and deletes grants, bumping the key version', options, async (t) => {
       const store = await fresh(t)
       const k = await store.insertKey(keyRecord('k'))

@@ -88,6 +88,10 @@ function toChange(item: unknown): StoreChange | undefined {
       if (accountId === '*') return UNKNOWN_CHANGE
       return accountId !== undefined && userName !== undefined ? { kind: 'user', accountId, userName } : undefined
     }
+    case 'role': {
+      const roleName = str('roleName')
+      return accountId !== undefined && roleName !== undefined ? { kind: 'role', accountId, roleName } : undefined
+    }
     case 'unknown':
       return UNKNOWN_CHANGE
     default:

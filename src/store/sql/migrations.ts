@@ -181,6 +181,24 @@ CREATE TABLE key_counts (
 INSERT INTO key_counts (account_id, region, n) SELECT account_id, region, count(*) FROM keys GROUP BY account_id, region;
 `,
   },
+  {
+    // IAM roles: their sessions are sealed tokens (auth/session-token.ts), so roles are all that
+    // is stored.
+    version: 9,
+    sql: (w) => `
+CREATE TABLE roles (
+  account_id           ${w.id} NOT NULL,
+  role_name            ${w.id} NOT NULL,
+  role_id              ${w.id} NOT NULL,
+  trust_policy         TEXT NOT NULL,
+  policy               TEXT,
+  max_session_seconds  ${w.int} NOT NULL,
+  create_date          ${w.int} NOT NULL,
+  sessions_valid_after ${w.int},
+  PRIMARY KEY (account_id, role_name)
+)${w.keyed};
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

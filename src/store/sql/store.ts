@@ -15,6 +15,7 @@ import {
   type Page,
   type Store,
   type StoreChange,
+  type RoleRecord,
   type UserRecord,
 } from '../store.js'
 import {
@@ -31,12 +32,14 @@ import {
   toAudit,
   toGrant,
   toKey,
+  toRole,
   toUser,
   type AccessKeyRow,
   type AliasRow,
   type AuditDbRow,
   type GrantRow,
   type KeyRow,
+  type RoleRow,
   type UserRow,
 } from '../rows.js'
 import type { SqlEngine, Tx } from './engine.js'
@@ -359,6 +362,53 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
     })
   }
 
+  // Roles
+
+  async getRole(accountId: string, roleName: string): Promise<RoleRecord | undefined> {
+    const row = await this.one<RoleRow>('SELECT * FROM roles WHERE account_id = ? AND role_name = ?', [accountId, roleName])
+    return row && toRole(row)
+  }
+
+  async listRoles(accountId: string | undefined): Promise<RoleRecord[]> {
+    const rows =
+      accountId === undefined
+        ? await this.engine.rows<RoleRow>('SELECT * FROM roles ORDER BY account_id, role_name')
+        : await this.engine.rows<RoleRow>('SELECT * FROM roles WHERE account_id = ? ORDER BY role_name', [accountId])
+    return rows.map(toRole)
+  }
+
+  insertRole(role: RoleRecord): Promise<void> {
+    return this.write(
+      async (tx) => {
+        await tx.run(
+          'INSERT INTO roles (account_id, role_name, role_id, trust_policy, policy, max_session_seconds, create_date, sessions_valid_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          [role.accountId, role.roleName, role.roleId, role.trustPolicy, role.policy ?? null, role.maxSessionSeconds, role.createDate, role.sessionsValidAfter ?? null],
+        )
+        tx.log({ kind: 'role', accountId: role.accountId, roleName: role.roleName })
+      },
+      { unique: `role ${role.roleName} exists` },
+    )
+  }
+
+  updateRole(role: RoleRecord): Promise<boolean> {
+    return this.write(async (tx) => {
+      const n = await tx.run(
+        'UPDATE roles SET trust_policy = ?, policy = ?, max_session_seconds = ?, sessions_valid_after = ? WHERE account_id = ? AND role_name = ?',
+        [role.trustPolicy, role.policy ?? null, role.maxSessionSeconds, role.sessionsValidAfter ?? null, role.accountId, role.roleName],
+      )
+      if (n === 1) tx.log({ kind: 'role', accountId: role.accountId, roleName: role.roleName })
+      return n === 1
+    })
+  }
+
+  deleteRole(accountId: string, roleName: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      const n = await tx.run('DELETE FROM roles WHERE account_id = ? AND role_name = ?', [accountId, roleName])
+      if (n === 1) tx.log({ kind: 'role', accountId, roleName })
+      return n === 1
+    })
+  }
+
   // Grants
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
@@ -513,6 +563,15 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
 
   async putSetting(name: string, value: string): Promise<void> {
     await this.write((tx) => tx.run(PUT_SETTING, [name, value]))
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    return this.write(async (tx) => {
+      await tx.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', [name, value])
+      const [row] = await tx.rows<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name])
+      if (row === undefined) throw new Error(`the setting ${name} was not stored`)
+      return row.value
+    })
   }
 
   async updateSettings(names: readonly string[], update: (name: string, current: string | undefined) => string | undefined): Promise<void> {

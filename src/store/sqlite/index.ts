@@ -65,6 +65,8 @@ function changeRow(change: StoreChange): [string, string | null, string | null, 
       return ['accessKey', null, null, change.accessKeyId]
     case 'user':
       return ['user', change.accountId, null, change.userName]
+    case 'role':
+      return ['role', change.accountId, null, change.roleName]
     case 'unknown':
       // Never written: only a change feed that lost track announces it.
       return undefined
@@ -75,6 +77,8 @@ function toChange(row: ChangeRow): StoreChange {
   switch (row.kind) {
     case 'user':
       return { kind: 'user', accountId: row.account_id ?? '', userName: row.id }
+    case 'role':
+      return { kind: 'role', accountId: row.account_id ?? '', roleName: row.id }
     case 'key':
       return { kind: 'key', accountId: row.account_id ?? '', region: row.region ?? '', keyId: row.id }
     case 'alias':

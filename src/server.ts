@@ -10,6 +10,7 @@ import type { Config } from './config.js'
 import { KMSInternalException, SerializationException, UnknownOperationException } from './protocol/errors.js'
 import { newRequestId, type KmsResponse } from './protocol/wire.js'
 import type { Kms, KmsOptions } from './service/kms.js'
+import { isQueryRequest } from './sts/query.js'
 import { openService } from './service/open.js'
 
 export interface RunningServer {
@@ -186,7 +187,7 @@ async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, re
     } else if (path !== '/') {
       response = kms.refuse(kmsRequest, new UnknownOperationException(`Unknown path ${(path ?? '').slice(0, 128)}; KMS requests are POST /.`))
     } else {
-      response = await kms.handle(kmsRequest)
+      response = isQueryRequest(kmsRequest) ? await kms.sts.handle(kmsRequest) : await kms.handle(kmsRequest)
       if (hooks.beforeAnswer !== undefined) await hooks.beforeAnswer()
     }
     send(res, response, requestId)
@@ -210,7 +211,7 @@ function send(res: ServerResponse, response: KmsResponse, requestId: string): vo
   const body = Buffer.from(response.body, 'utf8')
   res.writeHead(response.status, {
     'x-amzn-requestid': requestId,
-    'content-type': JSON_TYPE,
+    'content-type': response.contentType ?? JSON_TYPE,
     'content-length': body.length,
   })
   res.end(body)

@@ -4,11 +4,17 @@
 import type { NewAuditRow } from '../store/store.js'
 
 export interface AuditIdentity {
-  readonly type: 'Root' | 'IAMUser' | 'Unknown'
+  readonly type: 'Root' | 'IAMUser' | 'AssumedRole' | 'WebIdentityUser' | 'Unknown'
+  /** CloudTrail's principalId; by default the account id (root) or `<account>:<user name>`. */
+  readonly principalId?: string
   readonly arn?: string
   readonly accountId?: string
   readonly accessKeyId?: string
   readonly userName?: string
+  /** Temporary credentials: the session's issuer (a role) and when it was issued, as CloudTrail shows them. */
+  readonly sessionContext?: Readonly<Record<string, unknown>>
+  /** A web identity (AssumeRoleWithWebIdentity): its provider and subject. */
+  readonly identityProvider?: string
 }
 
 export interface AuditInput {
@@ -16,6 +22,10 @@ export interface AuditInput {
   readonly requestId: string
   readonly eventId: string
   readonly operation: string
+  /** The service called; KMS unless named. */
+  readonly eventSource?: 'kms.amazonaws.com' | 'sts.amazonaws.com'
+  /** A resource other than a key the request was about (an STS role). */
+  readonly resource?: { readonly type: string; readonly arn: string; readonly accountId: string }
   readonly readOnly: boolean
   readonly region: string
   readonly sourceIp: string | undefined
@@ -174,20 +184,27 @@ export function auditEvent(input: AuditInput): Record<string, unknown> {
   const id = input.identity
   const userIdentity: Record<string, unknown> = { type: id.type }
   if (id.arn !== undefined) {
-    userIdentity['principalId'] = id.type === 'Root' ? id.accountId : `${id.accountId ?? ''}:${id.userName ?? ''}`
+    userIdentity['principalId'] = id.principalId ?? (id.type === 'Root' ? id.accountId : `${id.accountId ?? ''}:${id.userName ?? ''}`)
     userIdentity['arn'] = id.arn
     userIdentity['accountId'] = id.accountId
     userIdentity['accessKeyId'] = id.accessKeyId
     if (id.userName !== undefined) userIdentity['userName'] = id.userName
+    if (id.sessionContext !== undefined) userIdentity['sessionContext'] = id.sessionContext
+  } else if (id.principalId !== undefined) {
+    // A web identity: no ARN of its own (CloudTrail's WebIdentityUser).
+    userIdentity['principalId'] = id.principalId
+    if (id.userName !== undefined) userIdentity['userName'] = id.userName
+    if (id.identityProvider !== undefined) userIdentity['identityProvider'] = id.identityProvider
   } else if (id.accessKeyId !== undefined) {
     userIdentity['accessKeyId'] = id.accessKeyId
   }
-  const accountId = input.keyArn?.split(':')[4] ?? id.accountId
+  const resource = input.resource
+  const accountId = input.keyArn?.split(':')[4] ?? resource?.accountId ?? id.accountId
   return {
     eventVersion: '1.11',
     userIdentity,
     eventTime: new Date(input.time).toISOString(),
-    eventSource: 'kms.amazonaws.com',
+    eventSource: input.eventSource ?? 'kms.amazonaws.com',
     eventName: input.operation,
     awsRegion: input.region,
     sourceIPAddress: input.sourceIp ?? '',
@@ -200,7 +217,12 @@ export function auditEvent(input: AuditInput): Record<string, unknown> {
     requestID: input.requestId,
     eventID: input.eventId,
     readOnly: input.readOnly,
-    resources: input.keyArn === undefined ? [] : [{ accountId, type: 'AWS::KMS::Key', ARN: input.keyArn }],
+    resources:
+      input.keyArn !== undefined
+        ? [{ accountId, type: 'AWS::KMS::Key', ARN: input.keyArn }]
+        : resource !== undefined
+          ? [{ accountId: resource.accountId, type: resource.type, ARN: resource.arn }]
+          : [],
     eventType: 'AwsApiCall',
     managementEvent: true,
     recipientAccountId: accountId ?? '',

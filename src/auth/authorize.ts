@@ -8,8 +8,13 @@ import { GrantIndex } from './grants.js'
 import { allowMatch, denies, type CompiledPolicy, type ConditionLookup, type Subject } from './policy.js'
 
 export interface Principal extends Subject {
-  /** The IAM user's identity policy; undefined for root users and users without a policy. */
+  /** The IAM user's or role's identity policy; undefined for root users and those without one. */
   readonly identity?: CompiledPolicy | undefined
+  /**
+   * Temporary credentials issued with a session policy: it narrows what the identity policy and
+   * key policies naming the role allow (it never grants anything by itself).
+   */
+  readonly sessionPolicy?: CompiledPolicy | undefined
 }
 
 export interface KeyAccess {
@@ -38,8 +43,28 @@ export type Decision =
 const ALLOWED: Decision = { allowed: true }
 
 function identityAllows(p: Principal, action: string, resource: string, lookup: ConditionLookup): boolean {
+  if (!sessionAllows(p, action, resource, lookup)) return false
   if (p.isRoot) return true
   return p.identity !== undefined && allowMatch(p.identity, p, action, resource, lookup) !== undefined
+}
+
+/** Without a session policy, true; with one, whether it allows the action too. */
+function sessionAllows(p: Principal, action: string, resource: string, lookup: ConditionLookup): boolean {
+  return p.sessionPolicy === undefined || allowMatch(p.sessionPolicy, p, action, resource, lookup) !== undefined
+}
+
+/** An explicit deny in the identity policy or the session policy. */
+function identityDenies(p: Principal, action: string, resource: string, lookup: ConditionLookup): boolean {
+  return (
+    (p.identity !== undefined && denies(p.identity, p, action, resource, lookup)) ||
+    (p.sessionPolicy !== undefined && denies(p.sessionPolicy, p, action, resource, lookup))
+  )
+}
+
+/** `arn:<partition>:iam::<account>:root` of the caller's account. */
+function rootOf(p: Principal): string {
+  const partition = p.arn.slice(4, p.arn.indexOf(':', 4))
+  return `arn:${partition}:iam::${p.accountId}:root`
 }
 
 function grantAllows(
@@ -53,7 +78,8 @@ function grantAllows(
   if (op === undefined) return false
   const extra = check.tokenGrants && check.tokenGrants.length > 0 ? new GrantIndex(check.tokenGrants) : undefined
   for (const index of extra ? [key.grants, extra] : [key.grants]) {
-    if (index.allows(p.arn, op)) return true
+    // A grant to a role is a grant to each of its sessions.
+    if (index.allows(p.arn, op) || (p.roleArn !== undefined && index.allows(p.roleArn, op))) return true
     // A grant to an account lets that account's identities use it as their IAM policies allow.
     if (index.allows(rootOfCaller, op) && identity()) return true
   }
@@ -71,15 +97,16 @@ export function decideKeyAccess(p: Principal, key: KeyAccess, check: AccessCheck
   if (denies(key.policy, p, action, resource, lookup)) {
     return { allowed: false, reason: 'with an explicit deny in a resource-based policy' }
   }
-  if (p.identity !== undefined && denies(p.identity, p, action, resource, lookup)) {
+  if (identityDenies(p, action, resource, lookup)) {
     return { allowed: false, reason: 'with an explicit deny in an identity-based policy' }
   }
   const match = allowMatch(key.policy, p, action, resource, lookup)
   let identity: boolean | undefined
   const identityOk = (): boolean => (identity ??= identityAllows(p, action, resource, lookup))
-  if (match === 'direct' && sameAccount) return ALLOWED
+  // A key policy naming the caller (or its role) allows by itself, within the session policy.
+  if (match === 'direct' && sameAccount && sessionAllows(p, action, resource, lookup)) return ALLOWED
   if (match !== undefined && identityOk()) return ALLOWED
-  const rootOfCaller = p.isRoot ? p.arn : p.arn.replace(/:user\/.*$/, ':root')
+  const rootOfCaller = p.isRoot ? p.arn : rootOf(p)
   if (grantAllows(p, key, check, identityOk, rootOfCaller)) return ALLOWED
   if (match === undefined) return { allowed: false, reason: `because no resource-based policy allows the ${action} action` }
   return { allowed: false, reason: `because no identity-based policy allows the ${action} action` }
@@ -87,7 +114,7 @@ export function decideKeyAccess(p: Principal, key: KeyAccess, check: AccessCheck
 
 /** Actions that name no key (CreateKey, ListKeys, ...): the caller's identity policy decides. */
 export function decideIdentityAccess(p: Principal, action: string, resource: string, lookup: ConditionLookup): Decision {
-  if (p.identity !== undefined && denies(p.identity, p, action, resource, lookup)) {
+  if (identityDenies(p, action, resource, lookup)) {
     return { allowed: false, reason: 'with an explicit deny in an identity-based policy' }
   }
   if (identityAllows(p, action, resource, lookup)) return ALLOWED

@@ -138,7 +138,7 @@ export function compileConditions(value: unknown, out: { readonly conditionKeys:
     }
     const parsed = parseOperator(operatorName)
     for (const [key, raw] of Object.entries(block)) {
-      if (!/^[A-Za-z0-9-]+:[^\s]+$/.test(key)) throw malformed(`Policy contains an invalid condition key: ${key}.`)
+      if (!/^[\w./-]+:[^\s]+$/.test(key)) throw malformed(`Policy contains an invalid condition key: ${key}.`)
       const keyLower = key.toLowerCase()
       out.conditionKeys.add(keyLower)
       const values = conditionValues(raw, key)

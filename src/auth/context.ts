@@ -3,17 +3,45 @@
 // case-insensitive, and so are tag keys in aws:ResourceTag/ and aws:RequestTag/.
 import type { KeyRecord } from '../store/store.js'
 import type { ConditionLookup } from './policy.js'
+import type { Caller } from './principals.js'
 
 export interface RequestFacts {
+  /** aws:PrincipalArn: the caller's ARN, or a role session's role ARN. */
   readonly principalArn: string
   readonly accountId: string
   readonly isRoot: boolean
+  /** aws:PrincipalType: Account, User or AssumedRole. */
+  readonly principalType: string
   readonly userName?: string | undefined
+  /** aws:userid (AWS's forms: the account id for root, `<role id>:<session>` for a role session). */
+  readonly userId?: string | undefined
+  /** Temporary credentials: aws:TokenIssueTime (epoch ms) and aws:PrincipalTag/<key> (lower-cased keys). */
+  readonly tokenIssuedAt?: number | undefined
+  readonly principalTags?: ReadonlyMap<string, string> | undefined
   readonly sourceIp: string | undefined
   readonly secure: boolean
   /** Request time, epoch ms. */
   readonly now: number
   readonly region: string
+}
+
+const PRINCIPAL_TYPES = { Root: 'Account', IAMUser: 'User', AssumedRole: 'AssumedRole', WebIdentityUser: 'WebIdentityUser' } as const
+
+/** The facts of a request by `caller`: who it is, as the aws: condition keys name it. */
+export function requestFactsOf(caller: Caller, request: Pick<RequestFacts, 'sourceIp' | 'secure' | 'now' | 'region'>): RequestFacts {
+  const session = caller.session
+  const tags = session?.claims.tags
+  return {
+    principalArn: session?.roleArn ?? caller.arn,
+    accountId: caller.accountId,
+    isRoot: caller.isRoot,
+    principalType: PRINCIPAL_TYPES[caller.type],
+    userName: caller.userName,
+    userId: session?.userId ?? (caller.isRoot ? caller.accountId : undefined),
+    tokenIssuedAt: session?.claims.issuedAt,
+    principalTags: tags === undefined || tags.length === 0 ? undefined : new Map(tags.map(([k, v]) => [k.toLowerCase(), v])),
+    ...request,
+  }
 }
 
 export interface KeyFacts {
@@ -40,9 +68,13 @@ export function conditionLookup(req: RequestFacts, key: KeyFacts | undefined, va
       case 'kms:calleraccount':
         return [req.accountId]
       case 'aws:principaltype':
-        return [req.isRoot ? 'Account' : 'User']
+        return [req.principalType]
       case 'aws:username':
         return one(req.userName)
+      case 'aws:userid':
+        return one(req.userId)
+      case 'aws:tokenissuetime':
+        return req.tokenIssuedAt === undefined ? undefined : [new Date(req.tokenIssuedAt).toISOString()]
       case 'aws:sourceip':
         return one(req.sourceIp)
       case 'aws:securetransport':
@@ -54,6 +86,7 @@ export function conditionLookup(req: RequestFacts, key: KeyFacts | undefined, va
       case 'aws:requestedregion':
         return [req.region]
     }
+    if (name.startsWith('aws:principaltag/')) return one(req.principalTags?.get(name.slice('aws:principaltag/'.length)))
     if (key === undefined) return undefined
     const r = key.record
     switch (name) {

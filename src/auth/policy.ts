@@ -20,6 +20,8 @@ export interface Subject {
   readonly accountId: string
   readonly arn: string
   readonly isRoot: boolean
+  /** A role session's role: a policy naming the role names each of its sessions. */
+  readonly roleArn?: string | undefined
 }
 
 /** How a key-policy statement's principal covers a subject. */
@@ -53,7 +55,8 @@ export interface CompiledPolicy {
   readonly unknownOperators: readonly string[]
 }
 
-export type PolicyKind = 'key' | 'identity'
+/** Key policies and role trust policies name principals; identity policies do not. */
+export type PolicyKind = 'key' | 'identity' | 'trust'
 
 const VERSIONS = new Set(['2012-10-17', '2008-10-17'])
 const POLICY_FIELDS = new Set(['Version', 'Id', 'Statement'])
@@ -71,6 +74,7 @@ const STATEMENT_FIELDS = new Set([
 
 
 const never: Matcher = () => false
+const always: Matcher = () => true
 
 /**
  * Parses and compiles a policy document. Throws MalformedPolicyDocumentException for anything
@@ -142,8 +146,10 @@ function compileStatement(s: Record<string, unknown>, kind: PolicyKind, out: Col
     if (hasPrincipal === hasNotPrincipal) {
       throw malformed('Policy contains a statement with no principal or with both Principal and NotPrincipal.')
     }
-    principals = compilePrincipals(hasPrincipal ? s['Principal'] : s['NotPrincipal'], out)
+    principals = compilePrincipals(hasPrincipal ? s['Principal'] : s['NotPrincipal'], out, kind)
   }
+  // A trust policy is about its role alone (IAM: "Has prohibited field Resource").
+  if (kind === 'trust' && (s['Resource'] !== undefined || s['NotResource'] !== undefined)) throw malformed('Has prohibited field Resource')
 
   const action = compileEither(s, 'Action', 'NotAction', compileActions)
   const resource = compileEither(s, 'Resource', 'NotResource', compileResources)
@@ -155,7 +161,7 @@ function compileStatement(s: Record<string, unknown>, kind: PolicyKind, out: Col
     notPrincipal: hasNotPrincipal,
     // A statement without Action or Resource is accepted but has no effect (IAM User Guide, Policy evaluation logic).
     action: action ?? never,
-    resource: resource ?? never,
+    resource: resource ?? (kind === 'trust' ? always : never),
     conditions,
   }
 }
@@ -209,7 +215,10 @@ export function isPrincipalArn(value: string): boolean {
   return IAM_ARN.test(value) || STS_ARN.test(value)
 }
 
-function compilePrincipals(value: unknown, out: Collected): Principals {
+/** A web-identity provider as a trust policy's Federated principal names it. */
+const OIDC_PROVIDER_ARN = /^arn:[a-z-]+:iam::\d{12}:oidc-provider\/[\w.:/-]{1,255}$/
+
+function compilePrincipals(value: unknown, out: Collected, kind: PolicyKind): Principals {
   if (value === '*') return { anyone: true, accounts: new Set(), arns: new Set() }
   if (!isObject(value)) throw malformed('Policy contains a statement with one or more invalid principals.')
   let anyone = false
@@ -230,6 +239,10 @@ function compilePrincipals(value: unknown, out: Collected): Principals {
           else arns.add(p)
           out.principalArns.push(p)
         } else throw malformed('Policy contains a statement with one or more invalid principals.')
+      } else if (type === 'Federated' && kind === 'trust') {
+        if (!OIDC_PROVIDER_ARN.test(p)) throw malformed('Policy contains a statement with one or more invalid principals.')
+        arns.add(p)
+        out.principalArns.push(p)
       } else if (type === 'Service') {
         // Service principals are valid but no service calls macaw on anyone's behalf.
         if (!/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/.test(p)) {
@@ -254,7 +267,7 @@ function principalMatch(p: Principals | undefined, notPrincipal: boolean, subjec
     return spared ? undefined : 'direct'
   }
   let m: PrincipalMatch
-  if (p.anyone || p.arns.has(subject.arn)) m = 'direct'
+  if (p.anyone || p.arns.has(subject.arn) || (subject.roleArn !== undefined && p.arns.has(subject.roleArn))) m = 'direct'
   else if (p.accounts.has(subject.accountId)) m = subject.isRoot ? 'direct' : 'account'
   return m
 }

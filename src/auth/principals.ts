@@ -1,18 +1,39 @@
 // Callers: who signed a request. Resolves an access key id to its account, user, compiled
 // identity policy and (unwrapped) secret, with an in-memory cache dropped on every access-key or
-// user change.
-import { randomBytes } from 'node:crypto'
-import type { AccessKeyRecord, ChangeFeed, IdentityStore } from '../store/store.js'
+// user change; and temporary credentials (a session token, auth/session-token.ts) to the role or
+// user session they belong to, checked against the role as it is now (deleted, revoked).
+import { createHash, randomBytes } from 'node:crypto'
+import { ExpiredTokenException } from '../protocol/errors.js'
+import type { AccessKeyRecord, ChangeFeed, IdentityStore, RoleRecord } from '../store/store.js'
 import type { Principal } from './authorize.js'
-import { DENY_ALL, type PolicyCache } from './policy.js'
+import { DENY_ALL, type CompiledPolicy, type PolicyCache } from './policy.js'
+import type { SessionClaims, SessionTokens } from './session-token.js'
+
+/** The kinds of identity, as CloudTrail's userIdentity.type names them. */
+export type CallerType = 'Root' | 'IAMUser' | 'AssumedRole' | 'WebIdentityUser'
 
 export interface Caller extends Principal {
+  readonly type: CallerType
   readonly accountId: string
-  /** `arn:<partition>:iam::<account>:root` or `arn:<partition>:iam::<account>:user/<name>`. */
+  /**
+   * `arn:<partition>:iam::<account>:root`, `arn:<partition>:iam::<account>:user/<name>` or, for a
+   * role session, `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`.
+   */
   readonly arn: string
   readonly accessKeyId: string
   readonly userName?: string
   readonly isRoot: boolean
+  /** Temporary credentials only: the session's facts. */
+  readonly session?: CallerSession
+}
+
+/** What a request signed with temporary credentials knows of its session. */
+export interface CallerSession {
+  readonly claims: SessionClaims
+  /** `aws:userid`: `<role id>:<session name>` for a role session. */
+  readonly userId: string
+  /** The role, for a role session: `arn:<partition>:iam::<account>:role/<name>`. */
+  readonly roleArn?: string
 }
 
 /** A caller with its secret, for the SigV4 verifier; the secret never leaves this module's users. */
@@ -29,15 +50,50 @@ export function userArn(partition: string, accountId: string, userName: string):
   return `arn:${partition}:iam::${accountId}:user/${userName}`
 }
 
+export function roleArn(partition: string, accountId: string, roleName: string): string {
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`
+}
+
+export function assumedRoleArn(partition: string, accountId: string, roleName: string, sessionName: string): string {
+  return `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`
+}
+
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+
+/** `prefix` and `n` random characters of [A-Z2-7]. */
+function awsId(prefix: string, n: number): string {
+  let out = prefix
+  for (const b of randomBytes(n)) out += ALNUM[b & 31]
+  return out
+}
 
 /** AWS-shaped access key id: `AKIA` + 16 characters of [A-Z2-7]. */
 export function newAccessKeyId(): string {
-  const bytes = randomBytes(16)
-  let out = 'AKIA'
-  for (const b of bytes) out += ALNUM[b & 31]
+  return awsId('AKIA', 16)
+}
+
+/** A temporary access key id: `ASIA` + 16 characters, as STS gives. */
+export function newSessionAccessKeyId(): string {
+  return awsId('ASIA', 16)
+}
+
+/** A role's unique id: `AROA` + 17 characters. */
+export function newRoleId(): string {
+  return awsId('AROA', 17)
+}
+
+/**
+ * An IAM user's unique id (`AIDA` + 17 characters), as GetCallerIdentity's UserId shows it: macaw
+ * stores none, so it is derived from the account and name (stable, not secret).
+ */
+export function iamUserId(accountId: string, userName: string): string {
+  let out = 'AIDA'
+  for (const b of createHash('sha256').update(`${accountId}/${userName}`).digest().subarray(0, 17)) out += ALNUM[b & 31]
   return out
 }
+
+/** AWS's text (test/fixtures/aws-texts.json). */
+const EXPIRED_TOKEN = 'The security token included in the request is expired'
 
 /** 40 characters from 30 random bytes, like AWS secret access keys. */
 export function newSecretAccessKey(): string {
@@ -51,6 +107,20 @@ export function secretContext(accessKeyId: string): Buffer {
 
 /** Unknown access key ids remembered at the most (each id is at most 128 characters). */
 const MAX_UNKNOWN_IDS = 4096
+/** Roles remembered at the most (each with its two policies, compiled and shared by text). */
+const MAX_ROLES = 10_000
+
+interface CachedRole {
+  readonly record: RoleRecord
+  readonly identity: CompiledPolicy | undefined
+}
+
+export interface ResolverOptions {
+  /** Opens session tokens; without it, no temporary credentials are accepted. */
+  readonly tokens?: SessionTokens | undefined
+  /** The wall clock session expiry is judged by (epoch ms). */
+  readonly clock?: () => number
+}
 
 export class CredentialResolver {
   private readonly cache = new Map<string, { value: Credential; at: number }>()
@@ -59,6 +129,8 @@ export class CredentialResolver {
    * and bounded (about 1 MB); a flood of many ids only evicts itself and costs store lookups.
    */
   private readonly unknown = new Map<string, number>()
+  /** Roles by account and name (undefined: no such role), for the sessions signed with them. */
+  private readonly roles = new Map<string, { value: CachedRole | undefined; at: number }>()
   /** Entries are re-read after this long even without a change notice (multi-node safety net). */
   ttlMs = 1000
   private epoch = 0
@@ -68,27 +140,36 @@ export class CredentialResolver {
   private readonly partition: string
   private readonly policies: PolicyCache
   private readonly unwrapSecret: (record: AccessKeyRecord) => Promise<string>
+  private readonly tokens: SessionTokens | undefined
+  private readonly clock: () => number
 
   constructor(
     store: IdentityStore & ChangeFeed,
     partition: string,
     policies: PolicyCache,
     unwrapSecret: (record: AccessKeyRecord) => Promise<string>,
+    options: ResolverOptions = {},
   ) {
     this.store = store
     this.partition = partition
     this.policies = policies
     this.unwrapSecret = unwrapSecret
+    this.tokens = options.tokens
+    this.clock = options.clock ?? Date.now
     this.unsubscribe = store.onChange((change) => {
       if (change.kind === 'accessKey') {
         this.epoch++
         this.cache.delete(change.accessKeyId)
         this.unknown.delete(change.accessKeyId)
+      } else if (change.kind === 'role') {
+        this.epoch++
+        this.roles.delete(roleKey(change.accountId, change.roleName))
       } else if (change.kind === 'user' || change.kind === 'unknown') {
         // Rare: a user's policy changed or the user went away, or the store lost track. Drop everything.
         this.epoch++
         this.cache.clear()
         this.unknown.clear()
+        this.roles.clear()
       }
     })
   }
@@ -97,7 +178,14 @@ export class CredentialResolver {
     this.unsubscribe()
   }
 
-  async resolve(accessKeyId: string): Promise<Credential | undefined> {
+  /**
+   * The credential an access key id (and session token, for temporary credentials) signs with;
+   * undefined when there is none. ExpiredTokenException for a genuine token past its expiry.
+   */
+  async resolve(accessKeyId: string, sessionToken?: string): Promise<Credential | undefined> {
+    // A token with long-term credentials, or temporary credentials without their token: invalid.
+    if (sessionToken !== undefined) return accessKeyId.startsWith('ASIA') ? this.resolveSession(accessKeyId, sessionToken) : undefined
+    if (accessKeyId.startsWith('ASIA')) return undefined
     const cached = this.cache.get(accessKeyId)
     const now = performance.now()
     if (cached !== undefined && now - cached.at < this.ttlMs) return cached.value
@@ -107,17 +195,8 @@ export class CredentialResolver {
     const record = await this.store.getAccessKey(accessKeyId)
     let credential: Credential | null = null
     if (record && record.status === 'Active') {
-      const arn =
-        record.userName === undefined
-          ? rootArn(this.partition, record.accountId)
-          : userArn(this.partition, record.accountId, record.userName)
-      let caller: Caller = { accountId: record.accountId, arn, accessKeyId, isRoot: record.userName === undefined }
-      if (record.userName !== undefined) {
-        const user = await this.store.getUser(record.accountId, record.userName)
-        caller = { ...caller, userName: record.userName, identity: this.identityPolicy(user?.policy) }
-        if (user === undefined) caller = { ...caller, identity: DENY_ALL }
-      }
-      credential = { caller, secretAccessKey: await this.unwrapSecret(record) }
+      const caller = await this.longTermCaller(record.accountId, record.userName, accessKeyId)
+      if (caller !== undefined) credential = { caller, secretAccessKey: await this.unwrapSecret(record) }
     }
     if (epoch === this.epoch) {
       if (credential === null) {
@@ -131,15 +210,86 @@ export class CredentialResolver {
     return credential ?? undefined
   }
 
-  private identityPolicy(text: string | undefined): Principal['identity'] {
+  /** The account's root user, or one of its IAM users (undefined when the user is gone). */
+  private async longTermCaller(accountId: string, userName: string | undefined, accessKeyId: string): Promise<Caller | undefined> {
+    if (userName === undefined) return { type: 'Root', accountId, arn: rootArn(this.partition, accountId), accessKeyId, isRoot: true }
+    const user = await this.store.getUser(accountId, userName)
+    // Access keys go with their user; a session token may outlive it, and then is invalid.
+    if (user === undefined) return undefined
+    return {
+      type: 'IAMUser',
+      accountId,
+      arn: userArn(this.partition, accountId, userName),
+      accessKeyId,
+      isRoot: false,
+      userName,
+      identity: this.compiled(user.policy),
+    }
+  }
+
+  /**
+   * Temporary credentials: the token must be one this deployment sealed for this access key id,
+   * unexpired, of a role that still exists as it was (same role id) or of a user that still exists.
+   * Sessions issued before the role's revocation time are denied everything, as AWS's
+   * revoke-sessions policy does.
+   */
+  private async resolveSession(accessKeyId: string, token: string): Promise<Credential | undefined> {
+    const claims = this.tokens?.open(token)
+    if (claims === undefined || claims.accessKeyId !== accessKeyId) return undefined
+    if (this.clock() >= claims.expiresAt) throw new ExpiredTokenException(EXPIRED_TOKEN)
+    const sessionPolicy = claims.policy === undefined ? undefined : (this.compiled(claims.policy) ?? DENY_ALL)
+    let caller: Caller | undefined
+    if (claims.kind === 'role') {
+      const { name = '', roleId = '', sessionName = '' } = claims
+      const role = await this.role(claims.accountId, name)
+      if (role === undefined || role.record.roleId !== roleId) return undefined
+      const revoked = role.record.sessionsValidAfter !== undefined && claims.issuedAt < role.record.sessionsValidAfter
+      const arnOfRole = roleArn(this.partition, claims.accountId, name)
+      caller = {
+        type: 'AssumedRole',
+        accountId: claims.accountId,
+        arn: assumedRoleArn(this.partition, claims.accountId, name, sessionName),
+        accessKeyId,
+        isRoot: false,
+        identity: revoked ? DENY_ALL : role.identity,
+        roleArn: arnOfRole,
+        session: { claims, userId: `${roleId}:${sessionName}`, roleArn: arnOfRole },
+      }
+    } else {
+      const long = await this.longTermCaller(claims.accountId, claims.name, accessKeyId)
+      if (long === undefined) return undefined
+      caller = { ...long, session: { claims, userId: long.isRoot ? claims.accountId : iamUserId(claims.accountId, claims.name ?? '') } }
+    }
+    if (sessionPolicy !== undefined) caller = { ...caller, sessionPolicy }
+    return { caller, secretAccessKey: claims.secretAccessKey }
+  }
+
+  /** A role as the store has it now, cached until it changes (or for ttlMs without a feed). */
+  async role(accountId: string, roleName: string): Promise<CachedRole | undefined> {
+    const id = roleKey(accountId, roleName)
+    const now = performance.now()
+    const cached = this.roles.get(id)
+    if (cached !== undefined && now - cached.at < this.ttlMs) return cached.value
+    const epoch = this.epoch
+    const record = await this.store.getRole(accountId, roleName)
+    const value = record === undefined ? undefined : { record, identity: this.compiled(record.policy) }
+    if (epoch === this.epoch) remember(this.roles, id, { value, at: now }, MAX_ROLES)
+    return value
+  }
+
+  /** A stored policy, compiled; one that no longer compiles denies everything rather than nothing. */
+  private compiled(text: string | undefined): CompiledPolicy | undefined {
     if (text === undefined) return undefined
     try {
       return this.policies.get(text, 'identity')
     } catch {
-      // A stored policy that no longer compiles denies everything rather than nothing.
       return DENY_ALL
     }
   }
+}
+
+function roleKey(accountId: string, roleName: string): string {
+  return `${accountId}\0${roleName}`
 }
 
 /** Sets an entry, first evicting the oldest one if the map is full. */

@@ -8,6 +8,8 @@ import { rootInit, rootRotate, type RotateFlags } from './root.js'
 import { AdminError } from './admin.js'
 import { backup, restore } from './backup.js'
 import * as keys from './keys.js'
+import * as oidc from './oidc-providers.js'
+import * as roles from './roles.js'
 import * as users from './users.js'
 import { auditQuery, auditVerify, type AuditQueryFlags } from './audit.js'
 
@@ -120,6 +122,55 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
   addStoreOptions(usersCmd.command('get-policy').description("print a user's identity policy"))
     .requiredOption('--name <name>', 'user name')
     .action((opts: users.UserFlags) => users.usersGetPolicy(opts))
+
+  const rolesCmd = cli.command('roles').description('IAM roles of an account, assumed through STS (run while the server runs, or not)')
+  addStoreOptions(rolesCmd.command('create').description('create a role; prints it as IAM GetRole does'))
+    .requiredOption('--name <name>', 'role name')
+    .requiredOption('--trust-policy <file.json>', 'trust policy: who may assume the role')
+    .option('--policy <file.json>', "the role's identity policy")
+    .option('--max-session-seconds <n>', 'longest session AssumeRole may give (3600 to 43200; default 3600)')
+    .action((opts: roles.RoleFlags & { trustPolicy: string }) => roles.rolesCreate(opts))
+  addStoreOptions(rolesCmd.command('list').description('list the roles of the account'))
+    .option('--all', 'list the roles of every account')
+    .action((opts: RawSettings & { all?: boolean }) => roles.rolesList(opts))
+  addStoreOptions(rolesCmd.command('describe').description('print a role'))
+    .requiredOption('--name <name>', 'role name')
+    .action((opts: roles.RoleFlags) => roles.rolesDescribe(opts))
+  addStoreOptions(rolesCmd.command('delete').description('delete a role (its sessions stop working at once)'))
+    .requiredOption('--name <name>', 'role name')
+    .action((opts: roles.RoleFlags) => roles.rolesDelete(opts))
+  addStoreOptions(rolesCmd.command('put-policy').description("replace a role's identity policy"))
+    .requiredOption('--name <name>', 'role name')
+    .requiredOption('--policy <file.json>', 'identity policy document')
+    .action((opts: roles.RoleFlags & { policy: string }) => roles.rolesPutPolicy(opts))
+  addStoreOptions(rolesCmd.command('get-policy').description("print a role's identity policy"))
+    .requiredOption('--name <name>', 'role name')
+    .action((opts: roles.RoleFlags) => roles.rolesGetPolicy(opts))
+  addStoreOptions(rolesCmd.command('put-trust-policy').description("replace a role's trust policy"))
+    .requiredOption('--name <name>', 'role name')
+    .requiredOption('--trust-policy <file.json>', 'trust policy document')
+    .action((opts: roles.RoleFlags & { trustPolicy: string }) => roles.rolesPutTrustPolicy(opts))
+  addStoreOptions(rolesCmd.command('update').description("change a role's maximum session duration"))
+    .requiredOption('--name <name>', 'role name')
+    .requiredOption('--max-session-seconds <n>', '3600 to 43200')
+    .action((opts: roles.RoleFlags) => roles.rolesUpdate(opts))
+  addStoreOptions(rolesCmd.command('revoke-sessions').description('deny everything to every session of the role issued until now'))
+    .requiredOption('--name <name>', 'role name')
+    .action((opts: roles.RoleFlags) => roles.rolesRevokeSessions(opts))
+
+  const oidcCmd = cli.command('oidc-providers').description('OpenID Connect issuers trusted for AssumeRoleWithWebIdentity')
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+  addStoreOptions(oidcCmd.command('create').description('trust an issuer; prints the provider (its Arn goes in trust policies)'))
+    .requiredOption('--url <https-url>', "the issuer's URL, as its tokens' iss claim gives it")
+    .requiredOption('--client-id <aud>', 'an audience its tokens may be issued to (repeatable)', collect)
+    .option('--jwks-file <file.json>', "the issuer's JSON Web Key Set (default: from its discovery document over HTTPS)")
+    .action((opts: oidc.ProviderFlags) => oidc.providersCreate(opts))
+  addStoreOptions(oidcCmd.command('list').description('list the providers of the account'))
+    .option('--all', 'list the providers of every account')
+    .action((opts: RawSettings & { all?: boolean }) => oidc.providersList(opts))
+  addStoreOptions(oidcCmd.command('delete').description('stop trusting an issuer'))
+    .requiredOption('--url <https-url>', "the issuer's URL")
+    .action((opts: oidc.ProviderFlags) => oidc.providersDelete(opts))
 
   const accessKeysCmd = cli.command('access-keys').description('access keys of users and of account root users')
   addStoreOptions(accessKeysCmd.command('create').description('create an access key (the account root user\'s without --user-name)'))

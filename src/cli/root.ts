@@ -1,6 +1,7 @@
 // `macaw root init`: create the root key ahead of time; `macaw root rotate`: move every stored
 // secret to a new root of trust.
 import { CHAIN_KEY_CONTEXT, CHAIN_KEY_SETTING } from '../audit/chain-key.js'
+import { SESSION_KEY_CONTEXT, SESSION_KEY_SETTING } from '../auth/session-token.js'
 import { secretContext } from '../auth/principals.js'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -85,11 +86,15 @@ async function rewrapAll(admin: Admin, next: RootOfTrust): Promise<{ moved: numb
       }
     }
   } while (after !== undefined)
-  // The audit chain key (audit/chain-key.ts).
-  const chainKey = await store.getSetting(CHAIN_KEY_SETTING)
-  if (chainKey !== undefined && envelopeRootId(Buffer.from(chainKey, 'base64')) !== next.id) {
-    const rewrapped = await rewrap(Buffer.from(chainKey, 'base64'), ring, next, CHAIN_KEY_CONTEXT)
-    await store.putSetting(CHAIN_KEY_SETTING, rewrapped.toString('base64'))
+  // The audit chain key (audit/chain-key.ts) and the session-token key (auth/session-token.ts).
+  for (const [setting, context] of [
+    [CHAIN_KEY_SETTING, CHAIN_KEY_CONTEXT],
+    [SESSION_KEY_SETTING, SESSION_KEY_CONTEXT],
+  ] as const) {
+    const sealed = await store.getSetting(setting)
+    if (sealed === undefined || envelopeRootId(Buffer.from(sealed, 'base64')) === next.id) continue
+    const rewrapped = await rewrap(Buffer.from(sealed, 'base64'), ring, next, context)
+    await store.putSetting(setting, rewrapped.toString('base64'))
     moved++
   }
   for (const key of await store.listAllAccessKeys()) {

@@ -13,12 +13,12 @@ import { AdminError, withAdmin, type Admin } from './admin.js'
 const USER_NAME = /^[\w+=,.@-]{1,64}$/
 const MAX_IDENTITY_POLICY_CHARS = 10_240
 
-function checkUserName(name: string): void {
+export function checkUserName(name: string): void {
   if (!USER_NAME.test(name)) throw new AdminError(`user name '${name}' must be 1 to 64 characters of letters, digits and _+=,.@-`)
 }
 
 /** Reads and compiles an identity policy file; the problem is reported with the file name. */
-function readIdentityPolicy(file: string): string {
+export function readIdentityPolicy(file: string): string {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -52,7 +52,7 @@ async function createAccessKey(admin: Admin, accountId: string, userName: string
   return { AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey, Arn: arn }
 }
 
-function print(value: unknown): void {
+export function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
 

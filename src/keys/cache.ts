@@ -110,8 +110,8 @@ export class KeyCache {
         this.clearAll()
         break
       case 'user':
-        break
       case 'accessKey':
+      case 'role':
         break
     }
   }

@@ -2,7 +2,7 @@
 // ways to reach keys (all through the key-access gate, keys/access.ts) and the shared services.
 import type { RequestFacts, RequestValues } from '../auth/context.js'
 import { decideIdentityAccess, enforce } from '../auth/authorize.js'
-import { conditionLookup } from '../auth/context.js'
+import { conditionLookup, requestFactsOf } from '../auth/context.js'
 import type { PolicyCache } from '../auth/policy.js'
 import type { Caller } from '../auth/principals.js'
 import type { Config } from '../config.js'
@@ -73,16 +73,12 @@ export class RequestContext implements OperationContext {
     this.requestId = req.requestId
     this.now = services.now()
     this.partition = services.config.partition
-    this.facts = {
-      principalArn: caller.arn,
-      accountId: caller.accountId,
-      isRoot: caller.isRoot,
-      userName: caller.userName,
+    this.facts = requestFactsOf(caller, {
       sourceIp: normalizeIp(req.remoteAddress),
       secure: req.secure === true,
       now: this.now,
       region,
-    }
+    })
   }
 
   /** Built on first use: most requests (GenerateMac, VerifyMac) never list or create anything. */

@@ -26,15 +26,23 @@ export function compileKeyPolicy(ctx: OperationContext, text: string): CompiledP
 }
 
 /**
- * Principals must exist: any account (macaw accounts exist implicitly) and IAM users that have
- * been created. macaw has no roles or federated users, so those never exist.
+ * Principals must exist: any account (macaw accounts exist implicitly), IAM users and roles that
+ * have been created, and sessions of such roles (`arn:...:sts::A:assumed-role/R/S`, as AWS
+ * accepts them). macaw has no federated users, so those never exist.
  */
 export async function checkPrincipals(ctx: OperationContext, policy: CompiledPolicy): Promise<void> {
+  const iam = `arn:${ctx.partition}:iam::`
+  const sts = `arn:${ctx.partition}:sts::`
   for (const arn of policy.principalArns) {
-    if (arn === `arn:${ctx.partition}:iam::${arn.slice(-17, -5)}:root`) continue
-    const m = /^arn:([a-z-]+):iam::(\d{12}):user\/(.+)$/.exec(arn)
-    if (m?.[1] !== ctx.partition) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
-    if (!(await ctx.records.userExists(m[2] ?? '', m[3] ?? ''))) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
+    if (arn === `${iam}${arn.slice(-17, -5)}:root`) continue
+    const user = arn.startsWith(iam) ? /^(\d{12}):user\/([\w+=,.@-]+)$/.exec(arn.slice(iam.length)) : null
+    const role = arn.startsWith(iam) ? /^(\d{12}):role\/([\w+=,.@-]+)$/.exec(arn.slice(iam.length)) : null
+    const session = arn.startsWith(sts) ? /^(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/.exec(arn.slice(sts.length)) : null
+    const exists =
+      user !== null
+        ? await ctx.records.userExists(user[1] ?? '', user[2] ?? '')
+        : (role ?? session) !== null && (await ctx.records.roleExists((role ?? session)?.[1] ?? '', (role ?? session)?.[2] ?? ''))
+    if (!exists) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
   }
 }
 

@@ -9,6 +9,7 @@ import { KeyQuotaError, type AliasRecord, type CreateGrantResult, type GrantReco
 export type RecordStore = Pick<
   Store,
   | 'insertKey'
+  | 'getRole'
   | 'listKeys'
   | 'listRelatedKeys'
   | 'insertAlias'
@@ -115,5 +116,10 @@ export class Records {
   /** Whether an IAM user exists (principals named in policies must). */
   async userExists(accountId: string, userName: string): Promise<boolean> {
     return (await this.store.getUser(accountId, userName)) !== undefined
+  }
+
+  /** Whether an IAM role exists (principals named in policies must). */
+  async roleExists(accountId: string, roleName: string): Promise<boolean> {
+    return (await this.store.getRole(accountId, roleName)) !== undefined
   }
 }

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'IncompleteSignatureException',
   'InvalidSignatureException',
   'UnrecognizedClientException',
+  'ExpiredTokenException',
   'AccessDeniedException',
   'ThrottlingException',
   'NotFoundException',
@@ -83,9 +84,16 @@ export class IncompleteSignatureException extends KmsError {
 export class InvalidSignatureException extends KmsError {
   readonly code = 'InvalidSignatureException'
 }
-/** The access key id is unknown or inactive. */
+/**
+ * The access key id is unknown or inactive, or its session token is missing, forged, of a deleted
+ * role, or sent with long-term credentials.
+ */
 export class UnrecognizedClientException extends KmsError {
   readonly code = 'UnrecognizedClientException'
+}
+/** The session token of temporary credentials has expired. */
+export class ExpiredTokenException extends KmsError {
+  readonly code = 'ExpiredTokenException'
 }
 /** No policy or grant allows the action, or one denies it (auth/authorize.ts accessDenied). */
 export class AccessDeniedException extends KmsError {

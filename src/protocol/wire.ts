@@ -21,10 +21,14 @@ export interface KmsRequest {
 
 export interface KmsResponse {
   readonly status: number
-  /** JSON text of the body. */
+  /** The body's text: JSON for KMS, XML for STS (contentType). */
   readonly body: string
+  /** Default application/x-amz-json-1.1. */
+  readonly contentType?: string
   readonly operation?: string
   readonly error?: KmsError
+  /** An STS answer's error (Query protocol code and message). */
+  readonly stsError?: { readonly code: string; readonly message: string }
   /** The unexpected error behind a KMSInternalException, for the log only. */
   readonly cause?: unknown
 }

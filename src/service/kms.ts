@@ -12,6 +12,7 @@ import { AuditTrail } from '../audit/trail.js'
 import { GrantIndex } from '../auth/grants.js'
 import { PolicyCache } from '../auth/policy.js'
 import { CredentialResolver, secretContext } from '../auth/principals.js'
+import { SessionTokens } from '../auth/session-token.js'
 import { SigV4Verifier } from '../auth/sigv4.js'
 import type { Config } from '../config.js'
 import { keyMaterialContext, open as openEnvelope, seal } from '../crypto/envelope.js'
@@ -30,6 +31,8 @@ import { errorResponse, operationName, parseBody, STORE_UNREACHABLE, type KmsReq
 import { Throttle, THROTTLING_MESSAGE } from '../quotas/throttle.js'
 import type { KeyRecord, Store } from '../store/store.js'
 import type { RootRing } from '../trust/ring.js'
+import { Sts } from '../sts/service.js'
+import { WebIdentityVerifier } from '../sts/web-identity.js'
 import { Readiness } from './health.js'
 import { Observer, type Observed } from './observe.js'
 
@@ -59,7 +62,10 @@ export class Kms {
   readonly audit: AuditTrail
   readonly metrics: Metrics
   private readonly verifier: SigV4Verifier
-  private readonly credentials: CredentialResolver
+  readonly credentials: CredentialResolver
+  readonly tokens: SessionTokens
+  /** The STS endpoint on the same port (Query-protocol requests). */
+  readonly sts: Sts
   private readonly throttle: Throttle | undefined
   private readonly access: KeyAccess
   private readonly observer: Observer
@@ -67,7 +73,7 @@ export class Kms {
   private rootTimer: NodeJS.Timeout | undefined
 
   /** Wires the caches and gates of one process over an opened store and root (service/open.ts). */
-  constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: Buffer) {
+  constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: Buffer, sessionKey: Buffer) {
     this.config = config
     // Each worker of `serve --workers N` enforces 1/N of every rate.
     this.throttle = config.throttle === undefined ? undefined : new Throttle(config.throttle, cluster.isWorker ? config.workers : 1)
@@ -123,10 +129,17 @@ export class Kms {
         }
       },
     })
-    this.credentials = new CredentialResolver(store, config.partition, policies, async (record) => {
-      const secret = await openEnvelope(root, record.secret, secretContext(record.accessKeyId))
-      return secret.toString('utf8')
-    })
+    this.tokens = new SessionTokens(sessionKey)
+    this.credentials = new CredentialResolver(
+      store,
+      config.partition,
+      policies,
+      async (record) => {
+        const secret = await openEnvelope(root, record.secret, secretContext(record.accessKeyId))
+        return secret.toString('utf8')
+      },
+      { tokens: this.tokens, clock: now },
+    )
     this.credentials.ttlMs = config.cacheTtlMs
     // SigV4 compares against the wall clock the clients sign with, even when tests shift `now`.
     this.verifier = new SigV4Verifier({ service: 'kms', clockSkewMs: config.clockSkewMs, regions: config.regions })
@@ -147,6 +160,14 @@ export class Kms {
     }
     this.access = new KeyAccess(config.partition, store, keys, policies, sweeper, now)
     this.observer = new Observer(this.metrics, this.audit, this.services.lastUsage, config.region, now)
+    this.sts = new Sts(
+      config,
+      { partition: config.partition, credentials: this.credentials, identities: store, tokens: this.tokens, policies, webIdentity: new WebIdentityVerifier(now) },
+      this.audit,
+      this.metrics,
+      logger,
+      now,
+    )
     this.readiness = new Readiness(store, root, this.audit, config.partition, logger)
   }
 
@@ -167,7 +188,7 @@ export class Kms {
       // Changes other processes made (a deleted access key, a revoked grant) count from now on.
       this.store.catchUp()
       // The signature first: the body of a request that does not verify is never parsed.
-      const verified = await this.verifier.verify(req, (id: string) => this.credentials.resolve(id))
+      const verified = await this.verifier.verify(req, (id, token) => this.credentials.resolve(id, token))
       facts.caller = verified.principal.caller
       facts.region = verified.region
       const body = parseBody(req.body)

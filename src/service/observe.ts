@@ -1,6 +1,7 @@
 // Observation: the request metrics and one audit record for every request, whatever its outcome
 // (allowed, failed, denied, unauthenticated, not even routable).
 import { AUDIT_LIMITS, capped, requestParameters, responseElements, type AuditIdentity } from '../audit/event.js'
+import { auditIdentityOf } from '../audit/identity.js'
 import { AuditTrail } from '../audit/trail.js'
 import type { Caller } from '../auth/principals.js'
 import type { LastUsage } from '../keys/last-usage.js'
@@ -57,15 +58,7 @@ export class Observer {
     }
     if (eventId === undefined) return
     const caller = facts.caller
-    const identity: AuditIdentity = caller
-      ? {
-          type: caller.isRoot ? 'Root' : 'IAMUser',
-          arn: caller.arn,
-          accountId: caller.accountId,
-          accessKeyId: caller.accessKeyId,
-          ...(caller.userName === undefined ? {} : { userName: caller.userName }),
-        }
-      : { type: 'Unknown', ...accessKeyIdOf(req) }
+    const identity: AuditIdentity = caller ? auditIdentityOf(caller) : { type: 'Unknown', ...accessKeyIdOf(req) }
     this.audit.record({
       time: this.now(),
       requestId: req.requestId,

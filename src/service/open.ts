@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { loadChainKey } from '../audit/chain-key.js'
 import { newAccessKeyId, newSecretAccessKey, secretContext } from '../auth/principals.js'
+import { loadSessionKey } from '../auth/session-token.js'
 import type { Config } from '../config.js'
 import { open as openEnvelope, seal } from '../crypto/envelope.js'
 import { openStore } from '../store/index.js'
@@ -58,7 +59,10 @@ export async function openService(config: Config, options: KmsOptions): Promise<
     // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
     const chainKey = (await loadChainKey(store, root, first))?.key
     if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
-    const kms = new Kms(config, store, root, logger, now, chainKey)
+    // Session tokens are sealed under a key sealed by the root of trust (auth/session-token.ts).
+    const sessionKey = await loadSessionKey(store, root, first)
+    if (sessionKey === undefined) throw new Error('the store has no session-token key (the primary makes it at start)')
+    const kms = new Kms(config, store, root, logger, now, chainKey, sessionKey)
     kms.followRootRotation(logger)
     if (first) await bootstrapRootCredentials(kms.store, root, config, logger, now, options.onGeneratedCredentials)
     if (seed !== undefined && first) {

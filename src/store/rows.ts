@@ -9,6 +9,7 @@ import type {
   ImportParameters,
   KeyRecord,
   Page,
+  OidcProviderRecord,
   RoleRecord,
   UserRecord,
 } from './store.js'
@@ -72,6 +73,24 @@ export type RoleRow = {
   max_session_seconds: number
   create_date: number
   sessions_valid_after: number | null
+}
+
+export type OidcProviderRow = {
+  account_id: string
+  url: string
+  client_ids: string
+  jwks: string | null
+  create_date: number
+}
+
+export function toOidcProvider(row: OidcProviderRow): OidcProviderRecord {
+  return {
+    accountId: row.account_id,
+    url: row.url,
+    clientIds: JSON.parse(row.client_ids) as string[],
+    ...(row.jwks === null ? {} : { jwks: row.jwks }),
+    createDate: Number(row.create_date),
+  }
 }
 
 export type UserRow = {

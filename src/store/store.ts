@@ -102,6 +102,18 @@ export interface RoleRecord {
   readonly sessionsValidAfter?: number
 }
 
+/** An OpenID Connect identity provider an account trusts for AssumeRoleWithWebIdentity. */
+export interface OidcProviderRecord {
+  readonly accountId: string
+  /** The issuer URL without `https://` (as in the provider's ARN and its condition keys). */
+  readonly url: string
+  /** The audiences (client ids) a token may be issued to. */
+  readonly clientIds: readonly string[]
+  /** A JSON Web Key Set given at creation; without it, keys come from the issuer's discovery document. */
+  readonly jwks?: string
+  readonly createDate: number
+}
+
 /** A grant on a key (AWS KMS Developer Guide, Grants). */
 export interface GrantRecord {
   readonly grantId: string
@@ -294,6 +306,12 @@ export interface IdentityStore {
   updateRole(role: RoleRecord): Promise<boolean>
   /** False if there is no such role. */
   deleteRole(accountId: string, roleName: string): Promise<boolean>
+  getOidcProvider(accountId: string, url: string): Promise<OidcProviderRecord | undefined>
+  /** Providers ordered by account and URL; all accounts when `accountId` is undefined. */
+  listOidcProviders(accountId: string | undefined): Promise<OidcProviderRecord[]>
+  /** StoreConflictError if the account has a provider for that URL. */
+  insertOidcProvider(provider: OidcProviderRecord): Promise<void>
+  deleteOidcProvider(accountId: string, url: string): Promise<boolean>
 }
 
 /** Grants. */

@@ -151,11 +151,15 @@ describe('attacks on SigV4', () => {
     },
   )
 
-  it('ignores an injected unsigned header that is not the target', async (t) => {
+  it('ignores an injected unsigned header that is not the target, and refuses an injected session token', async (t) => {
     const { server } = await startKms(t)
     const headers = await sign(server.url, 'TrentService.ListKeys', '{}')
-    const res = await send(server.url, { headers: { ...headers, 'x-amz-security-token': 'injected', 'x-forwarded-for': '10.0.0.1', 'x-amz-user-agent': 'evil' }, body: '{}' })
+    const res = await send(server.url, { headers: { ...headers, 'x-forwarded-for': '10.0.0.1', 'x-amz-user-agent': 'evil' }, body: '{}' })
     assert.equal(res.status, 200, res.body)
+    // A session token with long-term credentials is invalid, signed or not (as AWS answers it).
+    const token = await send(server.url, { headers: { ...headers, 'x-amz-security-token': 'injected' }, body: '{}' })
+    assert.equal(token.status, 400, token.body)
+    assert.equal(typeOf(token), 'UnrecognizedClientException')
   })
 
   it(

@@ -216,3 +216,24 @@ export function treeRss(pid: number): number {
       .reduce((a, b) => a + b, 0) * 1024
   )
 }
+
+/** `macaw roles create` with a trust policy (and optionally an identity policy); returns the role's ARN. */
+export async function createRole(
+  dataDir: string,
+  accountId: string,
+  name: string,
+  trust: object,
+  options: { policy?: object; maxSessionSeconds?: number } = {},
+): Promise<string> {
+  const trustFile = join(dataDir, `trust-${name}-${accountId}.json`)
+  await writeFile(trustFile, JSON.stringify(trust))
+  const args = ['roles', 'create', '--account-id', accountId, '--name', name, '--trust-policy', trustFile]
+  if (options.policy !== undefined) {
+    const file = join(dataDir, `role-policy-${name}-${accountId}.json`)
+    await writeFile(file, JSON.stringify(options.policy))
+    args.push('--policy', file)
+  }
+  if (options.maxSessionSeconds !== undefined) args.push('--max-session-seconds', String(options.maxSessionSeconds))
+  const out = JSON.parse(await macaw(dataDir, args)) as { Role: { Arn: string } }
+  return out.Role.Arn
+}

@@ -26,6 +26,7 @@ const LAYERS: Record<string, number> = {
   'trial-open.ts': 3,
   'seed.ts': 4,
   operations: 4,
+  sts: 4,
   service: 5,
   'server.ts': 6,
   cluster: 7,

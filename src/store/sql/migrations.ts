@@ -199,6 +199,20 @@ CREATE TABLE roles (
 )${w.keyed};
 `,
   },
+  {
+    // OpenID Connect providers that roles' trust policies may name (AssumeRoleWithWebIdentity).
+    version: 10,
+    sql: (w) => `
+CREATE TABLE oidc_providers (
+  account_id  ${w.id} NOT NULL,
+  url         ${w.id} NOT NULL,
+  client_ids  TEXT NOT NULL,
+  jwks        TEXT,
+  create_date ${w.int} NOT NULL,
+  PRIMARY KEY (account_id, url)
+)${w.keyed};
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

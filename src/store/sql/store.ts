@@ -15,6 +15,7 @@ import {
   type Page,
   type Store,
   type StoreChange,
+  type OidcProviderRecord,
   type RoleRecord,
   type UserRecord,
 } from '../store.js'
@@ -32,6 +33,7 @@ import {
   toAudit,
   toGrant,
   toKey,
+  toOidcProvider,
   toRole,
   toUser,
   type AccessKeyRow,
@@ -39,6 +41,7 @@ import {
   type AuditDbRow,
   type GrantRow,
   type KeyRow,
+  type OidcProviderRow,
   type RoleRow,
   type UserRow,
 } from '../rows.js'
@@ -407,6 +410,40 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       if (n === 1) tx.log({ kind: 'role', accountId, roleName })
       return n === 1
     })
+  }
+
+  // OpenID Connect providers (read by AssumeRoleWithWebIdentity itself, so no change is announced)
+
+  async getOidcProvider(accountId: string, url: string): Promise<OidcProviderRecord | undefined> {
+    const row = await this.one<OidcProviderRow>('SELECT * FROM oidc_providers WHERE account_id = ? AND url = ?', [accountId, url])
+    return row && toOidcProvider(row)
+  }
+
+  async listOidcProviders(accountId: string | undefined): Promise<OidcProviderRecord[]> {
+    const rows =
+      accountId === undefined
+        ? await this.engine.rows<OidcProviderRow>('SELECT * FROM oidc_providers ORDER BY account_id, url')
+        : await this.engine.rows<OidcProviderRow>('SELECT * FROM oidc_providers WHERE account_id = ? ORDER BY url', [accountId])
+    return rows.map(toOidcProvider)
+  }
+
+  insertOidcProvider(p: OidcProviderRecord): Promise<void> {
+    return this.write(
+      async (tx) => {
+        await tx.run('INSERT INTO oidc_providers (account_id, url, client_ids, jwks, create_date) VALUES (?, ?, ?, ?, ?)', [
+          p.accountId,
+          p.url,
+          JSON.stringify(p.clientIds),
+          p.jwks ?? null,
+          p.createDate,
+        ])
+      },
+      { unique: `provider ${p.url} exists` },
+    )
+  }
+
+  deleteOidcProvider(accountId: string, url: string): Promise<boolean> {
+    return this.write(async (tx) => (await tx.run('DELETE FROM oidc_providers WHERE account_id = ? AND url = ?', [accountId, url])) === 1)
   }
 
   // Grants

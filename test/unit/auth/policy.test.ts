@@ -227,7 +227,7 @@ describe('policy evaluation table', () => {
       const policy: CompiledPolicy = compilePolicy(JSON.stringify(c.policy), 'key')
       const values = new Map(Object.entries(c.values ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]))
       const lookup = conditionLookup(
-        { principalArn: who.arn, accountId: who.accountId, isRoot: who.isRoot, userName: who.userName, sourceIp: c.sourceIp ?? '127.0.0.1', secure: c.secure ?? false, now: c.now ?? Date.now(), region: 'us-east-1' },
+        { principalArn: who.arn, accountId: who.accountId, isRoot: who.isRoot, principalType: who.isRoot ? 'Account' : 'User', userName: who.userName, sourceIp: c.sourceIp ?? '127.0.0.1', secure: c.secure ?? false, now: c.now ?? Date.now(), region: 'us-east-1' },
         { record: key(c.key), requestAlias: c.requestAlias, resourceAliases: c.resourceAliases },
         values,
       )

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createKey } from './call.js'
+import { benchIdentities, createKey } from './call.js'
 import { REPO_ROOT } from './procs.js'
 import { Presigner, SERVER_ENV, type PresignedRequest } from './sign.js'
 
@@ -24,12 +24,18 @@ interface Case {
   readonly name: string
   readonly messageBytes: number
   readonly macawEnv?: Readonly<Record<string, string>>
+  /** macaw's requests signed by an IAM user (long-term key) or a role session of the same policy. */
+  readonly signer?: 'user' | 'session'
 }
 
 const CASES: readonly Case[] = [
   { name: 'gm64', messageBytes: 64 },
   { name: 'gm64-audit-off', messageBytes: 64, macawEnv: { MACAW_AUDIT: 'off' } },
   { name: 'gm4k', messageBytes: 4096 },
+  { name: 'gm64-user', messageBytes: 64, signer: 'user' },
+  { name: 'gm64-session', messageBytes: 64, signer: 'session' },
+  { name: 'gm64-user-audit-off', messageBytes: 64, signer: 'user', macawEnv: { MACAW_AUDIT: 'off' } },
+  { name: 'gm64-session-audit-off', messageBytes: 64, signer: 'session', macawEnv: { MACAW_AUDIT: 'off' } },
 ]
 
 const { values } = parseArgs({
@@ -124,12 +130,14 @@ function totalInstructions(outDir: string): number {
 }
 
 /** Instructions per request of one server for one case. */
-async function measure(name: string, args: readonly string[], env: NodeJS.ProcessEnv, c: Case): Promise<number> {
+async function measure(name: string, args: readonly string[], env: NodeJS.ProcessEnv, c: Case, dataDir?: string): Promise<number> {
   const server = await startUnderCallgrind(name, args, env)
   try {
     // The baseline has one key for every KeyId (it keeps none); macaw needs a real one.
     const keyId = name === 'macaw' ? await createKey(server.url) : '1234abcd-12ab-34cd-56ef-1234567890ab'
-    const presigner = new Presigner(new URL(server.url).host)
+    const identities = c.signer !== undefined && dataDir !== undefined ? await benchIdentities(server.url, dataDir, MACAW_MAIN) : undefined
+    const credentials = c.signer === undefined ? undefined : identities?.[c.signer]
+    const presigner = new Presigner(new URL(server.url).host, credentials)
     const message = Buffer.alloc(c.messageBytes, 7).toString('base64')
     const signed = [presigner.sign('TrentService.GenerateMac', JSON.stringify({ KeyId: keyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))]
     await drive(server.url, signed, WARMUP)
@@ -158,6 +166,7 @@ for (const c of chosen) {
       [MACAW_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
       { ...SERVER_ENV, ...c.macawEnv },
       c,
+      dataDir,
     )
     const baseline = values['no-baseline'] ? Number.NaN : await measure('baseline', ['--import', 'tsx', fileURLToPath(new URL('baseline.ts', import.meta.url))], SERVER_ENV, c)
     const row = `| ${c.name} | ${Math.round(baseline).toLocaleString('en-US')} | ${Math.round(macaw).toLocaleString('en-US')} | ${(baseline / macaw).toFixed(3)} |`

@@ -3,7 +3,7 @@
 // requests itself at the start of each job (fresh X-Amz-Date every round), and answers with
 // counts and latency percentiles. Started by run.ts; not meant to be run by hand.
 import autocannon from 'autocannon'
-import { Presigner, type PresignedRequest } from './sign.js'
+import { Presigner, type Credentials, type PresignedRequest } from './sign.js'
 
 export interface LoadJob {
   readonly url: string
@@ -22,6 +22,8 @@ export interface LoadJob {
   readonly collectKeyIds: boolean
   /** Requests per second across all connections (soak); unlimited when absent. */
   readonly overallRate?: number
+  /** Who signs (default: the bench root user). */
+  readonly credentials?: Credentials
 }
 
 export interface LoadResult {
@@ -62,7 +64,7 @@ function percentile(sorted: Float64Array, p: number): number {
 
 /** The pre-signed requests of a job: one, or one per key in a random order. */
 function presign(job: LoadJob): PresignedRequest[] {
-  const signer = new Presigner(new URL(job.url).host)
+  const signer = new Presigner(new URL(job.url).host, job.credentials)
   if (job.keyIds.length === 0) return [signer.sign(job.target, JSON.stringify(job.fields))]
   return shuffled(job.keyIds).map((KeyId) =>
     signer.sign(job.target, JSON.stringify({ KeyId, ...job.fields })),

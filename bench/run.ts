@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createKey, generateMac } from './call.js'
+import { benchIdentities, createKey, generateMac } from './call.js'
 import type { LoadJob, LoadResult } from './load.js'
 import {
   LoadGenerator,
@@ -214,6 +214,7 @@ async function prepareJobs(
   servers: Servers,
   load: LoadGenerator,
   options: Options,
+  dataDir: string,
 ): Promise<{ macaw: LoadJob; baseline: LoadJob | undefined; setup: SetupInfo | undefined }> {
   const base = {
     connections: scenario.connections,
@@ -238,6 +239,9 @@ async function prepareJobs(
   const keyIds = many?.keyIds ?? [await createKey(servers.macaw.url)]
   const firstKey = keyIds[0] ?? ''
   const message = randomBytes(scenario.messageBytes).toString('base64')
+  // The bare baseline signs as root either way: its request cost is the floor both are measured on.
+  const identities = scenario.signer === undefined ? undefined : await benchIdentities(servers.macaw.url, dataDir, options.macawMain)
+  const signer = scenario.signer === undefined ? undefined : identities?.[scenario.signer]
   const jobFor = async (server: ServerChild): Promise<LoadJob> => {
     const fields: Record<string, string> = { Message: message, MacAlgorithm: 'HMAC_SHA_256' }
     if (scenario.operation === 'VerifyMac')
@@ -248,6 +252,7 @@ async function prepareJobs(
       target: `TrentService.${scenario.operation}`,
       fields,
       keyIds,
+      ...(signer !== undefined && server === servers.macaw ? { credentials: signer } : {}),
     }
   }
   return {
@@ -342,7 +347,7 @@ async function runScenario(
   try {
     const servers = await startServers(options, scenario, pinning, dataDir)
     try {
-      const jobs = await prepareJobs(scenario, servers, load, options)
+      const jobs = await prepareJobs(scenario, servers, load, options, dataDir)
       const rounds = await runRounds(load, servers, jobs, options, scenario.name)
       let setup = jobs.setup
       if (setup !== undefined) {

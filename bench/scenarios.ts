@@ -11,6 +11,8 @@ export const SCENARIO_NAMES = [
   'gm64-audit-off',
   'gm64-workers2',
   'gm64-postgres',
+  'gm64-user',
+  'gm64-session',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
@@ -32,6 +34,8 @@ export interface Scenario {
   readonly workers?: number
   /** Needs MACAW_BENCH_POSTGRES_URL; skipped without it. */
   readonly postgres?: boolean
+  /** macaw's requests are signed by an IAM user (long-term key) or a role session with the same policy. */
+  readonly signer?: 'user' | 'session'
 }
 
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
@@ -90,6 +94,26 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     connections: 64,
     keys: 'one',
     compared: false,
+  },
+  'gm64-user': {
+    name: 'gm64-user',
+    description: 'As gm64-c64, signed by an IAM user (long-term key) whose identity policy allows kms:*',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+    signer: 'user',
+  },
+  'gm64-session': {
+    name: 'gm64-session',
+    description: 'As gm64-user, signed with temporary credentials of a role with the same policy (compare with gm64-user)',
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+    signer: 'session',
   },
   'gm64-audit-off': {
     name: 'gm64-audit-off',

@@ -5,6 +5,8 @@ import { createHash, createHmac } from 'node:crypto'
 export interface Credentials {
   readonly accessKeyId: string
   readonly secretAccessKey: string
+  /** Temporary credentials: sent, and signed, as X-Amz-Security-Token (as the SDKs do). */
+  readonly sessionToken?: string
 }
 
 /** Root credentials both servers are started with; bench-only, never used outside a temp dir. */
@@ -19,6 +21,21 @@ export const KMS_JSON = 'application/x-amz-json-1.1'
 const ALGORITHM = 'AWS4-HMAC-SHA256'
 /** Headers we sign, sorted as SigV4 requires; the same set the AWS SDK signs for KMS at minimum. */
 const SIGNED_HEADERS = 'content-type;host;x-amz-date;x-amz-target'
+const SIGNED_WITH_TOKEN = 'content-type;host;x-amz-date;x-amz-security-token;x-amz-target'
+
+/** A signed STS Query request (form body) for the service `sts`, e.g. AssumeRole during set-up. */
+export function signStsQuery(host: string, credentials: Credentials, form: Record<string, string>): PresignedRequest {
+  const body = new URLSearchParams(form).toString()
+  const date = amzDate(Date.now())
+  const day = date.slice(0, 8)
+  const scope = `${day}/${BENCH_REGION}/sts/aws4_request`
+  const type = 'application/x-www-form-urlencoded'
+  const canonical = `POST\n/\n\ncontent-type:${type}\nhost:${host}\nx-amz-date:${date}\n\ncontent-type;host;x-amz-date\n${sha256Hex(body)}`
+  const key = deriveSigningKey(credentials.secretAccessKey, day, BENCH_REGION, 'sts')
+  const signature = createHmac('sha256', key).update(`${ALGORITHM}\n${date}\n${scope}\n${sha256Hex(canonical)}`).digest('hex')
+  const authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=content-type;host;x-amz-date, Signature=${signature}`
+  return { headers: { 'content-type': type, host, 'x-amz-date': date, authorization }, body }
+}
 
 export interface PresignedRequest {
   /** Header names in lower case, exactly as sent (autocannon writes them verbatim). */
@@ -58,6 +75,7 @@ export function amzDate(ms: number): string {
 export class Presigner {
   private readonly host: string
   private readonly accessKeyId: string
+  private readonly sessionToken: string | undefined
   private readonly date: string
   private readonly scope: string
   private readonly key: Buffer
@@ -70,6 +88,7 @@ export class Presigner {
   ) {
     this.host = host
     this.accessKeyId = credentials.accessKeyId
+    this.sessionToken = credentials.sessionToken
     this.date = amzDate(signedAtMs)
     const day = this.date.slice(0, 8)
     this.scope = `${day}/${region}/kms/aws4_request`
@@ -77,17 +96,22 @@ export class Presigner {
   }
 
   sign(target: string, body: string): PresignedRequest {
-    const headers = {
+    const token = this.sessionToken
+    const headers: Record<string, string> = {
       'content-type': KMS_JSON,
       host: this.host,
       'x-amz-date': this.date,
+      ...(token === undefined ? {} : { 'x-amz-security-token': token }),
       'x-amz-target': target,
     }
-    const canonicalHeaders = `content-type:${KMS_JSON}\nhost:${this.host}\nx-amz-date:${this.date}\nx-amz-target:${target}\n`
-    const canonical = `POST\n/\n\n${canonicalHeaders}\n${SIGNED_HEADERS}\n${sha256Hex(body)}`
+    const signed = token === undefined ? SIGNED_HEADERS : SIGNED_WITH_TOKEN
+    const canonicalHeaders = Object.entries(headers)
+      .map(([name, value]) => `${name}:${value}\n`)
+      .join('')
+    const canonical = `POST\n/\n\n${canonicalHeaders}\n${signed}\n${sha256Hex(body)}`
     const stringToSign = `${ALGORITHM}\n${this.date}\n${this.scope}\n${sha256Hex(canonical)}`
     const signature = createHmac('sha256', this.key).update(stringToSign).digest('hex')
-    const authorization = `${ALGORITHM} Credential=${this.accessKeyId}/${this.scope}, SignedHeaders=${SIGNED_HEADERS}, Signature=${signature}`
+    const authorization = `${ALGORITHM} Credential=${this.accessKeyId}/${this.scope}, SignedHeaders=${signed}, Signature=${signature}`
     return { headers: { ...headers, authorization }, body }
   }
 }

@@ -3,8 +3,18 @@
 import type { Caller } from '../auth/principals.js'
 import type { AuditIdentity } from './event.js'
 
+/** Session identities already built, by caller (the resolver keeps one caller per session). */
+const sessionIdentities = new WeakMap<Caller, AuditIdentity>()
+
 /** A caller as CloudTrail's userIdentity shows it, with its session's issuer for temporary credentials. */
 export function auditIdentityOf(caller: Caller): AuditIdentity {
+  if (caller.session === undefined) return identityOf(caller)
+  let identity = sessionIdentities.get(caller)
+  if (identity === undefined) sessionIdentities.set(caller, (identity = identityOf(caller)))
+  return identity
+}
+
+function identityOf(caller: Caller): AuditIdentity {
   const session = caller.session
   const base = {
     type: caller.type,

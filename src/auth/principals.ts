@@ -110,6 +110,18 @@ const MAX_UNKNOWN_IDS = 4096
 /** Roles remembered at the most (each with its two policies, compiled and shared by text). */
 const MAX_ROLES = 10_000
 
+/** Sessions whose requests verified, remembered at the most (about 3 KB each: 12 MB). */
+const MAX_SESSIONS = 4096
+
+/** What a session's credential was built from: still current while these are. */
+interface SessionBasis {
+  /** The role object it was built from (the role cache replaces it on every change or re-read). */
+  readonly role: CachedRole | undefined
+  /** The resolver's epoch, for user sessions (bumped by every user or access-key change). */
+  readonly epoch: number
+  readonly at: number
+}
+
 interface CachedRole {
   readonly record: RoleRecord
   readonly identity: CompiledPolicy | undefined
@@ -129,6 +141,14 @@ export class CredentialResolver {
    * and bounded (about 1 MB); a flood of many ids only evicts itself and costs store lookups.
    */
   private readonly unknown = new Map<string, number>()
+  /**
+   * Session tokens whose requests verified, with what their caller was built from: a token is
+   * opened and its caller built once, not on every request. Filled only by verified(), that is
+   * after a signature made with the session's secret checked out.
+   */
+  private readonly sessions = new Map<string, { readonly credential: Credential; readonly basis: SessionBasis }>()
+  /** The basis of credentials resolveSession built, until verified() keeps them (or they are dropped). */
+  private readonly built = new WeakMap<Credential, SessionBasis>()
   /** Roles by account and name (undefined: no such role), for the sessions signed with them. */
   private readonly roles = new Map<string, { value: CachedRole | undefined; at: number }>()
   /** Entries are re-read after this long even without a change notice (multi-node safety net). */
@@ -170,12 +190,26 @@ export class CredentialResolver {
         this.cache.clear()
         this.unknown.clear()
         this.roles.clear()
+        this.sessions.clear()
       }
     })
   }
 
   close(): void {
     this.unsubscribe()
+  }
+
+  /** Entries held (credentials, unknown ids, roles, sessions): bounded, and never grown by a forged token. */
+  get size(): number {
+    return this.cache.size + this.unknown.size + this.roles.size + this.sessions.size
+  }
+
+  /** A request signed with `credential`'s session verified: keep the session for its next requests. */
+  verified(sessionToken: string, credential: Credential): void {
+    const basis = this.built.get(credential)
+    if (basis === undefined) return
+    this.built.delete(credential)
+    remember(this.sessions, sessionToken, { credential, basis }, MAX_SESSIONS)
   }
 
   /**
@@ -234,15 +268,32 @@ export class CredentialResolver {
    * revoke-sessions policy does.
    */
   private async resolveSession(accessKeyId: string, token: string): Promise<Credential | undefined> {
+    const hit = this.sessions.get(token)
+    if (hit !== undefined) {
+      const claims = hit.credential.caller.session?.claims
+      if (claims !== undefined && claims.accessKeyId === accessKeyId) {
+        if (this.clock() >= claims.expiresAt) throw new ExpiredTokenException(EXPIRED_TOKEN)
+        const current =
+          claims.kind === 'role'
+            ? (await this.role(claims.accountId, claims.name ?? '')) === hit.basis.role
+            : hit.basis.epoch === this.epoch && performance.now() - hit.basis.at < this.ttlMs
+        if (current) return hit.credential
+      }
+      this.sessions.delete(token)
+    }
     const claims = this.tokens?.open(token)
     if (claims === undefined || claims.accessKeyId !== accessKeyId) return undefined
     if (this.clock() >= claims.expiresAt) throw new ExpiredTokenException(EXPIRED_TOKEN)
+    const epoch = this.epoch
+    const at = performance.now()
+    let basisRole: CachedRole | undefined
     const sessionPolicy = claims.policy === undefined ? undefined : (this.compiled(claims.policy) ?? DENY_ALL)
     let caller: Caller | undefined
     if (claims.kind === 'role') {
       const { name = '', roleId = '', sessionName = '' } = claims
       const role = await this.role(claims.accountId, name)
       if (role === undefined || role.record.roleId !== roleId) return undefined
+      basisRole = role
       const revoked = role.record.sessionsValidAfter !== undefined && claims.issuedAt < role.record.sessionsValidAfter
       const arnOfRole = roleArn(this.partition, claims.accountId, name)
       caller = {
@@ -261,7 +312,9 @@ export class CredentialResolver {
       caller = { ...long, session: { claims, userId: long.isRoot ? claims.accountId : iamUserId(claims.accountId, claims.name ?? '') } }
     }
     if (sessionPolicy !== undefined) caller = { ...caller, sessionPolicy }
-    return { caller, secretAccessKey: claims.secretAccessKey }
+    const credential = { caller, secretAccessKey: claims.secretAccessKey }
+    this.built.set(credential, { role: basisRole, epoch, at })
+    return credential
   }
 
   /** A role as the store has it now, cached until it changes (or for ttlMs without a feed). */

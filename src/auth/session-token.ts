@@ -40,7 +40,7 @@ export interface SessionClaims {
   readonly policy?: string
   /** Session tags, as `aws:PrincipalTag/<key>`. */
   readonly tags?: readonly (readonly [string, string])[]
-  /** Who asked for the session: the caller's ARN, or the web identity's issuer and subject. */
+  /** The SourceIdentity the session was asked for with (AssumeRole). */
   readonly source?: string
   readonly webIdentity?: { readonly provider: string; readonly subject: string; readonly audience: string }
 }
@@ -58,7 +58,7 @@ export class SessionTokens {
     const nonce = randomBytes(NONCE_BYTES)
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce)
     cipher.setAAD(AAD)
-    const body = Buffer.concat([cipher.update(JSON.stringify(claims), 'utf8'), cipher.final()])
+    const body = Buffer.concat([cipher.update(JSON.stringify(encodeClaims(claims)), 'utf8'), cipher.final()])
     return Buffer.concat([Buffer.of(FORMAT), nonce, body, cipher.getAuthTag()]).toString('base64')
   }
 
@@ -79,18 +79,66 @@ export class SessionTokens {
   }
 }
 
-/** Claims as sealed by this or an older build; undefined if a required field is missing. */
+/**
+ * Claims as sealed: a positional JSON array, not an object with names, because every request of a
+ * session carries its token (hashed for SigV4, parsed, hashed again as a cache key), so each
+ * character counts: [kind, account, name, role id, session name, access key id, secret, issued,
+ * expires, policy, tags, source, web identity], absent members as null and trailing ones dropped.
+ */
+type Packed = readonly unknown[]
+
+function encodeClaims(c: SessionClaims): Packed {
+  const w = c.webIdentity
+  const out: unknown[] = [
+    c.kind === 'role' ? 'r' : 'u',
+    c.accountId,
+    c.name ?? null,
+    c.roleId ?? null,
+    c.sessionName ?? null,
+    c.accessKeyId,
+    c.secretAccessKey,
+    c.issuedAt,
+    c.expiresAt,
+    c.policy ?? null,
+    c.tags ?? null,
+    c.source ?? null,
+    w === undefined ? null : [w.provider, w.subject, w.audience],
+  ]
+  while (out.at(-1) === null) out.pop()
+  return out
+}
+
+/** The claims of a packed array; undefined if a required member is missing or of the wrong type. */
 function parseClaims(value: unknown): SessionClaims | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
-  const c = value as Record<string, unknown>
-  const text = (name: string): boolean => typeof c[name] === 'string'
-  const optional = (name: string): boolean => c[name] === undefined || typeof c[name] === 'string'
-  if (c['kind'] !== 'role' && c['kind'] !== 'user') return undefined
-  if (!text('accountId') || !text('accessKeyId') || !text('secretAccessKey')) return undefined
-  if (!Number.isSafeInteger(c['issuedAt']) || !Number.isSafeInteger(c['expiresAt'])) return undefined
-  if (!['name', 'roleId', 'sessionName', 'policy', 'source'].every(optional)) return undefined
-  if (c['kind'] === 'role' && (!text('name') || !text('roleId') || !text('sessionName'))) return undefined
-  return c as unknown as SessionClaims
+  if (!Array.isArray(value)) return undefined
+  const v = value as unknown[]
+  const text = (i: number): string | undefined => (typeof v[i] === 'string' ? (v[i]) : undefined)
+  const optional = (i: number): boolean => v[i] === undefined || v[i] === null || typeof v[i] === 'string'
+  const kind = v[0] === 'r' ? 'role' : v[0] === 'u' ? 'user' : undefined
+  const [accountId, accessKeyId, secretAccessKey] = [text(1), text(5), text(6)]
+  if (kind === undefined || accountId === undefined || accessKeyId === undefined || secretAccessKey === undefined) return undefined
+  if (!Number.isSafeInteger(v[7]) || !Number.isSafeInteger(v[8]) || ![2, 3, 4, 9, 11].every(optional)) return undefined
+  if (kind === 'role' && (text(2) === undefined || text(3) === undefined || text(4) === undefined)) return undefined
+  const tags = v[10]
+  if (tags !== undefined && tags !== null && !(Array.isArray(tags) && tags.every((t) => Array.isArray(t) && t.length === 2 && t.every((x) => typeof x === 'string')))) return undefined
+  const web = v[12]
+  if (web !== undefined && web !== null && !(Array.isArray(web) && web.length === 3 && web.every((x) => typeof x === 'string'))) return undefined
+  const set = <K extends string, T>(key: K, value: T | undefined | null): { [P in K]?: T } => (value === undefined || value === null ? {} : ({ [key]: value } as { [P in K]: T }))
+  return {
+    kind,
+    accountId,
+    ...set('name', text(2)),
+    ...set('roleId', text(3)),
+    ...set('sessionName', text(4)),
+    accessKeyId,
+    secretAccessKey,
+    issuedAt: v[7] as number,
+    expiresAt: v[8] as number,
+    ...set('policy', text(9)),
+    ...set('tags', tags as [string, string][] | null | undefined),
+    ...set('source', text(11)),
+    ...set('webIdentity', web === undefined || web === null ? undefined : { provider: String(web[0]), subject: String(web[1]), audience: String(web[2]) }),
+  }
 }
 
 /** The session-token key, made and stored first if there is none (unless `create` is false). */

@@ -32,6 +32,8 @@ export interface Secret {
 
 export interface VerifiedRequest<P> {
   readonly accessKeyId: string
+  /** The X-Amz-Security-Token the request was signed with (temporary credentials). */
+  readonly sessionToken: string | undefined
   readonly region: string
   readonly principal: P
   readonly signedAt: Date
@@ -249,7 +251,8 @@ export class SigV4Verifier {
     if (!SIGNATURE.test(auth.signature)) throw new InvalidSignatureException(INVALID_SIGNATURE)
 
     // An id no access key can have is refused without a lookup (at most 128 word characters).
-    const principal = ACCESS_KEY_ID.test(auth.accessKeyId) ? await lookup(auth.accessKeyId, header(req.headers, 'x-amz-security-token')) : undefined
+    const sessionToken = header(req.headers, 'x-amz-security-token')
+    const principal = ACCESS_KEY_ID.test(auth.accessKeyId) ? await lookup(auth.accessKeyId, sessionToken) : undefined
     if (principal === undefined) throw new UnrecognizedClientException('The security token included in the request is invalid.')
 
     const bodyHash = createHash('sha256').update(req.body).digest('hex')
@@ -274,7 +277,7 @@ export class SigV4Verifier {
       if (this.signingKeys.size >= CACHE_LIMIT) this.signingKeys.delete(this.signingKeys.keys().next().value as string)
       this.signingKeys.set(cacheId, key)
     }
-    return { accessKeyId: auth.accessKeyId, region: auth.region, principal, signedAt: new Date(signedAt) }
+    return { accessKeyId: auth.accessKeyId, sessionToken, region: auth.region, principal, signedAt: new Date(signedAt) }
   }
 
   /** The canonical request, or undefined if a signed header is absent. */

@@ -3,7 +3,6 @@
 // provider), as IAM's OpenIDConnectProvider. Keys come from --jwks-file, or else from the issuer's
 // discovery document over HTTPS when a token is presented.
 import { readFileSync } from 'node:fs'
-import { createLocalJWKSet } from 'jose'
 import type { RawSettings } from '../config.js'
 import { StoreConflictError, type OidcProviderRecord } from '../store/store.js'
 import { providerUrl } from '../sts/web-identity.js'
@@ -25,7 +24,7 @@ function urlOf(text: string): string {
   return url
 }
 
-function readJwks(file: string): string {
+async function readJwks(file: string): Promise<string> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -36,6 +35,7 @@ function readJwks(file: string): string {
   try {
     const set = JSON.parse(text) as { keys?: unknown }
     if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('it has no "keys"')
+    const { createLocalJWKSet } = await import('jose')
     createLocalJWKSet(set as Parameters<typeof createLocalJWKSet>[0])
   } catch (err) {
     throw new AdminError(`JWKS file ${file} is not a JSON Web Key Set: ${(err as Error).message}`)
@@ -58,7 +58,7 @@ export async function providersCreate(flags: ProviderFlags): Promise<void> {
   const clientIds = flags.clientId ?? []
   if (clientIds.length === 0) throw new AdminError('give at least one --client-id (the audience tokens are issued to)')
   for (const id of clientIds) if (!CLIENT_ID.test(id)) throw new AdminError(`client id '${id}' must be 1 to 255 characters of letters, digits and ._:/@+=-`)
-  const jwks = flags.jwksFile === undefined ? undefined : readJwks(flags.jwksFile)
+  const jwks = flags.jwksFile === undefined ? undefined : await readJwks(flags.jwksFile)
   await withAdmin(flags, async (admin) => {
     const record: OidcProviderRecord = { accountId: admin.config.accountId, url, clientIds: [...new Set(clientIds)], ...(jwks === undefined ? {} : { jwks }), createDate: Date.now() }
     try {

@@ -189,6 +189,7 @@ export class Kms {
       this.store.catchUp()
       // The signature first: the body of a request that does not verify is never parsed.
       const verified = await this.verifier.verify(req, (id, token) => this.credentials.resolve(id, token))
+      if (verified.sessionToken !== undefined) this.credentials.verified(verified.sessionToken, verified.principal)
       facts.caller = verified.principal.caller
       facts.region = verified.region
       const body = parseBody(req.body)

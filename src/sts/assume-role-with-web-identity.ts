@@ -67,6 +67,7 @@ export const assumeRoleWithWebIdentity: StsOperation = {
     const seconds = duration ?? 3600
     if (seconds > role.record.maxSessionSeconds) throw validationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
     checkSessionPolicy(ctx, policy)
+    const packed = packedPolicySize(policy, [])
     const { credentials } = issue(
       ctx,
       {
@@ -76,7 +77,6 @@ export const assumeRoleWithWebIdentity: StsOperation = {
         roleId: role.record.roleId,
         sessionName,
         ...(policy === undefined ? {} : { policy }),
-        source: `${provider.url}:${verified.subject}`,
         webIdentity: { provider: providerArn, subject: verified.subject, audience: verified.audience },
       },
       seconds,
@@ -88,7 +88,7 @@ export const assumeRoleWithWebIdentity: StsOperation = {
         AssumedRoleId: `${role.record.roleId}:${sessionName}`,
         Arn: assumedRoleArn(partition, target.accountId, role.record.roleName, sessionName),
       },
-      PackedPolicySize: packedPolicySize(policy, []),
+      PackedPolicySize: packed,
       Provider: verified.issuer,
       Audience: verified.audience,
     }

@@ -77,6 +77,7 @@ export const assumeRole: StsOperation = {
     }
     if (seconds > role.record.maxSessionSeconds) throw validationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
     checkSessionPolicy(ctx, policy)
+    const packed = packedPolicySize(policy, tags)
     const { credentials } = issue(
       ctx,
       {
@@ -87,7 +88,7 @@ export const assumeRole: StsOperation = {
         sessionName,
         ...(policy === undefined ? {} : { policy }),
         ...(tags.length === 0 ? {} : { tags }),
-        source: sourceIdentity ?? caller.arn,
+        ...(sourceIdentity === undefined ? {} : { source: sourceIdentity }),
       },
       seconds,
     )
@@ -97,7 +98,7 @@ export const assumeRole: StsOperation = {
         AssumedRoleId: `${role.record.roleId}:${sessionName}`,
         Arn: assumedRoleArn(partition, target.accountId, role.record.roleName, sessionName),
       },
-      PackedPolicySize: packedPolicySize(policy, tags),
+      PackedPolicySize: packed,
       SourceIdentity: sourceIdentity,
     }
   },

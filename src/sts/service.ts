@@ -79,6 +79,7 @@ export class Sts {
       }
       if (headerValue(req.headers['authorization']) !== undefined) {
         const verified = await this.verifier.verify(req, (id, token) => this.services.credentials.resolve(id, token))
+        if (verified.sessionToken !== undefined) this.services.credentials.verified(verified.sessionToken, verified.principal)
         caller = verified.principal.caller
         region = verified.region
       }

@@ -61,11 +61,21 @@ export function refuseUnsupported(params: Params): void {
   }
 }
 
+/**
+ * The room a session's policy and tags may take in its token, in characters: the token travels in
+ * a request header, and node refuses requests whose headers pass 16 KiB. A session at this bound
+ * makes a token of about 6,000 characters.
+ */
+export const PACKED_CHARS = 4096
+
 /** How full the session policy and tags make the packed session, in percent (as AWS reports it). */
 export function packedPolicySize(policy: string | undefined, tags: readonly (readonly [string, string])[]): number | undefined {
   if (policy === undefined && tags.length === 0) return undefined
   const chars = (policy?.length ?? 0) + tags.reduce((n, [k, v]) => n + k.length + v.length, 0)
-  return Math.max(1, Math.ceil((chars / 2048) * 100))
+  const percent = Math.max(1, Math.ceil((chars / PACKED_CHARS) * 100))
+  // AWS's text (test/fixtures/aws-texts.json).
+  if (percent > 100) throw new StsError('PackedPolicyTooLarge', 400, `Packed policy consumes ${percent}% of allotted space, please use smaller policy.`)
+  return percent
 }
 
 /** New temporary credentials for `claims`, sealed into their session token. */

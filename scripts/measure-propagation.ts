@@ -12,7 +12,7 @@ import { spawnServer, type ServerProcess } from '../test/helpers/process.js'
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres.js'
 import { hmacKey, MESSAGE } from '../test/helpers/keys.js'
 
-type Credentials = { accessKeyId: string; secretAccessKey: string }
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -3,7 +3,9 @@
 // races between nodes stay consistent; a node killed mid-load does not disturb the other.
 // Needs MACAW_TEST_POSTGRES_URL and a built dist/; skipped without the URL.
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import { after, before, describe, it } from 'node:test'
 import {
   CreateAliasCommand,
@@ -144,6 +146,35 @@ describe('two nodes on one PostgreSQL database', () => {
       )
     }
     assertWithinBound(samples, 'access key deletion propagation', (m) => t.diagnostic(m))
+  })
+
+  it(`ends on node B within ${BOUND_MS} ms the sessions of a role revoked with \`macaw roles revoke-sessions\` (${SAMPLES} samples)`, NEEDS_POSTGRES, async (t) => {
+    const { a, b } = cluster
+    const user = await createUser(cluster, 'multinode-assumer')
+    const trust = join(a.dataDir, 'multinode-trust.json')
+    const perms = join(a.dataDir, 'multinode-role-policy.json')
+    await writeFile(trust, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: user.Arn }, Action: 'sts:AssumeRole' }] }))
+    await writeFile(perms, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: '*' }] }))
+    const role = (JSON.parse(await macaw(a.dataDir, ['roles', 'create', '--name', 'multinode', '--trust-policy', trust, '--policy', perms], cluster.env)) as { Role: { Arn: string } }).Role.Arn
+    const key = await hmacKey(a.kms)
+    const sts = new STSClient({ endpoint: a.process.url, region: 'us-east-1', credentials: credentialsOf(user), maxAttempts: 1 })
+    t.after(() => sts.destroy())
+    const samples: number[] = []
+    for (let i = 0; i < SAMPLES; i++) {
+      // A session issued on node A, used on node B, revoked through the shared database.
+      const c = (await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: `s${i}` }))).Credentials
+      const onB = b.client({ accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' })
+      await mac(onB, key.keyId)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      samples.push(
+        await measureOnce({
+          probe: () => mac(onB, key.keyId),
+          change: () => macaw(a.dataDir, ['roles', 'revoke-sessions', '--name', 'multinode'], cluster.env),
+          expected: 'AccessDeniedException',
+        }),
+      )
+    }
+    assertWithinBound(samples, 'session revocation propagation', (m) => t.diagnostic(m))
   })
 
   it('keeps an alias unique and on one of its targets while both nodes race to create and move it', NEEDS_POSTGRES, async () => {

@@ -6,10 +6,10 @@
 import { decideKeyAccess } from '../auth/authorize.js'
 import { conditionLookup } from '../auth/context.js'
 import { GrantIndex } from '../auth/grants.js'
-import { assumedRoleArn, roleArn } from '../auth/principals.js'
+import { roleArn } from '../auth/principals.js'
 import type { StsOperation } from './operation.js'
 import { StsError, validationError } from './query.js'
-import { checkSessionPolicy, issue, packedPolicySize, parseRoleArn, ROLE_ARN, SESSION_NAME, SESSION_POLICY } from './sessions.js'
+import { issueRoleSession, parseRoleArn, ROLE_ARN, SESSION_NAME, SESSION_POLICY } from './sessions.js'
 import { claimedIssuer, providerUrl } from './web-identity.js'
 
 const WEB_IDENTITY_TOKEN = { min: 4, max: 20000, sensitive: true }
@@ -64,33 +64,13 @@ export const assumeRoleWithWebIdentity: StsOperation = {
       { action: 'sts:AssumeRoleWithWebIdentity', crossAccount: false, lookup: conditionLookup(ctx.facts, undefined, values) },
     )
     if (!decision.allowed) throw new StsError('AccessDenied', 403, NOT_AUTHORIZED)
-    const seconds = duration ?? 3600
-    if (seconds > role.record.maxSessionSeconds) throw validationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
-    checkSessionPolicy(ctx, policy)
-    const packed = packedPolicySize(policy, [])
-    const { credentials } = issue(
-      ctx,
-      {
-        kind: 'role',
-        accountId: target.accountId,
-        name: role.record.roleName,
-        roleId: role.record.roleId,
-        sessionName,
-        ...(policy === undefined ? {} : { policy }),
-        webIdentity: { provider: providerArn, subject: verified.subject, audience: verified.audience },
-      },
-      seconds,
-    )
-    return {
-      Credentials: credentials,
-      SubjectFromWebIdentityToken: verified.subject,
-      AssumedRoleUser: {
-        AssumedRoleId: `${role.record.roleId}:${sessionName}`,
-        Arn: assumedRoleArn(partition, target.accountId, role.record.roleName, sessionName),
-      },
-      PackedPolicySize: packed,
-      Provider: verified.issuer,
-      Audience: verified.audience,
-    }
+    const session = issueRoleSession(ctx, {
+      role: role.record,
+      sessionName,
+      seconds: duration ?? 3600,
+      policy,
+      extra: { webIdentity: { provider: providerArn, subject: verified.subject, audience: verified.audience } },
+    })
+    return { ...session, SubjectFromWebIdentityToken: verified.subject, Provider: verified.issuer, Audience: verified.audience }
   },
 }

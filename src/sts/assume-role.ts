@@ -5,15 +5,13 @@
 import { decideKeyAccess } from '../auth/authorize.js'
 import { conditionLookup } from '../auth/context.js'
 import { GrantIndex } from '../auth/grants.js'
-import { assumedRoleArn, roleArn } from '../auth/principals.js'
+import { roleArn } from '../auth/principals.js'
 import type { StsOperation } from './operation.js'
 import { StsError, validationError } from './query.js'
 import {
   accessDenied,
-  checkSessionPolicy,
   checkUniqueTags,
-  issue,
-  packedPolicySize,
+  issueRoleSession,
   parseRoleArn,
   refuseUnsupported,
   ROLE_ARN,
@@ -75,31 +73,14 @@ export const assumeRole: StsOperation = {
     if (chained && seconds > CHAINED_MAX_SECONDS) {
       throw validationError('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.')
     }
-    if (seconds > role.record.maxSessionSeconds) throw validationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
-    checkSessionPolicy(ctx, policy)
-    const packed = packedPolicySize(policy, tags)
-    const { credentials } = issue(
-      ctx,
-      {
-        kind: 'role',
-        accountId: target.accountId,
-        name: role.record.roleName,
-        roleId: role.record.roleId,
-        sessionName,
-        ...(policy === undefined ? {} : { policy }),
-        ...(tags.length === 0 ? {} : { tags }),
-        ...(sourceIdentity === undefined ? {} : { source: sourceIdentity }),
-      },
+    const session = issueRoleSession(ctx, {
+      role: role.record,
+      sessionName,
       seconds,
-    )
-    return {
-      Credentials: credentials,
-      AssumedRoleUser: {
-        AssumedRoleId: `${role.record.roleId}:${sessionName}`,
-        Arn: assumedRoleArn(partition, target.accountId, role.record.roleName, sessionName),
-      },
-      PackedPolicySize: packed,
-      SourceIdentity: sourceIdentity,
-    }
+      policy,
+      tags,
+      ...(sourceIdentity === undefined ? {} : { extra: { source: sourceIdentity } }),
+    })
+    return { ...session, SourceIdentity: sourceIdentity }
   },
 }

@@ -1,8 +1,9 @@
 // What the operations that issue temporary credentials share: the role named by RoleArn, the
 // session name and policy rules, session tags, and the credentials themselves.
 import { randomBytes } from 'node:crypto'
-import { newSessionAccessKeyId } from '../auth/principals.js'
+import { assumedRoleArn, newSessionAccessKeyId } from '../auth/principals.js'
 import type { SessionClaims } from '../auth/session-token.js'
+import type { RoleRecord } from '../store/store.js'
 import { MalformedPolicyDocumentException } from '../protocol/errors.js'
 import type { StsContext } from './operation.js'
 import { StsError, stsTime, validationError, type Params, type XmlMembers } from './query.js'
@@ -95,6 +96,46 @@ export function issue(ctx: StsContext, claims: Omit<SessionClaims, 'accessKeyId'
       SessionToken: ctx.services.tokens.seal(full),
       Expiration: stsTime(full.expiresAt),
     },
+  }
+}
+
+/** What a role session is issued from: the role, the session name and the session's own limits. */
+export interface RoleSessionRequest {
+  readonly role: RoleRecord
+  readonly sessionName: string
+  readonly seconds: number
+  readonly policy?: string | undefined
+  readonly tags?: readonly (readonly [string, string])[]
+  readonly extra?: Pick<SessionClaims, 'source' | 'webIdentity'>
+}
+
+/**
+ * Credentials for a session of `role` after the caller was allowed to assume it: the duration
+ * within the role's maximum, a valid session policy that fits with the tags, then the sealed token
+ * and the answer's Credentials, AssumedRoleUser and PackedPolicySize.
+ */
+export function issueRoleSession(ctx: StsContext, r: RoleSessionRequest): XmlMembers {
+  const { role, sessionName, policy, tags = [] } = r
+  if (r.seconds > role.maxSessionSeconds) throw validationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.')
+  checkSessionPolicy(ctx, policy)
+  const packed = packedPolicySize(policy, tags)
+  const claims = {
+    kind: 'role',
+    accountId: role.accountId,
+    name: role.roleName,
+    roleId: role.roleId,
+    sessionName,
+    ...(policy === undefined ? {} : { policy }),
+    ...(tags.length === 0 ? {} : { tags }),
+    ...r.extra,
+  } as const
+  return {
+    Credentials: issue(ctx, claims, r.seconds).credentials,
+    AssumedRoleUser: {
+      AssumedRoleId: `${role.roleId}:${sessionName}`,
+      Arn: assumedRoleArn(ctx.services.partition, role.accountId, role.roleName, sessionName),
+    },
+    PackedPolicySize: packed,
   }
 }
 

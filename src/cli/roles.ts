@@ -1,14 +1,11 @@
 // `macaw roles ...`: IAM roles, written straight to the store (the server may be running: every
 // worker and node sees the change before its next request). A role holds no secret: its sessions
 // are sealed tokens that STS issues (auth/session-token.ts).
-import { readFileSync } from 'node:fs'
 import { newRoleId, roleArn } from '../auth/principals.js'
-import { compilePolicy } from '../auth/policy.js'
 import type { RawSettings } from '../config.js'
-import { KmsError } from '../protocol/errors.js'
 import { StoreConflictError, type RoleRecord } from '../store/store.js'
 import { AdminError, withAdmin, type Admin } from './admin.js'
-import { print, readIdentityPolicy } from './users.js'
+import { print, readIdentityPolicy, readPolicyFile } from './users.js'
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/
 /** IAM's quota for a trust policy (AWS: role trust policy length, 2,048 characters by default; 4,096 at most). */
@@ -29,21 +26,7 @@ function checkRoleName(name: string): void {
 }
 
 function readTrustPolicy(file: string): string {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new AdminError(`cannot read trust policy file ${file}: ${(err as Error).message}`)
-  }
-  if (text.length > MAX_TRUST_POLICY_CHARS) throw new AdminError(`trust policy file ${file} exceeds ${MAX_TRUST_POLICY_CHARS} characters`)
-  try {
-    const policy = compilePolicy(text, 'trust')
-    if (policy.unknownOperators.length > 0) throw new AdminError(`trust policy file ${file}: unknown condition operator ${policy.unknownOperators[0] ?? ''}`)
-  } catch (err) {
-    if (err instanceof KmsError) throw new AdminError(`trust policy file ${file} is not a valid trust policy: ${err.message}`)
-    throw err
-  }
-  return text
+  return readPolicyFile(file, { kind: 'trust', label: 'trust policy', valid: 'a valid trust policy', maxChars: MAX_TRUST_POLICY_CHARS })
 }
 
 function maxSession(text: string | undefined, fallback: number): number {

@@ -3,7 +3,7 @@
 // sealed under the root of trust, printed once at creation and never listed.
 import { readFileSync } from 'node:fs'
 import { newAccessKeyId, newSecretAccessKey, rootArn, secretContext, userArn } from '../auth/principals.js'
-import { compilePolicy } from '../auth/policy.js'
+import { compilePolicy, type PolicyKind } from '../auth/policy.js'
 import type { RawSettings } from '../config.js'
 import { seal } from '../crypto/envelope.js'
 import { KmsError } from '../protocol/errors.js'
@@ -19,18 +19,26 @@ export function checkUserName(name: string): void {
 
 /** Reads and compiles an identity policy file; the problem is reported with the file name. */
 export function readIdentityPolicy(file: string): string {
+  return readPolicyFile(file, { kind: 'identity', label: 'policy', valid: 'a valid IAM policy', maxChars: MAX_IDENTITY_POLICY_CHARS })
+}
+
+/**
+ * Reads a policy file of `kind` and compiles it, so that an admin command refuses what the service
+ * would refuse; every problem names the file (`label file <path> ...`).
+ */
+export function readPolicyFile(file: string, rules: { kind: PolicyKind; label: string; valid: string; maxChars: number }): string {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new AdminError(`cannot read policy file ${file}: ${(err as Error).message}`)
+    throw new AdminError(`cannot read ${rules.label} file ${file}: ${(err as Error).message}`)
   }
-  if (text.length > MAX_IDENTITY_POLICY_CHARS) throw new AdminError(`policy file ${file} exceeds ${MAX_IDENTITY_POLICY_CHARS} characters`)
+  if (text.length > rules.maxChars) throw new AdminError(`${rules.label} file ${file} exceeds ${rules.maxChars} characters`)
   try {
-    const policy = compilePolicy(text, 'identity')
-    if (policy.unknownOperators.length > 0) throw new AdminError(`policy file ${file}: unknown condition operator ${policy.unknownOperators[0] ?? ''}`)
+    const policy = compilePolicy(text, rules.kind)
+    if (policy.unknownOperators.length > 0) throw new AdminError(`${rules.label} file ${file}: unknown condition operator ${policy.unknownOperators[0] ?? ''}`)
   } catch (err) {
-    if (err instanceof KmsError) throw new AdminError(`policy file ${file} is not a valid IAM policy: ${err.message}`)
+    if (err instanceof KmsError) throw new AdminError(`${rules.label} file ${file} is not ${rules.valid}: ${err.message}`)
     throw err
   }
   return text

@@ -8,6 +8,7 @@ import type { AccessKeyRecord, ChangeFeed, IdentityStore, RoleRecord } from '../
 import type { Principal } from './authorize.js'
 import { DENY_ALL, type CompiledPolicy, type PolicyCache } from './policy.js'
 import type { SessionClaims, SessionTokens } from './session-token.js'
+import type { SignedRequest, SigV4Verifier, VerifiedRequest } from './sigv4.js'
 
 /** The kinds of identity, as CloudTrail's userIdentity.type names them. */
 export type CallerType = 'Root' | 'IAMUser' | 'AssumedRole' | 'WebIdentityUser'
@@ -60,26 +61,26 @@ export function assumedRoleArn(partition: string, accountId: string, roleName: s
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
 
-/** `prefix` and `n` random characters of [A-Z2-7]. */
-function awsId(prefix: string, n: number): string {
+/** `prefix`, then one character of [A-Z2-7] per byte. */
+function awsId(prefix: string, bytes: Uint8Array): string {
   let out = prefix
-  for (const b of randomBytes(n)) out += ALNUM[b & 31]
+  for (const b of bytes) out += ALNUM[b & 31]
   return out
 }
 
 /** AWS-shaped access key id: `AKIA` + 16 characters of [A-Z2-7]. */
 export function newAccessKeyId(): string {
-  return awsId('AKIA', 16)
+  return awsId('AKIA', randomBytes(16))
 }
 
 /** A temporary access key id: `ASIA` + 16 characters, as STS gives. */
 export function newSessionAccessKeyId(): string {
-  return awsId('ASIA', 16)
+  return awsId('ASIA', randomBytes(16))
 }
 
 /** A role's unique id: `AROA` + 17 characters. */
 export function newRoleId(): string {
-  return awsId('AROA', 17)
+  return awsId('AROA', randomBytes(17))
 }
 
 /**
@@ -87,9 +88,15 @@ export function newRoleId(): string {
  * stores none, so it is derived from the account and name (stable, not secret).
  */
 export function iamUserId(accountId: string, userName: string): string {
-  let out = 'AIDA'
-  for (const b of createHash('sha256').update(`${accountId}/${userName}`).digest().subarray(0, 17)) out += ALNUM[b & 31]
-  return out
+  return awsId('AIDA', createHash('sha256').update(`${accountId}/${userName}`).digest().subarray(0, 17))
+}
+
+/**
+ * The caller's unique id as GetCallerIdentity's UserId gives it: `<role id>:<session>` for a role
+ * session, the account id for the root user, the `AIDA…` id for an IAM user.
+ */
+export function userIdOf(caller: Caller): string {
+  return caller.session?.userId ?? (caller.isRoot ? caller.accountId : iamUserId(caller.accountId, caller.userName ?? ''))
 }
 
 /** AWS's text (test/fixtures/aws-texts.json). */
@@ -143,11 +150,11 @@ export class CredentialResolver {
   private readonly unknown = new Map<string, number>()
   /**
    * Session tokens whose requests verified, with what their caller was built from: a token is
-   * opened and its caller built once, not on every request. Filled only by verified(), that is
+   * opened and its caller built once, not on every request. Filled only by verify(), that is
    * after a signature made with the session's secret checked out.
    */
   private readonly sessions = new Map<string, { readonly credential: Credential; readonly basis: SessionBasis }>()
-  /** The basis of credentials resolveSession built, until verified() keeps them (or they are dropped). */
+  /** The basis of credentials resolveSession built, until verify() keeps them (or they are dropped). */
   private readonly built = new WeakMap<Credential, SessionBasis>()
   /** Roles by account and name (undefined: no such role), for the sessions signed with them. */
   private readonly roles = new Map<string, { value: CachedRole | undefined; at: number }>()
@@ -204,12 +211,19 @@ export class CredentialResolver {
     return this.cache.size + this.unknown.size + this.roles.size + this.sessions.size
   }
 
-  /** A request signed with `credential`'s session verified: keep the session for its next requests. */
-  verified(sessionToken: string, credential: Credential): void {
-    const basis = this.built.get(credential)
-    if (basis === undefined) return
-    this.built.delete(credential)
-    remember(this.sessions, sessionToken, { credential, basis }, MAX_SESSIONS)
+  /**
+   * Verifies a request's signature with the credential its access key id (and session token)
+   * resolves to. A session is kept for its next requests only once such a signature verified.
+   */
+  async verify(verifier: SigV4Verifier, req: SignedRequest): Promise<VerifiedRequest<Credential>> {
+    const verified = await verifier.verify(req, (id, token) => this.resolve(id, token))
+    const token = verified.sessionToken
+    const basis = token === undefined ? undefined : this.built.get(verified.principal)
+    if (token !== undefined && basis !== undefined) {
+      this.built.delete(verified.principal)
+      remember(this.sessions, token, { credential: verified.principal, basis }, MAX_SESSIONS)
+    }
+    return verified
   }
 
   /**
@@ -287,7 +301,7 @@ export class CredentialResolver {
     const epoch = this.epoch
     const at = performance.now()
     let basisRole: CachedRole | undefined
-    const sessionPolicy = claims.policy === undefined ? undefined : (this.compiled(claims.policy) ?? DENY_ALL)
+    const sessionPolicy = this.compiled(claims.policy)
     let caller: Caller | undefined
     if (claims.kind === 'role') {
       const { name = '', roleId = '', sessionName = '' } = claims
@@ -309,7 +323,7 @@ export class CredentialResolver {
     } else {
       const long = await this.longTermCaller(claims.accountId, claims.name, accessKeyId)
       if (long === undefined) return undefined
-      caller = { ...long, session: { claims, userId: long.isRoot ? claims.accountId : iamUserId(claims.accountId, claims.name ?? '') } }
+      caller = { ...long, session: { claims, userId: userIdOf(long) } }
     }
     if (sessionPolicy !== undefined) caller = { ...caller, sessionPolicy }
     const credential = { caller, secretAccessKey: claims.secretAccessKey }

@@ -188,8 +188,7 @@ export class Kms {
       // Changes other processes made (a deleted access key, a revoked grant) count from now on.
       this.store.catchUp()
       // The signature first: the body of a request that does not verify is never parsed.
-      const verified = await this.verifier.verify(req, (id, token) => this.credentials.resolve(id, token))
-      if (verified.sessionToken !== undefined) this.credentials.verified(verified.sessionToken, verified.principal)
+      const verified = await this.credentials.verify(this.verifier, req)
       facts.caller = verified.principal.caller
       facts.region = verified.region
       const body = parseBody(req.body)

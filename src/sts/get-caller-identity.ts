@@ -1,6 +1,6 @@
 // AWS STS API Reference > GetCallerIdentity: who signed the request. Needs no permission (AWS:
 // "No permissions are required to perform this operation").
-import { iamUserId } from '../auth/principals.js'
+import { userIdOf } from '../auth/principals.js'
 import type { StsOperation } from './operation.js'
 
 export const getCallerIdentity: StsOperation = {
@@ -11,7 +11,6 @@ export const getCallerIdentity: StsOperation = {
     params.check()
     const caller = ctx.caller
     if (caller === undefined) throw new Error('GetCallerIdentity without a caller')
-    const userId = caller.session?.userId ?? (caller.isRoot ? caller.accountId : iamUserId(caller.accountId, caller.userName ?? ''))
-    return Promise.resolve({ UserId: userId, Account: caller.accountId, Arn: caller.arn })
+    return Promise.resolve({ UserId: userIdOf(caller), Account: caller.accountId, Arn: caller.arn })
   },
 }

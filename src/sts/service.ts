@@ -78,8 +78,7 @@ export class Sts {
         throw new StsError('ServiceUnavailable', 503, UNAUDITED, 'Receiver')
       }
       if (headerValue(req.headers['authorization']) !== undefined) {
-        const verified = await this.verifier.verify(req, (id, token) => this.services.credentials.resolve(id, token))
-        if (verified.sessionToken !== undefined) this.services.credentials.verified(verified.sessionToken, verified.principal)
+        const verified = await this.services.credentials.verify(this.verifier, req)
         caller = verified.principal.caller
         region = verified.region
       }

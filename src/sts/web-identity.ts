@@ -107,24 +107,20 @@ export class WebIdentityVerifier {
   /** The provider's keys: its stored JWKS, or the key set its discovery document names. */
   private async keySet(provider: OidcProviderRecord): Promise<JWTVerifyGetKey> {
     const local = provider.jwks
-    const id = `${provider.url}\0${local ?? ''}`
+    const jwksUri = local === undefined ? await this.discover(provider.url) : undefined
+    const id = `${provider.url}\0${local ?? ''}\0${jwksUri ?? ''}`
     const known = this.keySets.get(id)
-    if (known !== undefined && local !== undefined) return known
+    if (known !== undefined) return known
     const { createLocalJWKSet, createRemoteJWKSet } = await jose()
     let keys: JWTVerifyGetKey
-    if (local !== undefined) {
+    if (jwksUri !== undefined) {
+      keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: FETCH_TIMEOUT_MS, cooldownDuration: 30_000, cacheMaxAge: DISCOVERY_MAX_AGE_MS })
+    } else {
       try {
-        keys = createLocalJWKSet(JSON.parse(local) as Parameters<typeof createLocalJWKSet>[0])
+        keys = createLocalJWKSet(JSON.parse(local ?? '') as Parameters<typeof createLocalJWKSet>[0])
       } catch {
         throw new StsError('InvalidIdentityToken', 400, NOT_VALIDATED)
       }
-    } else {
-      const jwksUri = await this.discover(provider.url)
-      const current = this.keySets.get(`${id}\0${jwksUri}`)
-      if (current !== undefined) return current
-      keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: FETCH_TIMEOUT_MS, cooldownDuration: 30_000, cacheMaxAge: DISCOVERY_MAX_AGE_MS })
-      remember(this.keySets, `${id}\0${jwksUri}`, keys)
-      return keys
     }
     remember(this.keySets, id, keys)
     return keys
@@ -139,8 +135,7 @@ export class WebIdentityVerifier {
     try {
       return await this.fetchDiscovery(url)
     } catch (err) {
-      if (this.failed.size >= MAX_KEY_SETS) this.failed.clear()
-      this.failed.set(url, this.now())
+      remember(this.failed, url, this.now())
       throw err
     }
   }
@@ -159,8 +154,7 @@ export class WebIdentityVerifier {
     if (doc.issuer !== `https://${url}` || typeof jwksUri !== 'string' || !jwksUri.startsWith('https://')) {
       throw new ProviderUnreachable('the discovery document names another issuer or no https jwks_uri')
     }
-    if (this.discovered.size >= MAX_KEY_SETS) this.discovered.clear()
-    this.discovered.set(url, { jwksUri, at: this.now() })
+    remember(this.discovered, url, { jwksUri, at: this.now() })
     this.failed.delete(url)
     return jwksUri
   }
@@ -168,7 +162,9 @@ export class WebIdentityVerifier {
 
 class ProviderUnreachable extends Error {}
 
+/** Sets an entry, first evicting the oldest one if the map is full (MAX_KEY_SETS per map). */
 function remember<V>(map: Map<string, V>, id: string, value: V): void {
+  map.delete(id)
   if (map.size >= MAX_KEY_SETS) map.delete(map.keys().next().value as string)
   map.set(id, value)
 }

@@ -35,13 +35,14 @@ export async function checkPrincipals(ctx: OperationContext, policy: CompiledPol
   const sts = `arn:${ctx.partition}:sts::`
   for (const arn of policy.principalArns) {
     if (arn === `${iam}${arn.slice(-17, -5)}:root`) continue
-    const user = arn.startsWith(iam) ? /^(\d{12}):user\/([\w+=,.@-]+)$/.exec(arn.slice(iam.length)) : null
-    const role = arn.startsWith(iam) ? /^(\d{12}):role\/([\w+=,.@-]+)$/.exec(arn.slice(iam.length)) : null
-    const session = arn.startsWith(sts) ? /^(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/.exec(arn.slice(sts.length)) : null
+    const inIam = arn.startsWith(iam) ? arn.slice(iam.length) : undefined
+    const user = inIam === undefined ? null : /^(\d{12}):user\/([\w+=,.@-]+)$/.exec(inIam)
+    // A role, or a session of one: either way the role must exist.
+    const role = inIam === undefined ? (arn.startsWith(sts) ? /^(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/.exec(arn.slice(sts.length)) : null) : /^(\d{12}):role\/([\w+=,.@-]+)$/.exec(inIam)
     const exists =
       user !== null
         ? await ctx.records.userExists(user[1] ?? '', user[2] ?? '')
-        : (role ?? session) !== null && (await ctx.records.roleExists((role ?? session)?.[1] ?? '', (role ?? session)?.[2] ?? ''))
+        : role !== null && (await ctx.records.roleExists(role[1] ?? '', role[2] ?? ''))
     if (!exists) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS)
   }
 }

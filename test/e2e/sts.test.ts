@@ -94,6 +94,10 @@ describe('STS: roles and temporary credentials', () => {
     const alice = await createUser(dataDir, ACCOUNT, 'alice')
     const role = await createRole(dataDir, ACCOUNT, 'app', trustUser(alice.Arn))
     const named = await keyFor(kms(), role)
+    // Principals must exist: a role that does not, no; a session of one that does, yes.
+    await rejectsWith(keyFor(kms(), `arn:aws:iam::${ACCOUNT}:role/nobody`), 'MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.')
+    await rejectsWith(keyFor(kms(), `arn:aws:sts::${ACCOUNT}:assumed-role/nobody/s1`), 'MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.')
+    assert.ok(await keyFor(kms(), `arn:aws:sts::${ACCOUNT}:assumed-role/app/s1`))
     const other = await hmacKey(kms())
     const out = await sts(credentialsOf(alice)).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 's1' }))
     const asRole = kms(session(out.Credentials))

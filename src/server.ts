@@ -11,6 +11,7 @@ import { KMSInternalException, SerializationException, UnknownOperationException
 import { newRequestId, type KmsResponse } from './protocol/wire.js'
 import type { Kms, KmsOptions } from './service/kms.js'
 import { isQueryRequest } from './sts/query.js'
+import { isCloudTrailRequest } from './cloudtrail/service.js'
 import { openService } from './service/open.js'
 
 export interface RunningServer {
@@ -187,7 +188,11 @@ async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, re
     } else if (path !== '/') {
       response = kms.refuse(kmsRequest, new UnknownOperationException(`Unknown path ${(path ?? '').slice(0, 128)}; KMS requests are POST /.`))
     } else {
-      response = isQueryRequest(kmsRequest) ? await kms.sts.handle(kmsRequest) : await kms.handle(kmsRequest)
+      response = isQueryRequest(kmsRequest)
+        ? await kms.sts.handle(kmsRequest)
+        : isCloudTrailRequest(kmsRequest)
+          ? await kms.cloudtrail.handle(kmsRequest)
+          : await kms.handle(kmsRequest)
       if (hooks.beforeAnswer !== undefined) await hooks.beforeAnswer()
     }
     send(res, response, requestId)

@@ -23,7 +23,7 @@ export interface AuditInput {
   readonly eventId: string
   readonly operation: string
   /** The service called; KMS unless named. */
-  readonly eventSource?: 'kms.amazonaws.com' | 'sts.amazonaws.com'
+  readonly eventSource?: 'kms.amazonaws.com' | 'sts.amazonaws.com' | 'cloudtrail.amazonaws.com'
   /** A resource other than a key the request was about (an STS role). */
   readonly resource?: { readonly type: string; readonly arn: string; readonly accountId: string }
   readonly readOnly: boolean

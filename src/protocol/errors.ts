@@ -40,6 +40,12 @@ export const ERROR_CODES = [
   'KeyUnavailableException',
   'DependencyTimeoutException',
   'KMSInternalException',
+  // CloudTrail's LookupEvents (same JSON protocol, same error shape).
+  'InvalidLookupAttributesException',
+  'InvalidTimeRangeException',
+  'InvalidMaxResultsException',
+  'InvalidNextTokenException',
+  'InvalidEventCategoryException',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
@@ -221,4 +227,26 @@ export class KMSInternalException extends KmsError {
   static readonly MESSAGE = 'An internal error occurred. Try again later.'
   readonly code = 'KMSInternalException'
   override readonly status = 500
+}
+
+// CloudTrail exceptions (LookupEvents, cloudtrail/lookup-events.ts).
+/** More than one lookup attribute, an unknown AttributeKey, or a value outside 1 to 2000 characters. */
+export class InvalidLookupAttributesException extends KmsError {
+  readonly code = 'InvalidLookupAttributesException'
+}
+/** StartTime after EndTime, or a time that is not a number of epoch seconds. */
+export class InvalidTimeRangeException extends KmsError {
+  readonly code = 'InvalidTimeRangeException'
+}
+/** MaxResults outside 1 to 50. */
+export class InvalidMaxResultsException extends KmsError {
+  readonly code = 'InvalidMaxResultsException'
+}
+/** A NextToken this service did not issue, or one issued for other parameters. */
+export class InvalidNextTokenException extends KmsError {
+  readonly code = 'InvalidNextTokenException'
+}
+/** An EventCategory other than `insight`. */
+export class InvalidEventCategoryException extends KmsError {
+  readonly code = 'InvalidEventCategoryException'
 }

@@ -32,6 +32,7 @@ import { Throttle, THROTTLING_MESSAGE } from '../quotas/throttle.js'
 import type { KeyRecord, Store } from '../store/store.js'
 import type { RootRing } from '../trust/ring.js'
 import { Sts } from '../sts/service.js'
+import { CloudTrail } from '../cloudtrail/service.js'
 import { WebIdentityVerifier } from '../sts/web-identity.js'
 import { Readiness } from './health.js'
 import { Observer, type Observed } from './observe.js'
@@ -66,6 +67,8 @@ export class Kms {
   readonly tokens: SessionTokens
   /** The STS endpoint on the same port (Query-protocol requests). */
   readonly sts: Sts
+  /** CloudTrail's LookupEvents over the audit trail, on the same port. */
+  readonly cloudtrail: CloudTrail
   private readonly throttle: Throttle | undefined
   private readonly access: KeyAccess
   private readonly observer: Observer
@@ -168,6 +171,7 @@ export class Kms {
       logger,
       now,
     )
+    this.cloudtrail = new CloudTrail(config, this.credentials, store, this.audit, this.metrics, now)
     this.readiness = new Readiness(store, root, this.audit, config.partition, logger)
   }
 

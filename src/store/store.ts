@@ -169,6 +169,15 @@ export interface AuditFilter {
   readonly limit: number
 }
 
+/** A stretch of the trail newest first by time (then seq): CloudTrail's LookupEvents order. */
+export interface AuditScan {
+  /** Only records before this position (paging). */
+  readonly before?: { readonly time: number; readonly seq: number }
+  readonly from?: number
+  readonly to?: number
+  readonly limit: number
+}
+
 export interface Page<T> {
   readonly items: T[]
   /** Present when more items follow: pass it back as `after`. */
@@ -345,6 +354,8 @@ export interface AuditStore {
   appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void>
   /** Audit records in seq order matching the filter. */
   queryAudit(filter: AuditFilter): Promise<AuditRow[]>
+  /** At most `limit` records newest first by time, through the time index. */
+  scanAudit(scan: AuditScan): Promise<AuditRow[]>
   /**
    * Deletes records older than `before` (retention) and remembers the last deleted record's hash
    * and seq, so the chain still verifies from there. Returns the number deleted.

@@ -333,6 +333,23 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       })
     })
 
+    it('scans the trail newest first by time, then seq, from a position and within a time range', options, async (t) => {
+      const store = await fresh(t)
+      const chain = (prev: string, row: NewAuditRow & { seq: number }) => `${prev}>${row.seq}`
+      // Records of two writers interleave: seq order is not time order.
+      const times = [5000, 3000, 4000, 3000, 1000, 2000]
+      await store.appendAudit(
+        times.map((time, i) => ({ time, eventId: `e${i + 1}`, eventName: 'GenerateMac', accountId: A, principal: 'p', outcome: 'success', event: '{}' })),
+        chain,
+      )
+      const order = async (scan: Parameters<typeof store.scanAudit>[0]) => (await store.scanAudit(scan)).map((r) => r.seq)
+      assert.deepEqual(await order({ limit: 10 }), [1, 3, 4, 2, 6, 5])
+      assert.deepEqual(await order({ limit: 3 }), [1, 3, 4])
+      assert.deepEqual(await order({ before: { time: 3000, seq: 4 }, limit: 10 }), [2, 6, 5], 'the same time: below the seq')
+      assert.deepEqual(await order({ from: 2000, to: 4000, limit: 10 }), [3, 4, 2, 6])
+      assert.deepEqual(await order({ before: { time: 4000, seq: 3 }, from: 2500, limit: 10 }), [4, 2])
+    })
+
     it('scans every key across accounts, keeps settings, and swaps access key secrets with compare-and-set', options, async (t) => {
       const store = await fresh(t)
       await store.insertKey(keyRecord('k2'))

@@ -27,6 +27,7 @@ const LAYERS: Record<string, number> = {
   'seed.ts': 4,
   operations: 4,
   sts: 4,
+  cloudtrail: 4,
   service: 5,
   'server.ts': 6,
   cluster: 7,

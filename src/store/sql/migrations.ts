@@ -213,6 +213,15 @@ CREATE TABLE oidc_providers (
 )${w.keyed};
 `,
   },
+  {
+    // LookupEvents reads the trail newest first by time, then seq (records of several workers
+    // and nodes interleave in time): one index in that order, which also serves retention.
+    version: 11,
+    sql: () => `
+CREATE INDEX audit_by_time_seq ON audit (time, seq);
+DROP INDEX audit_by_time;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

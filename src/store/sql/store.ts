@@ -8,6 +8,7 @@ import {
   type AliasRecord,
   type AuditFilter,
   type AuditRow,
+  type AuditScan,
   type CreateGrantResult,
   type GrantRecord,
   type KeyRecord,
@@ -574,6 +575,20 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       params.push(value)
     }
     return (await this.engine.rows<AuditDbRow>(`${sql} ORDER BY seq LIMIT ?`, [...params, filter.limit])).map(toAudit)
+  }
+
+  async scanAudit(scan: AuditScan): Promise<AuditRow[]> {
+    let sql = 'SELECT * FROM audit WHERE time <= ?'
+    const params: unknown[] = [scan.to ?? Number.MAX_SAFE_INTEGER]
+    if (scan.before !== undefined) {
+      sql += ' AND (time < ? OR (time = ? AND seq < ?))'
+      params.push(scan.before.time, scan.before.time, scan.before.seq)
+    }
+    if (scan.from !== undefined) {
+      sql += ' AND time >= ?'
+      params.push(scan.from)
+    }
+    return (await this.engine.rows<AuditDbRow>(`${sql} ORDER BY time DESC, seq DESC LIMIT ?`, [...params, scan.limit])).map(toAudit)
   }
 
   pruneAudit(before: number): Promise<number> {

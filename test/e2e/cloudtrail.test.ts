@@ -1,0 +1,175 @@
+// CloudTrail's LookupEvents over the audit trail, on the default deployment (two workers), through
+// the JS SDK's CloudTrail client, boto3's paginator and the AWS CLI, unchanged: paging, every
+// lookup attribute, the time range, each error, the identity policy, and one account never seeing
+// another's records.
+import assert from 'node:assert/strict'
+import { execFile, spawnSync } from 'node:child_process'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, it } from 'node:test'
+import { CloudTrailClient, LookupEventsCommand, type Event, type LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail'
+import { DisableKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
+import { hmacKey, rejectsWith } from '../helpers/keys.js'
+import { createUser, credentialsOf, removeDataDir, spawnServer } from '../helpers/process.js'
+import { ACCOUNT, kmsClient, REGION, ROOT } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
+
+const OTHER = '444455556666'
+const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
+const AWS_CLI = ['/usr/bin/aws', 'aws'].find((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0)
+
+function cloudtrail(url: string, credentials: { accessKeyId: string; secretAccessKey: string } = ROOT): CloudTrailClient {
+  return new CloudTrailClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 })
+}
+
+/** Every page of one lookup, MaxResults at a time. */
+async function allPages(client: CloudTrailClient, input: LookupEventsCommandInput): Promise<{ events: Event[]; pages: number }> {
+  const events: Event[] = []
+  let pages = 0
+  let NextToken: string | undefined
+  do {
+    const out = await client.send(new LookupEventsCommand({ ...input, ...(NextToken === undefined ? {} : { NextToken }) }))
+    events.push(...(out.Events ?? []))
+    NextToken = out.NextToken
+    pages++
+    assert.ok(pages < 100, 'paging ends')
+  } while (NextToken !== undefined)
+  return { events, pages }
+}
+
+const BOTO3 = `
+import json, sys, boto3
+url, access, secret, event_name = sys.argv[1:5]
+ct = boto3.client('cloudtrail', endpoint_url=url, region_name='us-east-1', aws_access_key_id=access, aws_secret_access_key=secret)
+pages = ct.get_paginator('lookup_events').paginate(LookupAttributes=[{'AttributeKey': 'EventName', 'AttributeValue': event_name}], PaginationConfig={'PageSize': 2})
+events = [e for page in pages for e in page['Events']]
+print(json.dumps([[e['EventName'], e['Username'], e['ReadOnly'], e['EventTime'].timestamp(), json.loads(e['CloudTrailEvent'])['eventID'] == e['EventId']] for e in events]))
+`
+
+describe('CloudTrail LookupEvents on the default deployment', () => {
+  it('pages, filters by every attribute and time, refuses bad input, and keeps accounts apart', { timeout: 180_000 }, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'macaw-cloudtrail-'))
+    t.after(() => removeDataDir(dir))
+    const server = await spawnServer(dir, { MACAW_WORKERS: '2' })
+    const root = kmsClient(server.url, { newConnections: true })
+    const trail = cloudtrail(server.url)
+    t.after(() => {
+      root.destroy()
+      trail.destroy()
+    })
+    const auditor = await createUser(dir, ACCOUNT, 'auditor', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['cloudtrail:LookupEvents', 'kms:*'], Resource: '*' }] })
+    const alice = await createUser(dir, ACCOUNT, 'alice', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] })
+    const bob = await createUser(dir, OTHER, 'bob', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['cloudtrail:LookupEvents', 'kms:*'], Resource: '*' }] })
+
+    const key = await hmacKey(root)
+    const start = Date.now()
+    for (let i = 0; i < 5; i++) await root.send(new GenerateMacCommand({ KeyId: key.keyId, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' }))
+    const aliceKms = kmsClient(server.url, { credentials: credentialsOf(alice) })
+    const bobKms = kmsClient(server.url, { credentials: credentialsOf(bob) })
+    t.after(() => {
+      aliceKms.destroy()
+      bobKms.destroy()
+    })
+    await aliceKms.send(new GenerateMacCommand({ KeyId: key.keyId, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' }))
+    await root.send(new DisableKeyCommand({ KeyId: key.keyId }))
+    const bobKey = await hmacKey(bobKms)
+    await bobKms.send(new GenerateMacCommand({ KeyId: bobKey.keyId, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' }))
+    const end = Date.now()
+
+    // Both workers' records are flushed within their interval.
+    await waitFor('the DisableKey record', async () => (await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DisableKey' }] }))).Events?.length === 1, { timeoutMs: 10_000, everyMs: 50 })
+
+    // Paging: two at a time gives the same events, newest first, as one call of 50.
+    const one = (await trail.send(new LookupEventsCommand({ StartTime: new Date(start - 1000), EndTime: new Date(end + 1000) }))).Events ?? []
+    const paged = await allPages(trail, { StartTime: new Date(start - 1000), EndTime: new Date(end + 1000), MaxResults: 2 })
+    assert.deepEqual(paged.events.map((e) => e.EventId), one.map((e) => e.EventId))
+    assert.ok(paged.pages >= Math.ceil(one.length / 2), `${paged.pages} pages of 2 for ${one.length} events`)
+    const times = one.map((e) => e.EventTime?.getTime() ?? 0)
+    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first')
+    const names = one.map((e) => e.EventName)
+    assert.equal(names.filter((n) => n === 'GenerateMac').length, 6, 'five by root and one by alice, not bob\'s')
+    assert.ok(names.includes('DisableKey'))
+    assert.ok(!one.some((e) => e.CloudTrailEvent?.includes(OTHER)), 'no record of the other account')
+
+    // The event as CloudTrail shows it: its JSON, and the fields lifted out of it.
+    const disable = one.find((e) => e.EventName === 'DisableKey')
+    assert.ok(disable)
+    const record = JSON.parse(disable.CloudTrailEvent ?? '{}') as { eventID: string; eventSource: string; userIdentity: { accessKeyId: string }; readOnly: boolean; resources: { ARN: string }[] }
+    assert.equal(record.eventID, disable.EventId)
+    assert.equal(disable.EventSource, 'kms.amazonaws.com')
+    assert.equal(disable.Username, 'root')
+    assert.equal(disable.AccessKeyId, ROOT.accessKeyId)
+    assert.equal(disable.ReadOnly, 'false')
+    assert.deepEqual(disable.Resources, [{ ResourceType: 'AWS::KMS::Key', ResourceName: key.arn }])
+
+    // Every attribute.
+    const by = async (AttributeKey: string, AttributeValue: string) =>
+      (await allPages(trail, { LookupAttributes: [{ AttributeKey: AttributeKey as 'EventName', AttributeValue }], StartTime: new Date(start - 1000) })).events
+    assert.deepEqual((await by('EventId', disable.EventId ?? '')).map((e) => e.EventId), [disable.EventId])
+    assert.equal((await by('EventName', 'GenerateMac')).length, 6)
+    assert.deepEqual((await by('Username', 'alice')).map((e) => e.EventName), ['GenerateMac'])
+    assert.deepEqual((await by('AccessKeyId', alice.AccessKeyId)).map((e) => e.EventName), ['GenerateMac'])
+    const macs = await by('ResourceName', key.arn)
+    assert.deepEqual(new Set(macs.map((e) => e.EventName)), new Set(['CreateKey', 'GenerateMac', 'DisableKey']))
+    assert.equal((await by('ResourceType', 'AWS::KMS::Key')).length, macs.length)
+    assert.ok((await by('ReadOnly', 'false')).every((e) => e.ReadOnly === 'false'))
+    const lookups = await by('EventSource', 'cloudtrail.amazonaws.com')
+    assert.ok(lookups.length > 0 && lookups.every((e) => e.EventName === 'LookupEvents' && e.ReadOnly === 'true'), 'LookupEvents is itself recorded')
+    assert.deepEqual((await by('EventSource', 'kms.amazonaws.com')).map((e) => e.EventName), one.filter((e) => e.EventSource === 'kms.amazonaws.com').map((e) => e.EventName))
+
+    // The time range: nothing after the end.
+    const none = await allPages(trail, { StartTime: new Date(end + 60_000), EndTime: new Date(end + 120_000) })
+    assert.deepEqual(none.events, [])
+
+    // Bad input: each refused with CloudTrail's exception.
+    await rejectsWith(trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'a' }, { AttributeKey: 'Username', AttributeValue: 'b' }] })), 'InvalidLookupAttributesException')
+    await rejectsWith(trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Nope' as 'EventName', AttributeValue: 'a' }] })), 'InvalidLookupAttributesException')
+    await rejectsWith(trail.send(new LookupEventsCommand({ MaxResults: 51 })), 'InvalidMaxResultsException')
+    await rejectsWith(trail.send(new LookupEventsCommand({ MaxResults: 0 })), 'InvalidMaxResultsException')
+    await rejectsWith(trail.send(new LookupEventsCommand({ StartTime: new Date(end), EndTime: new Date(start) })), 'InvalidTimeRangeException')
+    await rejectsWith(trail.send(new LookupEventsCommand({ NextToken: 'not-a-token' })), 'InvalidNextTokenException')
+    await rejectsWith(trail.send(new LookupEventsCommand({ EventCategory: 'bogus' as 'insight' })), 'InvalidEventCategoryException')
+    const first = await trail.send(new LookupEventsCommand({ MaxResults: 1 }))
+    assert.ok(first.NextToken)
+    await rejectsWith(trail.send(new LookupEventsCommand({ MaxResults: 1, NextToken: first.NextToken, LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'GenerateMac' }] })), 'InvalidNextTokenException', 'The NextToken is not valid, or was issued for other parameters.')
+    assert.deepEqual((await trail.send(new LookupEventsCommand({ EventCategory: 'insight' }))).Events, [])
+
+    // Authorization: identity policies decide; an account sees only its own records.
+    const auditorTrail = cloudtrail(server.url, credentialsOf(auditor))
+    const aliceTrail = cloudtrail(server.url, credentialsOf(alice))
+    const bobTrail = cloudtrail(server.url, credentialsOf(bob))
+    t.after(() => [auditorTrail, aliceTrail, bobTrail].forEach((c) => c.destroy()))
+    assert.equal((await allPages(auditorTrail, { LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'GenerateMac' }] })).events.length, 6)
+    await rejectsWith(
+      aliceTrail.send(new LookupEventsCommand({})),
+      'AccessDeniedException',
+      `User: ${alice.Arn} is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`,
+    )
+    const bobs = (await allPages(bobTrail, {})).events
+    assert.ok(bobs.length >= 2, `CreateKey and GenerateMac of bob: ${JSON.stringify(bobs.map((e) => [e.EventName, e.Username]))}`)
+    assert.ok(bobs.every((e) => (e.CloudTrailEvent ?? '').includes(OTHER) && !(e.CloudTrailEvent ?? '').includes(`:${ACCOUNT}:`)), 'only the other account\'s records')
+
+    // boto3's paginator, unchanged.
+    if (hasBoto3) {
+      const { stdout } = await promisify(execFile)('python3', ['-c', BOTO3, server.url, ROOT.accessKeyId, ROOT.secretAccessKey, 'GenerateMac'], { timeout: 60_000 })
+      const rows = JSON.parse(stdout) as [string, string, string, number, boolean][]
+      assert.equal(rows.length, 6)
+      assert.deepEqual(new Set(rows.map((r) => r[1])), new Set(['root', 'alice']))
+      assert.ok(rows.every((r) => r[0] === 'GenerateMac' && r[2] === 'true' && r[4] && r[3] * 1000 >= start - 1000))
+    }
+    // The AWS CLI, which pages on its own.
+    if (AWS_CLI !== undefined) {
+      const env = { PATH: process.env['PATH'] ?? '', HOME: dir, AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey, AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION }
+      const { stdout } = await promisify(execFile)(
+        AWS_CLI,
+        ['--endpoint-url', server.url, 'cloudtrail', 'lookup-events', '--lookup-attributes', 'AttributeKey=ResourceName,AttributeValue=' + key.arn, '--page-size', '2', '--output', 'json'],
+        { env, timeout: 60_000 },
+      )
+      const out = JSON.parse(stdout) as { Events: { EventName: string }[] }
+      assert.deepEqual(new Set(out.Events.map((e) => e.EventName)), new Set(['CreateKey', 'GenerateMac', 'DisableKey']))
+      assert.equal(out.Events.length, macs.length)
+    }
+  })
+})

@@ -58,6 +58,8 @@ export interface Config {
   readonly maxConnections: number
   /** With several workers: a worker whose event loop answers no heartbeat for this long is replaced. */
   readonly workerStallMs: number
+  /** Serve the web console at /console/ (`--console on|off`). */
+  readonly console: boolean
   /** Worker processes sharing the port (`serve` only). */
   readonly workers: number
   /** A seed file applied at start (keys created if they do not exist). */
@@ -88,6 +90,7 @@ export interface RawSettings {
   cacheTtlMs?: string | number | undefined
   logLevel?: string | undefined
   audit?: string | undefined
+  console?: string | undefined
   auditFile?: string | undefined
   auditFlushMs?: string | number | undefined
   auditRetentionDays?: string | number | undefined
@@ -126,6 +129,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   cacheTtlMs: 'MACAW_CACHE_TTL_MS',
   logLevel: 'MACAW_LOG_LEVEL',
   audit: 'MACAW_AUDIT',
+  console: 'MACAW_CONSOLE',
   auditFile: 'MACAW_AUDIT_FILE',
   auditFlushMs: 'MACAW_AUDIT_FLUSH_MS',
   auditRetentionDays: 'MACAW_AUDIT_RETENTION_DAYS',
@@ -155,6 +159,7 @@ export const DEFAULTS = {
   cacheTtlMs: 1000,
   logLevel: 'info',
   audit: 'on',
+  console: 'on',
   auditFlushMs: 50,
   auditRetentionDays: 0,
   auditFailure: 'refuse',
@@ -242,6 +247,8 @@ export function buildConfig(raw: RawSettings): Config {
   }
   const audit = raw.audit ?? DEFAULTS.audit
   if (audit !== 'on' && audit !== 'off') problems.push(`audit (MACAW_AUDIT) must be on or off, got '${audit}'`)
+  const consoleSetting = raw.console ?? DEFAULTS.console
+  if (consoleSetting !== 'on' && consoleSetting !== 'off') problems.push(`console (MACAW_CONSOLE) must be on or off, got '${consoleSetting}'`)
   if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
     problems.push('tlsCert (MACAW_TLS_CERT) and tlsKey (MACAW_TLS_KEY) must be set together')
   }
@@ -337,6 +344,7 @@ export function buildConfig(raw: RawSettings): Config {
     throttle,
     maxConnections,
     workerStallMs: workerStallSeconds * 1000,
+    console: consoleSetting === 'on',
     ...(raw.seed === undefined ? {} : { seed: resolve(raw.seed) }),
     ...(raw.tlsCert !== undefined && raw.tlsKey !== undefined
       ? { tls: Object.freeze({ certFile: resolve(raw.tlsCert), keyFile: resolve(raw.tlsKey) }) }

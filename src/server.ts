@@ -1,5 +1,6 @@
 // HTTP(S) transport: POST / with a body limit, a request id on every answer, GET /healthz (alive),
-// /readyz (store and root of trust usable) and /metrics (Prometheus), TLS certificates reloadable
+// /readyz (store and root of trust usable), /metrics (Prometheus) and /console/ (the web console's
+// static files, service/console.ts), TLS certificates reloadable
 // without a restart, and a clean shutdown that lets in-flight requests finish.
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -13,6 +14,7 @@ import type { Kms, KmsOptions } from './service/kms.js'
 import { isQueryRequest } from './sts/query.js'
 import { isCloudTrailRequest } from './cloudtrail/service.js'
 import { openService } from './service/open.js'
+import { ConsoleFiles } from './service/console.js'
 
 export interface RunningServer {
   readonly url: string
@@ -42,9 +44,11 @@ export async function startServer(config: Config, options: ServerOptions): Promi
   const kms = await openService(config, options)
   const logger = options.logger
   const metrics = options.metrics ?? (() => kms.metrics.registry.metrics())
+  const consoleFiles = config.console ? new ConsoleFiles() : undefined
+  if (consoleFiles?.problem !== undefined) logger.warn(consoleFiles.problem)
   const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(kms, config, logger, { metrics, beforeAnswer: options.beforeAnswer }, req, res)
+    void handle(kms, config, logger, { metrics, beforeAnswer: options.beforeAnswer, consoleFiles }, req, res)
   }
   const server: Server | TlsServer = tls
     ? createTlsServer({ ...serverOptions, handshakeTimeout: 10_000, ...tls }, listener)
@@ -151,6 +155,8 @@ async function shutdown(server: Server | TlsServer, kms: Kms, connections: { clo
 
 interface Hooks {
   readonly metrics: () => Promise<string>
+  /** The web console's files; undefined with `--console off`. */
+  readonly consoleFiles: ConsoleFiles | undefined
   readonly beforeAnswer: (() => Promise<void>) | undefined
 }
 
@@ -169,6 +175,14 @@ async function handle(kms: Kms, config: Config, logger: Logger, hooks: Hooks, re
       res.writeHead(200, { 'content-type': kms.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) })
       res.end(text)
       return
+    }
+    if (req.method === 'GET' && hooks.consoleFiles !== undefined) {
+      const answer = hooks.consoleFiles.answer(path ?? '')
+      if (answer !== undefined) {
+        res.writeHead(answer.status, { ...answer.headers, 'x-amzn-requestid': requestId, 'content-length': answer.body.length })
+        res.end(answer.body)
+        return
+      }
     }
     const body = await readBody(req, config.maxBodyBytes)
     let response: KmsResponse

@@ -35,11 +35,9 @@ export async function loadChainKey(store: Store, root: RootOfTrust & Roots, crea
     const plain = Buffer.alloc(40)
     randomBytes(32).copy(plain)
     plain.writeBigUInt64BE(BigInt(await lastSeq(store)), 32)
-    await store.putSetting(CHAIN_KEY_SETTING, (await seal(root, plain, CHAIN_KEY_CONTEXT)).toString('base64'))
+    // Two servers starting at once on one database: the first key stored is the one both use.
+    stored = await store.initSetting(CHAIN_KEY_SETTING, (await seal(root, plain, CHAIN_KEY_CONTEXT)).toString('base64'))
     plain.fill(0)
-    // Two servers starting at once on one database: use whichever key was stored last.
-    stored = await store.getSetting(CHAIN_KEY_SETTING)
-    if (stored === undefined) throw new Error('the audit chain key was not stored')
   }
   const plain = await open(root, Buffer.from(stored, 'base64'), CHAIN_KEY_CONTEXT)
   if (plain.length !== 40) throw new Error('the audit chain key is malformed')

@@ -76,6 +76,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--cache-ttl-ms <n>', 'how long a cached key is trusted without re-reading the store while the change feed is down (0: always re-read)').env(ENV_NAMES.cacheTtlMs))
     .addOption(new Option('--seed <file>', 'create the keys, aliases, tags and policies of this YAML/JSON file if they do not exist').env(ENV_NAMES.seed))
     .addOption(new Option('--audit <on|off>', 'keep an audit record of every request').env(ENV_NAMES.audit))
+    .addOption(new Option('--console <on|off>', 'serve the web console at /console/ (default on)').env(ENV_NAMES.console))
     .addOption(new Option('--audit-file <path>', 'also append audit events as JSON lines to this file').env(ENV_NAMES.auditFile))
     .addOption(new Option('--audit-flush-ms <n>', 'how long audit records may wait before they are stored (default 50)').env(ENV_NAMES.auditFlushMs))
     .addOption(new Option('--audit-retention-days <n>', 'delete stored audit records older than this (0 = keep all)').env(ENV_NAMES.auditRetentionDays))

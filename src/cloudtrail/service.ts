@@ -13,7 +13,7 @@ import { SigV4Verifier } from '../auth/sigv4.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics/index.js'
 import { DependencyTimeoutException, KMSInternalException, UnknownOperationException } from '../protocol/errors.js'
-import { accessKeyIdOf, errorResponse, headerValue, normalizeIp, parseBody, STORE_UNREACHABLE, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { accessKeyIdOf, errorResponse, headerValue, normalizeIp, userAgentOf, parseBody, STORE_UNREACHABLE, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 import type { AuditStore } from '../store/store.js'
 import { lookupEvents, parseLookup, type LookupQuery } from './lookup-events.js'
 
@@ -117,7 +117,7 @@ export class CloudTrail {
       readOnly: true,
       region: seen.region,
       sourceIp: normalizeIp(req.remoteAddress),
-      userAgent: capped(headerValue(req.headers['user-agent']), AUDIT_LIMITS.userAgentChars),
+      userAgent: capped(userAgentOf(req), AUDIT_LIMITS.userAgentChars),
       identity: caller ? auditIdentityOf(caller) : { type: 'Unknown', ...accessKeyIdOf(req) },
       requestParameters:
         caller === undefined || q === undefined

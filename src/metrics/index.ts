@@ -24,6 +24,8 @@ export interface MetricSources {
   auditDropped(): number
   auditSummarised(): number
   throttled(): number
+  /** The running chain verification (audit/verifier.ts); zeros in a process that does not run it. */
+  auditChain(): { verified: number; broken: boolean; checkedAt: number }
 }
 
 /** Store methods that are not timed: the change feed's and close. */
@@ -106,6 +108,22 @@ export class Metrics {
         this.set(sources.cacheBytes())
       },
     })
+    // The chain verification runs in one process of the deployment; the others report 0, and the
+    // node's figure is the largest of its workers'.
+    const chainGauge = (name: string, help: string, value: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        aggregator: 'max',
+        collect() {
+          this.set(value())
+        },
+      })
+    }
+    chainGauge('macaw_audit_chain_verified_records', 'Audit records whose keyed hash chain the running verification has checked, from the anchor', () => sources.auditChain().verified)
+    chainGauge('macaw_audit_chain_broken', '1 once the running verification found an edited, removed or reordered audit record', () => (sources.auditChain().broken ? 1 : 0))
+    chainGauge('macaw_audit_chain_checked_timestamp_seconds', 'When the running chain verification last finished a pass (0: not in this node)', () => sources.auditChain().checkedAt / 1000)
     new Gauge({
       name: 'macaw_audit_backlog',
       help: 'Audit records waiting to be stored',

@@ -81,6 +81,17 @@ export function accessKeyIdOf(req: KmsRequest): { accessKeyId?: string } {
   return m?.[1] === undefined ? {} : { accessKeyId: m[1] }
 }
 
+/**
+ * The client an audit record names: its User-Agent. An SDK in a browser (the console) cannot set
+ * User-Agent, so it sends x-amz-user-agent: that comes first, then the browser's own.
+ */
+export function userAgentOf(req: KmsRequest): string | undefined {
+  const agent = headerValue(req.headers['user-agent'])
+  const sdk = headerValue(req.headers['x-amz-user-agent'])
+  if (sdk === undefined || (agent !== undefined && !agent.startsWith('Mozilla/'))) return agent
+  return agent === undefined ? sdk : `${sdk} ${agent}`
+}
+
 /** IPv4 clients on a dual-stack socket show up as ::ffff:a.b.c.d. */
 export function normalizeIp(address: string | undefined): string | undefined {
   return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address

@@ -9,6 +9,8 @@ import type { Logger } from 'pino'
 import { keyedChain } from '../audit/chain.js'
 import { SqliteAuditSink } from '../audit/sqlite-sink.js'
 import { AuditTrail } from '../audit/trail.js'
+import type { ChainKey } from '../audit/chain-key.js'
+import { ChainVerifier } from '../audit/verifier.js'
 import { GrantIndex } from '../auth/grants.js'
 import { PolicyCache } from '../auth/policy.js'
 import { CredentialResolver, secretContext } from '../auth/principals.js'
@@ -73,10 +75,12 @@ export class Kms {
   private readonly access: KeyAccess
   private readonly observer: Observer
   private readonly readiness: Readiness
+  /** The audit chain, verified while running (one process of the deployment holds its lease). */
+  readonly chainVerifier: ChainVerifier
   private rootTimer: NodeJS.Timeout | undefined
 
   /** Wires the caches and gates of one process over an opened store and root (service/open.ts). */
-  constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: Buffer, sessionKey: Buffer) {
+  constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: ChainKey, sessionKey: Buffer) {
     this.config = config
     // Each worker of `serve --workers N` enforces 1/N of every rate.
     this.throttle = config.throttle === undefined ? undefined : new Throttle(config.throttle, cluster.isWorker ? config.workers : 1)
@@ -94,11 +98,16 @@ export class Kms {
       auditDropped: () => this.audit.dropped,
       auditSummarised: () => this.audit.summarised,
       throttled: () => this.throttle?.throttled ?? 0,
+      auditChain: () => {
+        const r = this.chainVerifier.report
+        return { verified: r.verified, broken: r.problem !== undefined, checkedAt: r.checkedAt }
+      },
     })
     const store = this.metrics.instrument(rawStore)
     // SQLite: audit batches are written by a thread of their own (fsync and lock waits off the loop).
-    const sink = config.store.kind === 'sqlite' && config.audit.enabled ? new SqliteAuditSink(config.store.path, chainKey) : undefined
-    this.audit = new AuditTrail(store, config.audit, logger, keyedChain(chainKey), sink)
+    const sink = config.store.kind === 'sqlite' && config.audit.enabled ? new SqliteAuditSink(config.store.path, chainKey.key) : undefined
+    this.audit = new AuditTrail(store, config.audit, logger, keyedChain(chainKey.key), sink)
+    this.chainVerifier = new ChainVerifier(store, chainKey, logger)
     this.store = store
     this.root = root
     this.now = now
@@ -245,6 +254,7 @@ export class Kms {
     this.services.sweeper.stop()
     await this.services.sweeper.release()
     if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
+    await this.chainVerifier.stop()
     await this.audit.close()
     await this.services.lastUsage.close()
     this.services.keys.close()

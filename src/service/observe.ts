@@ -7,7 +7,7 @@ import type { Caller } from '../auth/principals.js'
 import type { LastUsage } from '../keys/last-usage.js'
 import type { Metrics, Outcome } from '../metrics/index.js'
 import type { Operation } from '../operations/define.js'
-import { accessKeyIdOf, headerValue, normalizeIp, targetName, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { accessKeyIdOf, normalizeIp, userAgentOf, targetName, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 
 /** What a request's handling learnt on its way, as far as it got. */
 export interface Observed {
@@ -67,7 +67,7 @@ export class Observer {
       readOnly: facts.operation?.readOnly ?? false,
       region: facts.region ?? this.defaultRegion,
       sourceIp: facts.ctx?.facts.sourceIp ?? normalizeIp(req.remoteAddress),
-      userAgent: capped(headerValue(req.headers['user-agent']), AUDIT_LIMITS.userAgentChars),
+      userAgent: capped(userAgentOf(req), AUDIT_LIMITS.userAgentChars),
       identity,
       // The body of a request whose signature did not verify is not kept: anyone could send it.
       requestParameters: caller ? requestParameters(facts.body) : null,

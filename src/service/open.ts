@@ -57,7 +57,7 @@ export async function openService(config: Config, options: KmsOptions): Promise<
     const now = options.now ?? Date.now
     const first = options.prepared !== true
     // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
-    const chainKey = (await loadChainKey(store, root, first))?.key
+    const chainKey = await loadChainKey(store, root, first)
     if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
     // Session tokens are sealed under a key sealed by the root of trust (auth/session-token.ts).
     const sessionKey = await loadSessionKey(store, root, first)
@@ -70,6 +70,7 @@ export async function openService(config: Config, options: KmsOptions): Promise<
       logger.info({ seed: config.seed, ...created }, 'seed applied')
     }
     await kms.audit.start()
+    if (config.audit.enabled) kms.chainVerifier.start()
     await kms.services.lastUsage.start(now())
     kms.services.sweeper.start()
     return kms

@@ -12,7 +12,7 @@ import { AUDIT_LIMITS, capped, type AuditIdentity } from '../audit/event.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics/index.js'
 import { KmsError } from '../protocol/errors.js'
-import { accessKeyIdOf, headerValue, normalizeIp, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { accessKeyIdOf, headerValue, normalizeIp, userAgentOf, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 import { StoreUnavailableError } from '../store/store.js'
 import { auditIdentityOf } from '../audit/identity.js'
 import { assumeRole } from './assume-role.js'
@@ -146,7 +146,7 @@ export class Sts {
       readOnly: name === 'GetCallerIdentity',
       region: seen.region,
       sourceIp: normalizeIp(req.remoteAddress),
-      userAgent: capped(headerValue(req.headers['user-agent']), AUDIT_LIMITS.userAgentChars),
+      userAgent: capped(userAgentOf(req), AUDIT_LIMITS.userAgentChars),
       identity: caller ? auditIdentityOf(caller) : webIdentityOf(seen.ctx?.webIdentity) ?? { type: 'Unknown', ...accessKeyIdOf(req) },
       requestParameters: caller && seen.operation && seen.form ? seen.form.audited(seen.operation.audited) : null,
       responseElements: seen.result === undefined ? null : issuedElements(seen.result),

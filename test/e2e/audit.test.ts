@@ -162,6 +162,36 @@ describe('audit trail', () => {
     await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record 4: record 4 is missing/)
   })
 
+  it('verifies the chain while it runs, reports it in /metrics, and raises a break that stays', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'edits the SQLite file directly' : false }, async (t) => {
+    const { server, kms, dataDir } = await startKms(t)
+    const key = await hmacKey(kms)
+    for (let i = 0; i < 3; i++) await mac(kms, key.keyId)
+    await server.kms.audit.flush()
+    const gauges = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text()
+      const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1])
+      return { verified: value('macaw_audit_chain_verified_records'), broken: value('macaw_audit_chain_broken'), at: value('macaw_audit_chain_checked_timestamp_seconds') }
+    }
+    await server.kms.chainVerifier.verifyNow()
+    const stored = (await server.kms.store.queryAudit({ limit: 100 })).length
+    assert.equal(server.kms.chainVerifier.report.verified, stored)
+    const ok = await gauges()
+    assert.equal(ok.broken, 0)
+    assert.ok(ok.verified >= 4, `${ok.verified} records verified`)
+    assert.ok(Math.abs(ok.at * 1000 - Date.now()) < 60_000)
+
+    // An old record edited under the running server: the next cycle finds it, and it stays found.
+    const db = new Database(join(dataDir, 'macaw.db'))
+    t.after(() => db.close())
+    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":false', '\"readOnly\":true') WHERE seq = 1").run()
+    await server.kms.chainVerifier.verifyNow()
+    assert.equal(server.kms.chainVerifier.report.problem?.seq, 1)
+    assert.equal((await gauges()).broken, 1)
+    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":true', '\"readOnly\":false') WHERE seq = 1").run()
+    await server.kms.chainVerifier.verifyNow()
+    assert.equal((await gauges()).broken, 1, 'an integrity alarm does not clear itself')
+  })
+
   it('writes nothing when turned off', async (t) => {
     const { server, kms } = await startKms(t, { settings: { audit: 'off' } })
     await hmacKey(kms)

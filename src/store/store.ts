@@ -1,5 +1,7 @@
 // The Store interface and its plain record types. Drivers (store/sqlite, store/postgres) implement
 // it and pass one contract suite (test/store/contract.ts). Nothing here imports from above store/.
+// Over 400 lines because it is the whole contract: every record type and every capability, each a
+// few documented lines.
 import type { ExpirationModel, HmacKeySpec, KeyState, KeyUsage, Origin, Tag } from '../domain.js'
 
 /** A KMS key as stored. Times are epoch milliseconds. */

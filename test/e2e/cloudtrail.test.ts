@@ -39,13 +39,22 @@ async function allPages(client: CloudTrailClient, input: LookupEventsCommandInpu
   return { events, pages }
 }
 
+/** For each [key, value]: the event ids of every page of 2, newest first (boto3's paginator). */
 const BOTO3 = `
-import json, sys, boto3
-url, access, secret, event_name = sys.argv[1:5]
+import datetime, json, sys, boto3
+url, access, secret, start, end, attributes = sys.argv[1:7]
 ct = boto3.client('cloudtrail', endpoint_url=url, region_name='us-east-1', aws_access_key_id=access, aws_secret_access_key=secret)
-pages = ct.get_paginator('lookup_events').paginate(LookupAttributes=[{'AttributeKey': 'EventName', 'AttributeValue': event_name}], PaginationConfig={'PageSize': 2})
-events = [e for page in pages for e in page['Events']]
-print(json.dumps([[e['EventName'], e['Username'], e['ReadOnly'], e['EventTime'].timestamp(), json.loads(e['CloudTrailEvent'])['eventID'] == e['EventId']] for e in events]))
+out = {}
+for key, value in json.loads(attributes):
+    pages = ct.get_paginator('lookup_events').paginate(
+        LookupAttributes=[{'AttributeKey': key, 'AttributeValue': value}],
+        StartTime=datetime.datetime.fromtimestamp(float(start), datetime.timezone.utc),
+        EndTime=datetime.datetime.fromtimestamp(float(end), datetime.timezone.utc),
+        PaginationConfig={'PageSize': 2})
+    events = [e for page in pages for e in page['Events']]
+    assert all(json.loads(e['CloudTrailEvent'])['eventID'] == e['EventId'] for e in events)
+    out[key] = [e['EventId'] for e in events]
+print(json.dumps(out))
 `
 
 describe('CloudTrail LookupEvents on the default deployment', () => {
@@ -64,7 +73,8 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
     const bob = await createUser(dir, OTHER, 'bob', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['cloudtrail:LookupEvents', 'kms:*'], Resource: '*' }] })
 
     const key = await hmacKey(root)
-    const start = Date.now()
+    // Whole seconds: botocore and the CLI send timestamps as whole epoch seconds.
+    const start = Math.floor(Date.now() / 1000) * 1000
     for (let i = 0; i < 5; i++) await root.send(new GenerateMacCommand({ KeyId: key.keyId, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' }))
     const aliceKms = kmsClient(server.url, { credentials: credentialsOf(alice) })
     const bobKms = kmsClient(server.url, { credentials: credentialsOf(bob) })
@@ -76,7 +86,9 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
     await root.send(new DisableKeyCommand({ KeyId: key.keyId }))
     const bobKey = await hmacKey(bobKms)
     await bobKms.send(new GenerateMacCommand({ KeyId: bobKey.keyId, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' }))
-    const end = Date.now()
+    const end = Math.ceil(Date.now() / 1000) * 1000
+    // No lookup (recorded too) before the end of the range.
+    await new Promise((resolve) => setTimeout(resolve, end - Date.now() + 5))
 
     // Both workers' records are flushed within their interval.
     await waitFor('the DisableKey record', async () => (await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DisableKey' }] }))).Events?.length === 1, { timeoutMs: 10_000, everyMs: 50 })
@@ -105,20 +117,33 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
     assert.equal(disable.ReadOnly, 'false')
     assert.deepEqual(disable.Resources, [{ ResourceType: 'AWS::KMS::Key', ResourceName: key.arn }])
 
-    // Every attribute.
-    const by = async (AttributeKey: string, AttributeValue: string) =>
-      (await allPages(trail, { LookupAttributes: [{ AttributeKey: AttributeKey as 'EventName', AttributeValue }], StartTime: new Date(start - 1000) })).events
-    assert.deepEqual((await by('EventId', disable.EventId ?? '')).map((e) => e.EventId), [disable.EventId])
-    assert.equal((await by('EventName', 'GenerateMac')).length, 6)
-    assert.deepEqual((await by('Username', 'alice')).map((e) => e.EventName), ['GenerateMac'])
-    assert.deepEqual((await by('AccessKeyId', alice.AccessKeyId)).map((e) => e.EventName), ['GenerateMac'])
-    const macs = await by('ResourceName', key.arn)
+    // Every attribute, within the range of the requests above (the lookups' own records come after it).
+    const by = async (AttributeKey: string, AttributeValue: string, until: number | null = end) =>
+      (await allPages(trail, { LookupAttributes: [{ AttributeKey: AttributeKey as 'EventName', AttributeValue }], StartTime: new Date(start - 1000), ...(until === null ? {} : { EndTime: new Date(until) }) })).events
+    const ATTRIBUTES: [string, string][] = [
+      ['EventId', disable.EventId ?? ''],
+      ['EventName', 'GenerateMac'],
+      ['Username', 'alice'],
+      ['AccessKeyId', alice.AccessKeyId],
+      ['ResourceName', key.arn],
+      ['ResourceType', 'AWS::KMS::Key'],
+      ['ReadOnly', 'false'],
+      ['EventSource', 'kms.amazonaws.com'],
+    ]
+    const expected = new Map<string, Event[]>()
+    for (const [k, v] of ATTRIBUTES) expected.set(k, await by(k, v))
+    const ids = (k: string) => (expected.get(k) ?? []).map((e) => e.EventId ?? '')
+    assert.deepEqual(ids('EventId'), [disable.EventId])
+    assert.equal(ids('EventName').length, 6)
+    assert.deepEqual((expected.get('Username') ?? []).map((e) => e.EventName), ['GenerateMac'])
+    assert.deepEqual((expected.get('AccessKeyId') ?? []).map((e) => e.EventName), ['GenerateMac'])
+    const macs = expected.get('ResourceName') ?? []
     assert.deepEqual(new Set(macs.map((e) => e.EventName)), new Set(['CreateKey', 'GenerateMac', 'DisableKey']))
-    assert.equal((await by('ResourceType', 'AWS::KMS::Key')).length, macs.length)
-    assert.ok((await by('ReadOnly', 'false')).every((e) => e.ReadOnly === 'false'))
-    const lookups = await by('EventSource', 'cloudtrail.amazonaws.com')
+    assert.equal(ids('ResourceType').length, macs.length)
+    assert.ok(ids('ReadOnly').length > 0 && (expected.get('ReadOnly') ?? []).every((e) => e.ReadOnly === 'false'))
+    assert.deepEqual((expected.get('EventSource') ?? []).map((e) => e.EventName), one.filter((e) => e.EventSource === 'kms.amazonaws.com').map((e) => e.EventName))
+    const lookups = await by('EventSource', 'cloudtrail.amazonaws.com', null)
     assert.ok(lookups.length > 0 && lookups.every((e) => e.EventName === 'LookupEvents' && e.ReadOnly === 'true'), 'LookupEvents is itself recorded')
-    assert.deepEqual((await by('EventSource', 'kms.amazonaws.com')).map((e) => e.EventName), one.filter((e) => e.EventSource === 'kms.amazonaws.com').map((e) => e.EventName))
 
     // The time range: nothing after the end.
     const none = await allPages(trail, { StartTime: new Date(end + 60_000), EndTime: new Date(end + 120_000) })
@@ -152,25 +177,27 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
     assert.ok(bobs.length >= 2, `CreateKey and GenerateMac of bob: ${JSON.stringify(bobs.map((e) => [e.EventName, e.Username]))}`)
     assert.ok(bobs.every((e) => (e.CloudTrailEvent ?? '').includes(OTHER) && !(e.CloudTrailEvent ?? '').includes(`:${ACCOUNT}:`)), 'only the other account\'s records')
 
-    // boto3's paginator, unchanged.
+    // boto3's paginator and the AWS CLI (which pages on its own), unchanged: the same events for every attribute.
+    const window = [String((start - 1000) / 1000), String(end / 1000)] as const
     if (hasBoto3) {
-      const { stdout } = await promisify(execFile)('python3', ['-c', BOTO3, server.url, ROOT.accessKeyId, ROOT.secretAccessKey, 'GenerateMac'], { timeout: 60_000 })
-      const rows = JSON.parse(stdout) as [string, string, string, number, boolean][]
-      assert.equal(rows.length, 6)
-      assert.deepEqual(new Set(rows.map((r) => r[1])), new Set(['root', 'alice']))
-      assert.ok(rows.every((r) => r[0] === 'GenerateMac' && r[2] === 'true' && r[4] && r[3] * 1000 >= start - 1000))
+      const { stdout } = await promisify(execFile)('python3', ['-c', BOTO3, server.url, ROOT.accessKeyId, ROOT.secretAccessKey, ...window, JSON.stringify(ATTRIBUTES)], { timeout: 60_000 })
+      const got = JSON.parse(stdout) as Record<string, string[]>
+      for (const [k] of ATTRIBUTES) assert.deepEqual(got[k], ids(k), `boto3, ${k}`)
     }
-    // The AWS CLI, which pages on its own.
     if (AWS_CLI !== undefined) {
       const env = { PATH: process.env['PATH'] ?? '', HOME: dir, AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey, AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION }
-      const { stdout } = await promisify(execFile)(
-        AWS_CLI,
-        ['--endpoint-url', server.url, 'cloudtrail', 'lookup-events', '--lookup-attributes', 'AttributeKey=ResourceName,AttributeValue=' + key.arn, '--page-size', '2', '--output', 'json'],
-        { env, timeout: 60_000 },
+      const range = ['--start-time', new Date(start - 1000).toISOString(), '--end-time', new Date(end).toISOString()]
+      await Promise.all(
+        ATTRIBUTES.map(async ([k, v]) => {
+          const { stdout } = await promisify(execFile)(
+            AWS_CLI,
+            ['--endpoint-url', server.url, 'cloudtrail', 'lookup-events', '--lookup-attributes', `AttributeKey=${k},AttributeValue=${v}`, ...range, '--page-size', '2', '--output', 'json'],
+            { env, timeout: 60_000 },
+          )
+          const out = JSON.parse(stdout) as { Events: { EventId: string }[] }
+          assert.deepEqual(out.Events.map((e) => e.EventId), ids(k), `the AWS CLI, ${k}`)
+        }),
       )
-      const out = JSON.parse(stdout) as { Events: { EventName: string }[] }
-      assert.deepEqual(new Set(out.Events.map((e) => e.EventName)), new Set(['CreateKey', 'GenerateMac', 'DisableKey']))
-      assert.equal(out.Events.length, macs.length)
     }
   })
 })

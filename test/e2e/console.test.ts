@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
-import { GenerateMacCommand } from '@aws-sdk/client-kms'
+import { CreateKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
+import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts'
 import { chromium, type Page } from 'playwright-core'
 import { createUser, removeDataDir, spawnServer } from '../helpers/process.js'
 import { repoPath } from '../helpers/repo.js'
-import { ACCOUNT, kmsClient, ROOT } from '../helpers/server.js'
+import { ACCOUNT, kmsClient, REGION, ROOT } from '../helpers/server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
@@ -194,12 +195,34 @@ describe('the web console in a headless browser', () => {
     await page.goto(`${server.url}/console/#/audit`)
     await page.locator('[data-testid=denied]', { hasText: 'cloudtrail:LookupEvents' }).waitFor()
 
+    // Temporary credentials (GetSessionToken) sign in too; the keys page pages 25 at a time.
+    await page.click('button:text-is("Sign out")')
+    for (let i = 0; i < 24; i++) await load.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: `page filler ${i}` }))
+    const sts = new STSClient({ endpoint: server.url, region: REGION, credentials: ROOT, maxAttempts: 1 })
+    t.after(() => sts.destroy())
+    const temporary = (await sts.send(new GetSessionTokenCommand({ DurationSeconds: 900 }))).Credentials
+    assert.ok(temporary?.AccessKeyId !== undefined)
+    assert.match(temporary.AccessKeyId, /^ASIA/)
+    await page.goto(`${server.url}/console/`)
+    await page.fill('#accessKeyId', temporary.AccessKeyId)
+    await page.fill('#secretAccessKey', temporary.SecretAccessKey ?? '')
+    await page.fill('#sessionToken', temporary.SessionToken ?? '')
+    await page.click('button[type=submit]')
+    await page.waitForSelector('[data-testid=who]')
+    assert.match((await page.textContent('[data-testid=who]')) ?? '', new RegExp(`arn:aws:iam::${ACCOUNT}:root`))
+    const rows = page.locator('[data-testid=keys] tbody tr')
+    await page.locator('button:text-is("Load more")').waitFor()
+    assert.equal(await rows.count(), 25)
+    await page.click('button:text-is("Load more")')
+    await page.locator('.hint', { hasText: '26 of 26 loaded' }).waitFor()
+    assert.equal(await page.locator('button:text-is("Load more")').count(), 0)
+
     // Credentials were never written where they would outlive the tab.
     const stored = await page.evaluate(() => {
       const browser = globalThis as unknown as { localStorage: Record<string, string>; document: { cookie: string } }
       return JSON.stringify({ local: { ...browser.localStorage }, cookie: browser.document.cookie })
     })
-    assert.ok(!stored.includes(ROOT.secretAccessKey) && !stored.includes(denied.SecretAccessKey), stored)
+    assert.ok(!stored.includes(ROOT.secretAccessKey) && !stored.includes(denied.SecretAccessKey) && !stored.includes(temporary.SecretAccessKey ?? '-'), stored)
     assert.deepEqual(problems, [])
   })
 

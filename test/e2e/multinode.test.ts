@@ -26,6 +26,22 @@ import { NEEDS_POSTGRES, POSTGRES_SKIP_REASON } from '../helpers/postgres.js'
 import { formatStats, measureDisable, measureOnce, startCluster, stats, type Cluster } from '../../scripts/measure-propagation.js'
 import { waitFor } from '../helpers/wait.js'
 
+/**
+ * `call`'s result once it succeeds, retried for at most BOUND_MS: a change (not a new object)
+ * reaches another node by its notice, a few milliseconds after the commit; the guarantee is the bound.
+ */
+async function withinBound<T>(call: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  for (;;) {
+    try {
+      return await call()
+    } catch (err) {
+      if (performance.now() - started > BOUND_MS) throw err
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+}
+
 const SAMPLES = 20
 /** The promise: a revocation stops working on every node within the cache TTL (default 1 s). */
 const BOUND_MS = 1000
@@ -67,7 +83,7 @@ describe('two nodes on one PostgreSQL database', () => {
     await cluster.close()
   })
 
-  it('uses on node B, on the very next request, the key, alias, grant, user and key policy made on node A', NEEDS_POSTGRES, async () => {
+  it('uses on node B the key, alias, grant, user and key policy made on node A: new ones on the next request, changes within the bound', NEEDS_POSTGRES, async () => {
     const { a, b } = cluster
     // A key B has never seen.
     const key = await hmacKey(a.kms)
@@ -77,7 +93,8 @@ describe('two nodes on one PostgreSQL database', () => {
     const alias = `alias/multinode-${key.keyId}`
     await rejectsWith(mac(b.kms, alias), 'NotFoundException')
     await a.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.keyId }))
-    assert.equal((await mac(b.kms, alias)).KeyId, key.arn)
+    // B cached its absence: the notice tells it, usually before this request (docs/multinode.md).
+    assert.equal((await withinBound(() => mac(b.kms, alias))).KeyId, key.arn)
 
     // A user made by the admin CLI while both nodes run.
     const user = await createUser(cluster, `multinode-${key.keyId.slice(0, 8)}`)
@@ -90,12 +107,12 @@ describe('two nodes on one PostgreSQL database', () => {
     const grant = await a.kms.send(new CreateGrantCommand({ KeyId: key.keyId, GranteePrincipal: user.Arn, Operations: ['GenerateMac'] }))
     await mac(userOnB, key.keyId)
     await a.kms.send(new RevokeGrantCommand({ KeyId: key.keyId, GrantId: grant.GrantId }))
-    await rejectsWith(mac(userOnB, key.keyId), 'AccessDeniedException')
+    await withinBound(() => rejectsWith(mac(userOnB, key.keyId), 'AccessDeniedException'))
 
     // A key policy put on A lets the user in on B.
     const policy = { Version: '2012-10-17', Statement: [rootStatement, { Sid: 'user', Effect: 'Allow', Principal: { AWS: user.Arn }, Action: 'kms:GenerateMac', Resource: '*' }] }
     await a.kms.send(new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy: JSON.stringify(policy) }))
-    assert.equal((await mac(userOnB, key.keyId)).KeyId, key.arn)
+    assert.equal((await withinBound(() => mac(userOnB, key.keyId))).KeyId, key.arn)
     // And the user works on A too (both nodes read the same secret under the shared root key).
     await mac(userOnA, key.keyId)
   })

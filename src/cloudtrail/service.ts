@@ -12,7 +12,8 @@ import type { Caller, CredentialResolver } from '../auth/principals.js'
 import { SigV4Verifier } from '../auth/sigv4.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics/index.js'
-import { DependencyTimeoutException, KMSInternalException, UnknownOperationException } from '../protocol/errors.js'
+import { DependencyTimeoutException, KMSInternalException, ThrottlingException, UnknownOperationException } from '../protocol/errors.js'
+import { CLOUDTRAIL_THROTTLING_MESSAGE, type Throttle } from '../quotas/throttle.js'
 import { accessKeyIdOf, errorResponse, headerValue, normalizeIp, userAgentOf, parseBody, STORE_UNREACHABLE, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 import type { AuditStore } from '../store/store.js'
 import { lookupEvents, parseLookup, type LookupQuery } from './lookup-events.js'
@@ -44,8 +45,19 @@ export class CloudTrail {
   private readonly now: () => number
   private readonly region: string
   private readonly partition: string
+  private readonly throttle: Throttle | undefined
 
-  constructor(config: Config, credentials: CredentialResolver, store: Pick<AuditStore, 'scanAudit'>, audit: AuditTrail, metrics: Metrics, now: () => number) {
+  /** `throttle`: the node's request quotas (`--throttle`), LookupEvents' among them. */
+  constructor(
+    config: Config,
+    credentials: CredentialResolver,
+    store: Pick<AuditStore, 'scanAudit'>,
+    audit: AuditTrail,
+    metrics: Metrics,
+    now: () => number,
+    throttle: Throttle | undefined,
+  ) {
+    this.throttle = throttle
     this.verifier = new SigV4Verifier({ service: 'cloudtrail', clockSkewMs: config.clockSkewMs, regions: config.regions })
     this.credentials = credentials
     this.store = store
@@ -80,6 +92,7 @@ export class CloudTrail {
       caller = verified.principal.caller
       region = verified.region
       const body = parseBody(req.body)
+      if (this.throttle !== undefined && !this.throttle.take(caller.accountId, region, name, Date.now())) throw new ThrottlingException(CLOUDTRAIL_THROTTLING_MESSAGE)
       query = parseLookup(body)
       const facts = requestFactsOf(caller, { sourceIp: normalizeIp(req.remoteAddress), secure: req.secure === true, now: this.now(), region })
       const action = 'cloudtrail:LookupEvents'

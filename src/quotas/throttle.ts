@@ -8,6 +8,9 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 
+/** CloudTrail's text for a throttled LookupEvents, as public reports quote it (test/fixtures/aws-texts.json). */
+export const CLOUDTRAIL_THROTTLING_MESSAGE = 'Rate exceeded'
+
 /** AWS's wording (KMS developer guide, "Request throttling"); recorded with its source in test/fixtures/aws-texts.json. */
 export const THROTTLING_MESSAGE = 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.'
 
@@ -70,6 +73,8 @@ export const AWS_OPERATION_QUOTAS: Readonly<Record<string, number>> = {
   GetKeyRotationStatus: 1000,
   EnableKeyRotation: 15,
   DisableKeyRotation: 5,
+  // CloudTrail's (API Reference, LookupEvents: "two per second, per account, per Region").
+  LookupEvents: 2,
 }
 
 interface Rates {

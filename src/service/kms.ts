@@ -180,7 +180,7 @@ export class Kms {
       logger,
       now,
     )
-    this.cloudtrail = new CloudTrail(config, this.credentials, store, this.audit, this.metrics, now)
+    this.cloudtrail = new CloudTrail(config, this.credentials, store, this.audit, this.metrics, now, this.throttle)
     this.readiness = new Readiness(store, root, this.audit, config.partition, logger)
   }
 

@@ -13,7 +13,7 @@ import { CloudTrailClient, LookupEventsCommand, type Event, type LookupEventsCom
 import { DisableKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { hmacKey, rejectsWith } from '../helpers/keys.js'
 import { createUser, credentialsOf, removeDataDir, spawnServer } from '../helpers/process.js'
-import { ACCOUNT, kmsClient, REGION, ROOT } from '../helpers/server.js'
+import { ACCOUNT, kmsClient, REGION, ROOT, startKms } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
 const OTHER = '444455556666'
@@ -199,5 +199,17 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
         }),
       )
     }
+  })
+
+  it('throttles LookupEvents at CloudTrail\'s two per second and account with --throttle aws', async (t) => {
+    const { server } = await startKms(t, { settings: { throttle: 'aws' } })
+    const trail = cloudtrail(server.url)
+    t.after(() => trail.destroy())
+    const outcomes: string[] = []
+    for (let i = 0; i < 6; i++) {
+      outcomes.push(await trail.send(new LookupEventsCommand({ MaxResults: 1 })).then(() => 'ok', (err: Error) => `${err.name}: ${err.message}`))
+    }
+    assert.deepEqual(outcomes.slice(0, 2), ['ok', 'ok'], 'a burst of two')
+    assert.ok(outcomes.slice(2).every((o) => o === 'ThrottlingException: Rate exceeded'), outcomes.join(', '))
   })
 })

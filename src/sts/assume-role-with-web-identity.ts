@@ -17,6 +17,7 @@ const NOT_AUTHORIZED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity'
 
 export const assumeRoleWithWebIdentity: StsOperation = {
   name: 'AssumeRoleWithWebIdentity',
+  readOnly: false,
   signed: false,
   audited: ['RoleArn', 'RoleSessionName', 'DurationSeconds'],
   async run(ctx, params) {

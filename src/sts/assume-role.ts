@@ -27,6 +27,7 @@ const CHAINED_MAX_SECONDS = 3600
 
 export const assumeRole: StsOperation = {
   name: 'AssumeRole',
+  readOnly: false,
   signed: true,
   audited: ['RoleArn', 'RoleSessionName', 'DurationSeconds', 'ExternalId', 'SourceIdentity'],
   async run(ctx, params) {

@@ -5,6 +5,7 @@ import type { StsOperation } from './operation.js'
 
 export const getCallerIdentity: StsOperation = {
   name: 'GetCallerIdentity',
+  readOnly: true,
   signed: true,
   audited: [],
   run(ctx, params) {

@@ -9,6 +9,7 @@ const ROOT_MAX_SECONDS = 3600
 
 export const getSessionToken: StsOperation = {
   name: 'GetSessionToken',
+  readOnly: false,
   signed: true,
   audited: ['DurationSeconds'],
   run(ctx, params) {

@@ -34,6 +34,8 @@ export interface StsOperation {
   readonly name: string
   /** False for AssumeRoleWithWebIdentity: the web identity token is the credential. */
   readonly signed: boolean
+  /** CloudTrail's readOnly: true for an operation that changes nothing and issues nothing. */
+  readonly readOnly: boolean
   /** Request members safe to record in the audit trail (never a token or a policy's secret parts). */
   readonly audited: readonly string[]
   run(ctx: StsContext, params: Params): Promise<XmlMembers>

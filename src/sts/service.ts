@@ -143,7 +143,7 @@ export class Sts {
       eventId: Trail.eventId(),
       operation: name,
       eventSource: 'sts.amazonaws.com',
-      readOnly: name === 'GetCallerIdentity',
+      readOnly: seen.operation?.readOnly ?? false,
       region: seen.region,
       sourceIp: normalizeIp(req.remoteAddress),
       userAgent: capped(userAgentOf(req), AUDIT_LIMITS.userAgentChars),

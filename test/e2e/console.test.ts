@@ -136,6 +136,21 @@ describe('the web console in a headless browser', () => {
     await page.locator('.ok', { hasText: 'Policy saved.' }).waitFor()
     await shot(page, 'key')
 
+    // Schedule its deletion (7 days, confirmed), see boto3 refused for the state, cancel it, enable it.
+    const state = (name: string) => page.locator('[data-testid=key-meta] .state', { hasText: name }).waitFor()
+    await page.click('button:text-is("Schedule deletion")')
+    await page.fill('input[aria-label="Pending window in days"]', '7')
+    await page.click('[data-testid=confirm]')
+    await state('PendingDeletion')
+    assert.equal(await boto3('mac', keyId), 'KMSInvalidStateException')
+    await page.click('button:text-is("Cancel deletion")')
+    await page.click('[data-testid=confirm]')
+    await state('Disabled')
+    await page.click('button:text-is("Enable")')
+    await page.click('[data-testid=confirm]')
+    await state('Enabled')
+    assert.equal(await boto3('mac', keyId), 'ok')
+
     // Try it: GenerateMac, then VerifyMac of that MAC.
     await page.goto(`${server.url}/console/#/try`)
     await page.fill('input[aria-label=Key]', otherKey)

@@ -12,16 +12,26 @@ import type { Caller, CredentialResolver } from '../auth/principals.js'
 import { SigV4Verifier } from '../auth/sigv4.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics/index.js'
-import { DependencyTimeoutException, KMSInternalException, ThrottlingException, UnknownOperationException } from '../protocol/errors.js'
+import { ThrottlingException, UnknownOperationException } from '../protocol/errors.js'
 import { CLOUDTRAIL_THROTTLING_MESSAGE, type Throttle } from '../quotas/throttle.js'
-import { accessKeyIdOf, errorResponse, headerValue, normalizeIp, userAgentOf, parseBody, STORE_UNREACHABLE, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import {
+  accessKeyIdOf,
+  errorResponse,
+  headerValue,
+  jsonContentType,
+  normalizeIp,
+  outcomeOf,
+  parseBody,
+  unauditedError,
+  userAgentOf,
+  type KmsRequest,
+  type KmsResponse,
+} from '../protocol/wire.js'
 import type { AuditStore } from '../store/store.js'
 import { lookupEvents, parseLookup, type LookupQuery } from './lookup-events.js'
 
 /** botocore and the CLI send the full shape id; the JS SDK v3 sends the service's short name. */
 const TARGET_PREFIXES = ['com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.', 'CloudTrail_20131101.'] as const
-const JSON_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0'])
-const UNAUDITED = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
 
 /** Is this a CloudTrail API request (by its X-Amz-Target)? */
 export function isCloudTrailRequest(req: KmsRequest): boolean {
@@ -80,11 +90,9 @@ export class CloudTrail {
     try {
       if (!this.audit.admit()) {
         unaudited = true
-        if (this.audit.storeUnreachable) throw new DependencyTimeoutException(STORE_UNREACHABLE)
-        throw new KMSInternalException(UNAUDITED)
+        throw unauditedError(this.audit.storeUnreachable)
       }
-      const contentType = headerValue(req.headers['content-type'])?.split(';')[0]?.trim().toLowerCase()
-      if (req.method !== 'POST' || contentType === undefined || !JSON_TYPES.has(contentType)) {
+      if (req.method !== 'POST' || jsonContentType(req) !== true) {
         throw new UnknownOperationException('CloudTrail requests are POST / with Content-Type application/x-amz-json-1.1.')
       }
       if (!known) throw new UnknownOperationException(`Operation ${name.slice(0, 64)} is not supported by this service: macaw serves CloudTrail's LookupEvents only.`)
@@ -116,8 +124,7 @@ export class CloudTrail {
     seen: { name: string; caller: Caller | undefined; region: string; query: LookupQuery | undefined; unaudited: boolean },
   ): void {
     const error = response.error?.code
-    const outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
-    this.metrics.observeRequest(`cloudtrail:${seen.name}`, outcome, error ?? '', (performance.now() - started) / 1000)
+    this.metrics.observeRequest(`cloudtrail:${seen.name}`, outcomeOf(response.status), error ?? '', (performance.now() - started) / 1000)
     if (!this.audit.enabled || seen.unaudited) return
     const caller = seen.caller
     const q = seen.query

@@ -34,6 +34,8 @@ export interface KmsResponse {
 }
 
 export const STORE_UNREACHABLE = 'The service cannot reach its key store right now. Try again later.'
+/** Why a request was refused before anything was done: its audit record could not be stored. */
+export const AUDIT_UNAVAILABLE = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
 const TARGET_PREFIX = 'TrentService.'
 const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0'])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -54,10 +56,8 @@ export function operationName(req: KmsRequest, known: (name: string) => boolean)
   if (req.method !== 'POST') {
     throw new UnknownOperationException(`Method ${req.method} is not supported; KMS requests are POST /.`)
   }
-  const contentType = headerValue(req.headers['content-type'])?.split(';')[0]?.trim().toLowerCase()
-  if (contentType === undefined || !JSON_CONTENT_TYPES.has(contentType)) {
-    throw new UnknownOperationException(`Content-Type must be application/x-amz-json-1.1, got '${contentType ?? ''}'.`)
-  }
+  const contentType = jsonContentType(req)
+  if (contentType !== true) throw new UnknownOperationException(`Content-Type must be application/x-amz-json-1.1, got '${contentType}'.`)
   const target = headerValue(req.headers['x-amz-target'])
   if (target === undefined || !target.startsWith(TARGET_PREFIX)) {
     throw new UnknownOperationException('X-Amz-Target must name a TrentService operation.')
@@ -65,6 +65,25 @@ export function operationName(req: KmsRequest, known: (name: string) => boolean)
   const name = target.slice(TARGET_PREFIX.length)
   if (!known(name)) throw new UnknownOperationException(`Operation ${name.slice(0, 64)} is not supported by this service.`)
   return name
+}
+
+/** True when the request's Content-Type is an x-amz-json one; else the type it has ('' for none). */
+export function jsonContentType(req: KmsRequest): true | string {
+  const contentType = headerValue(req.headers['content-type'])?.split(';')[0]?.trim().toLowerCase()
+  return contentType !== undefined && JSON_CONTENT_TYPES.has(contentType) ? true : (contentType ?? '')
+}
+
+/**
+ * The request refused because its audit record could not be stored: an outage when the store is
+ * unreachable (SDKs retry), else our fault.
+ */
+export function unauditedError(storeUnreachable: boolean): KmsError {
+  return storeUnreachable ? new DependencyTimeoutException(STORE_UNREACHABLE) : new KMSInternalException(AUDIT_UNAVAILABLE)
+}
+
+/** The metrics' outcome of an answer with this HTTP status. */
+export function outcomeOf(status: number): 'success' | 'client_error' | 'server_error' {
+  return status < 400 ? 'success' : status < 500 ? 'client_error' : 'server_error'
 }
 
 /** The operation name a request asked for, for the audit record of a request we could not route. */

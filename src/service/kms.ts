@@ -28,8 +28,8 @@ import { Metrics } from '../metrics/index.js'
 import { RequestContext, type Services } from '../operations/context.js'
 import type { Operation } from '../operations/define.js'
 import { OPERATIONS } from '../operations/index.js'
-import { DependencyTimeoutException, KMSInternalException, ThrottlingException, type KmsError } from '../protocol/errors.js'
-import { errorResponse, operationName, parseBody, STORE_UNREACHABLE, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { ThrottlingException, type KmsError } from '../protocol/errors.js'
+import { errorResponse, operationName, parseBody, unauditedError, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 import { Throttle, THROTTLING_MESSAGE } from '../quotas/throttle.js'
 import type { KeyRecord, Store } from '../store/store.js'
 import type { RootRing } from '../trust/ring.js'
@@ -51,7 +51,6 @@ export interface KmsOptions {
   readonly prepared?: boolean
 }
 
-const AUDIT_UNAVAILABLE = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
 
 /** Object.hasOwn: `TrentService.constructor` must not reach the table's prototype. */
 const isOperation = (name: string): boolean => Object.hasOwn(OPERATIONS, name)
@@ -192,9 +191,7 @@ export class Kms {
     try {
       if (!this.audit.admit()) {
         facts.unaudited = true
-        // The store being down is an outage like any other (retried by SDKs); else our fault.
-        if (this.audit.storeUnreachable) throw new DependencyTimeoutException(STORE_UNREACHABLE)
-        throw new KMSInternalException(AUDIT_UNAVAILABLE)
+        throw unauditedError(this.audit.storeUnreachable)
       }
       const operation = OPERATIONS[operationName(req, isOperation)] as Operation
       facts.operation = operation

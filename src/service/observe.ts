@@ -7,7 +7,7 @@ import type { Caller } from '../auth/principals.js'
 import type { LastUsage } from '../keys/last-usage.js'
 import type { Metrics, Outcome } from '../metrics/index.js'
 import type { Operation } from '../operations/define.js'
-import { accessKeyIdOf, normalizeIp, userAgentOf, targetName, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { accessKeyIdOf, outcomeOf, normalizeIp, userAgentOf, targetName, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 
 /** What a request's handling learnt on its way, as far as it got. */
 export interface Observed {
@@ -49,7 +49,7 @@ export class Observer {
   observe(req: KmsRequest, started: number, response: KmsResponse, facts: Partial<Observed>): void {
     const name = facts.operation?.name ?? targetName(req)
     const error = response.error?.code
-    const outcome: Outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
+    const outcome: Outcome = outcomeOf(response.status)
     this.metrics.observeRequest(facts.operation?.name ?? 'Unknown', outcome, error ?? '', (performance.now() - started) / 1000)
     const eventId = this.audit.enabled && facts.unaudited !== true ? AuditTrail.eventId() : undefined
     const keyArn = facts.ctx?.keyArn

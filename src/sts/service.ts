@@ -12,7 +12,7 @@ import { AUDIT_LIMITS, capped, type AuditIdentity } from '../audit/event.js'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics/index.js'
 import { KmsError } from '../protocol/errors.js'
-import { accessKeyIdOf, headerValue, normalizeIp, userAgentOf, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
+import { accessKeyIdOf, AUDIT_UNAVAILABLE, headerValue, normalizeIp, outcomeOf, userAgentOf, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 import { StoreUnavailableError } from '../store/store.js'
 import { auditIdentityOf } from '../audit/identity.js'
 import { assumeRole } from './assume-role.js'
@@ -41,7 +41,6 @@ const AUTH_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
   ValidationException: [400, 'ValidationError'],
 }
 
-const UNAUDITED = 'The request was not performed: its audit record cannot be stored right now. Try again later.'
 
 export class Sts {
   private readonly verifier: SigV4Verifier
@@ -75,7 +74,7 @@ export class Sts {
     try {
       if (!this.audit.admit()) {
         unaudited = true
-        throw new StsError('ServiceUnavailable', 503, UNAUDITED, 'Receiver')
+        throw new StsError('ServiceUnavailable', 503, AUDIT_UNAVAILABLE, 'Receiver')
       }
       if (headerValue(req.headers['authorization']) !== undefined) {
         const verified = await this.services.credentials.verify(this.verifier, req)
@@ -133,8 +132,7 @@ export class Sts {
   ): void {
     const name = seen.operation?.name ?? 'Unknown'
     const error = response.stsError?.code
-    const outcome = response.status < 400 ? 'success' : response.status < 500 ? 'client_error' : 'server_error'
-    this.metrics.observeRequest(`sts:${name}`, outcome, error ?? '', (performance.now() - started) / 1000)
+    this.metrics.observeRequest(`sts:${name}`, outcomeOf(response.status), error ?? '', (performance.now() - started) / 1000)
     if (!this.audit.enabled || seen.unaudited) return
     const caller = seen.caller
     this.audit.record({

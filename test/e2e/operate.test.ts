@@ -185,7 +185,7 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
         }
         // 200 cycles of each kind on the default store (MACAW_TEST_FULL=1); fewer on PostgreSQL,
         // whose run is slower, and in the short run.
-        const N = store === 'sqlite' ? rounds('MACAW_TEST_STALE_CYCLES', 40, 200) : rounds('MACAW_TEST_STALE_CYCLES', 25, 50)
+        const N = store === 'sqlite' ? rounds('MACAW_TEST_STALE_CYCLES', 15, 200) : rounds('MACAW_TEST_STALE_CYCLES', 10, 50)
         const key = await hmacKey(admin)
         const rootStatement = {
           Sid: 'root',

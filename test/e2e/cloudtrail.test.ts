@@ -142,7 +142,9 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
     assert.equal(ids('ResourceType').length, macs.length)
     assert.ok(ids('ReadOnly').length > 0 && (expected.get('ReadOnly') ?? []).every((e) => e.ReadOnly === 'false'))
     assert.deepEqual((expected.get('EventSource') ?? []).map((e) => e.EventName), one.filter((e) => e.EventSource === 'kms.amazonaws.com').map((e) => e.EventName))
-    const lookups = await by('EventSource', 'cloudtrail.amazonaws.com', null)
+    // The lookups' own records, once the workers have flushed them (within their interval).
+    let lookups: Event[] = []
+    await waitFor('the records of the lookups', async () => (lookups = await by('EventSource', 'cloudtrail.amazonaws.com', null)).length > 0, { timeoutMs: 10_000, everyMs: 100 })
     assert.ok(lookups.length > 0 && lookups.every((e) => e.EventName === 'LookupEvents' && e.ReadOnly === 'true'), 'LookupEvents is itself recorded')
 
     // The time range: nothing after the end.

@@ -1,8 +1,10 @@
 // Runs `macaw serve` from the built dist/ as a child process, for tests that kill it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { rm, writeFile } from 'node:fs/promises'
 import { join, relative, isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { CommandResult } from './cli-host.js'
 import { ROOT, storeEnvFor } from './server.js'
 import { repoPath } from './repo.js'
 
@@ -184,6 +186,48 @@ export async function macaw(dataDir: string, args: readonly string[], extraEnv: 
   return stdout
 }
 
+/** The cli-host process of this test file, started on first use (test/helpers/cli-host.ts). */
+let host: { readonly child: ChildProcess; readonly waiting: Map<number, (result: CommandResult) => void>; next: number } | undefined
+
+function cliHost(): NonNullable<typeof host> {
+  if (host !== undefined && host.child.connected) return host
+  const here = fileURLToPath(import.meta.url)
+  const fromSources = here.endsWith('.ts')
+  const child = fork(join(here, '..', fromSources ? 'cli-host.ts' : 'cli-host.js'), [], {
+    execArgv: fromSources ? ['--import', 'tsx'] : ['--enable-source-maps'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const waiting = new Map<number, (result: CommandResult) => void>()
+  child.on('message', (result: CommandResult) => {
+    waiting.get(result.id)?.(result)
+    waiting.delete(result.id)
+  })
+  child.on('exit', (code) => {
+    for (const [id, done] of waiting) done({ id, code: code ?? 70, stdout: '', stderr: 'the cli host exited' })
+    waiting.clear()
+  })
+  // Neither the process nor its channel keeps the test file running; it exits when this one does.
+  child.unref()
+  child.channel?.unref()
+  host = { child, waiting, next: 1 }
+  return host
+}
+
+/**
+ * Runs a `macaw` admin command against a data dir in this file's cli-host process, as `macaw()`
+ * would in a process of its own: returns stdout, throws on a non-zero exit. For tests' setup.
+ */
+export async function hostedMacaw(dataDir: string, args: readonly string[]): Promise<string> {
+  const h = cliHost()
+  const id = h.next++
+  const result = await new Promise<CommandResult>((resolve) => {
+    h.waiting.set(id, resolve)
+    h.child.send({ id, args: [...args, '--data-dir', dataDir], env: storeEnvFor(dataDir) })
+  })
+  if (result.code !== 0) throw Object.assign(new Error(`macaw ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`), { code: result.code, stderr: result.stderr })
+  return result.stdout
+}
+
 export interface CreatedUser {
   readonly AccessKeyId: string
   readonly SecretAccessKey: string
@@ -198,7 +242,7 @@ export async function createUser(dataDir: string, accountId: string, name: strin
     await writeFile(file, JSON.stringify(policy))
     args.push('--policy', file)
   }
-  return JSON.parse(await macaw(dataDir, args)) as CreatedUser
+  return JSON.parse(await hostedMacaw(dataDir, args)) as CreatedUser
 }
 
 export function credentialsOf(user: CreatedUser): { accessKeyId: string; secretAccessKey: string } {
@@ -234,6 +278,6 @@ export async function createRole(
     args.push('--policy', file)
   }
   if (options.maxSessionSeconds !== undefined) args.push('--max-session-seconds', String(options.maxSessionSeconds))
-  const out = JSON.parse(await macaw(dataDir, args)) as { Role: { Arn: string } }
+  const out = JSON.parse(await hostedMacaw(dataDir, args)) as { Role: { Arn: string } }
   return out.Role.Arn
 }

@@ -179,7 +179,11 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
     assert.ok(bobs.length >= 2, `CreateKey and GenerateMac of bob: ${JSON.stringify(bobs.map((e) => [e.EventName, e.Username]))}`)
     assert.ok(bobs.every((e) => (e.CloudTrailEvent ?? '').includes(OTHER) && !(e.CloudTrailEvent ?? '').includes(`:${ACCOUNT}:`)), 'only the other account\'s records')
 
-    // boto3's paginator and the AWS CLI (which pages on its own), unchanged: the same events for every attribute.
+    // boto3's paginator, unchanged: the same events for every attribute. The AWS CLI (which pages on
+    // its own, here two events a call) for two of them: EventName, the most events and pages, and
+    // ResourceName, an ARN through the CLI's shorthand syntax. The attribute is one enum member of
+    // one request shape, so the other six would only repeat the CLI's serialisation (each call costs
+    // about 0.9 s of CPU); the server's filter for each is checked above and by boto3.
     const window = [String((start - 1000) / 1000), String(end / 1000)] as const
     if (hasBoto3) {
       const { stdout } = await promisify(execFile)('python3', ['-c', BOTO3, server.url, ROOT.accessKeyId, ROOT.secretAccessKey, ...window, JSON.stringify(ATTRIBUTES)], { timeout: 60_000 })
@@ -190,7 +194,7 @@ describe('CloudTrail LookupEvents on the default deployment', () => {
       const env = { PATH: process.env['PATH'] ?? '', HOME: dir, AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey, AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION }
       const range = ['--start-time', new Date(start - 1000).toISOString(), '--end-time', new Date(end).toISOString()]
       await Promise.all(
-        ATTRIBUTES.map(async ([k, v]) => {
+        ATTRIBUTES.filter(([k]) => k === 'EventName' || k === 'ResourceName').map(async ([k, v]) => {
           const { stdout } = await promisify(execFile)(
             AWS_CLI,
             ['--endpoint-url', server.url, 'cloudtrail', 'lookup-events', '--lookup-attributes', `AttributeKey=${k},AttributeValue=${v}`, ...range, '--page-size', '2', '--output', 'json'],

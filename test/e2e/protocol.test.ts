@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ListKeysCommand } from '@aws-sdk/client-kms'
-import { startKms } from '../helpers/server.js'
+import { sharedKms, startKms } from '../helpers/server.js'
 import { send, signedSend } from '../helpers/raw.js'
 
 describe('protocol', () => {
@@ -55,9 +55,11 @@ describe('protocol', () => {
     { when: 'the target is lower case', target: 'trentservice.describekey', body: '{}', type: 'UnknownOperationException' },
     { when: 'the content type is wrong', body: '{}', type: 'UnknownOperationException', contentType: 'application/json' },
   ]
+  // One server for the rows of this table: none of them changes what another checks.
+  const table = sharedKms()
   for (const c of bad) {
-    it(`answers 400 ${c.type} when ${c.when}`, async (t) => {
-      const { server, kms } = await startKms(t)
+    it(`answers 400 ${c.type} when ${c.when}`, async () => {
+      const { server, kms } = await table()
       const res = await signedSend(server.url, c.target ?? 'TrentService.DescribeKey', c.body, c.contentType ? { contentType: c.contentType } : {})
       assert.equal(res.status, 400, res.body)
       assert.equal(res.json?.['__type'], c.type)

@@ -1,10 +1,11 @@
 // A real macaw server on an ephemeral port with a fresh data dir, and SDK clients signed as the
-// account root user. Each test gets its own server; `t.after` stops it and removes the data dir.
+// account root user. Each test gets its own server (`t.after` stops it and removes the data dir), or
+// the rows of a table share one (`sharedKms`).
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from 'node:http'
-import type { TestContext } from 'node:test'
+import { after, type TestContext } from 'node:test'
 import { KMSClient } from '@aws-sdk/client-kms'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { buildConfig, type RawSettings } from '../../src/config.js'
@@ -77,7 +78,28 @@ export function storeEnvFor(dataDir: string): Record<string, string> {
   return known ? { MACAW_STORE: known.db.url } : {}
 }
 
+/**
+ * One server for several cases of a file that do not interfere (each makes its own keys, or none):
+ * call at the top of a describe block; the returned function starts the server on first use, and
+ * it stops when that block's cases are done. Starting an in-process server costs about 80 ms of
+ * CPU, most of it the SQLite audit writer thread.
+ */
+export function sharedKms(options: StartOptions = {}): () => Promise<TestKms> {
+  const cleanups: (() => Promise<void>)[] = []
+  let started: Promise<TestKms> | undefined
+  after(async () => {
+    if (started === undefined) return
+    await started.catch(() => undefined)
+    for (const cleanup of cleanups.reverse()) await cleanup()
+  })
+  return () => (started ??= startWith((fn) => cleanups.push(fn), options))
+}
+
 export async function startKms(t: TestContext, options: StartOptions = {}): Promise<TestKms> {
+  return startWith((fn) => t.after(fn), options)
+}
+
+async function startWith(onDone: (cleanup: () => Promise<void>) => void, options: StartOptions): Promise<TestKms> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'macaw-test-')))
   // MACAW_TEST_STORE=postgres runs the same tests on a fresh PostgreSQL database each. It is
   // dropped in the t.after below, once the server has closed its connections (hooks run in order).
@@ -111,7 +133,7 @@ export async function startKms(t: TestContext, options: StartOptions = {}): Prom
     return c
   }
   const kms = client(REGION)
-  t.after(async () => {
+  onDone(async () => {
     for (const c of clients) c.destroy()
     // A server that does not close fails its test rather than hanging the run.
     let timer: NodeJS.Timeout | undefined

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CreateKeyCommand, DescribeKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms'
-import { ACCOUNT, REGION, startKms } from '../helpers/server.js'
+import { ACCOUNT, REGION, sharedKms, startKms } from '../helpers/server.js'
 import { rejectsWith } from '../helpers/keys.js'
 
 const SPECS = [
@@ -12,9 +12,11 @@ const SPECS = [
 ] as const
 
 describe('CreateKey', () => {
+  // One server for the rows of this table: none of them changes what another checks.
+  const specs = sharedKms()
   for (const [spec, alg] of SPECS) {
-    it(`creates an ${spec} key with exactly AWS's metadata fields`, async (t) => {
-      const { kms } = await startKms(t)
+    it(`creates an ${spec} key with exactly AWS's metadata fields`, async () => {
+      const { kms } = await specs()
       const before = Date.now() / 1000
       const out = await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'test key' }))
       const m = out.KeyMetadata
@@ -90,9 +92,11 @@ describe('CreateKey', () => {
     { when: 'the policy is not JSON', input: { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Policy: '{not json' }, error: 'MalformedPolicyDocumentException' },
     { when: 'the policy is over 32 KB', input: { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Policy: JSON.stringify({ Statement: [], Pad: 'x'.repeat(33000) }) }, error: 'LimitExceededException' },
   ]
+  // One server for the rows of this table: none of them changes what another checks.
+  const table = sharedKms()
   for (const c of failures) {
-    it(`fails with ${c.error} when ${c.when}, and creates nothing`, async (t) => {
-      const { kms } = await startKms(t)
+    it(`fails with ${c.error} when ${c.when}, and creates nothing`, async () => {
+      const { kms } = await table()
       await rejectsWith(kms.send(new CreateKeyCommand(c.input)), c.error, c.message)
       const { ListKeysCommand } = await import('@aws-sdk/client-kms')
       const listed = await kms.send(new ListKeysCommand({}))

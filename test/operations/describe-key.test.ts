@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CreateAliasCommand, DescribeKeyCommand, DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms'
-import { ACCOUNT, REGION, startKms } from '../helpers/server.js'
+import { ACCOUNT, REGION, sharedKms, startKms } from '../helpers/server.js'
 import { hmacKey, rejectsWith } from '../helpers/keys.js'
 
 describe('DescribeKey', () => {
@@ -38,9 +38,11 @@ describe('DescribeKey', () => {
     { KeyId: 'mrk-fake-key-id', message: "Invalid keyId 'mrk-fake-key-id'" },
     { KeyId: 'arn:aws:kms:us-east-1:111122223333:thing/x', message: 'Invalid arn arn:aws:kms:us-east-1:111122223333:thing/x' },
   ]
+  // One server for the rows of this table: none of them changes what another checks.
+  const table = sharedKms()
   for (const c of failures) {
-    it(`answers NotFoundException for '${c.KeyId}'`, async (t) => {
-      const { kms } = await startKms(t)
+    it(`answers NotFoundException for '${c.KeyId}'`, async () => {
+      const { kms } = await table()
       await rejectsWith(kms.send(new DescribeKeyCommand({ KeyId: c.KeyId })), 'NotFoundException', c.message)
     })
   }

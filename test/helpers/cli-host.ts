@@ -3,7 +3,7 @@
 // argv and environment, its stdout and stderr captured, one command at a time. Starting a process
 // per command cost about 0.2 s of CPU, a tenth of the whole suite's; the commands themselves are
 // tested as real processes by `macaw()` (test/helpers/process.ts) and test/e2e/cli.test.ts.
-// Run as a child process with an IPC channel (`startCliHost`); it ends when its parent does.
+// Forked with an IPC channel by `cliHost()` in test/helpers/process.ts; it ends when its parent does.
 import { run } from '../../src/cli/index.js'
 
 interface Command {

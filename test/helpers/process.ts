@@ -182,8 +182,13 @@ export async function macaw(dataDir: string, args: readonly string[], extraEnv: 
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
   const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_MS)
   const [code] = (await once(child, 'exit').finally(() => clearTimeout(timer))) as [number | null]
-  if (code !== 0) throw Object.assign(new Error(`macaw ${args.join(' ')} exited ${String(code)}: ${stderr}`), { code, stderr })
+  if (code !== 0) throw commandFailed(args, code, stderr)
   return stdout
+}
+
+/** The error of a `macaw` command that exited non-zero, with its code and stderr for assertions. */
+function commandFailed(args: readonly string[], code: number | null, stderr: string): Error {
+  return Object.assign(new Error(`macaw ${args.join(' ')} exited ${String(code)}: ${stderr}`), { code, stderr })
 }
 
 /** The cli-host process of this test file, started on first use (test/helpers/cli-host.ts). */
@@ -224,7 +229,7 @@ export async function hostedMacaw(dataDir: string, args: readonly string[]): Pro
     h.waiting.set(id, resolve)
     h.child.send({ id, args: [...args, '--data-dir', dataDir], env: storeEnvFor(dataDir) })
   })
-  if (result.code !== 0) throw Object.assign(new Error(`macaw ${args.join(' ')} exited ${String(result.code)}: ${result.stderr}`), { code: result.code, stderr: result.stderr })
+  if (result.code !== 0) throw commandFailed(args, result.code, result.stderr)
   return result.stdout
 }
 

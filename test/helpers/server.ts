@@ -102,7 +102,7 @@ export async function startKms(t: TestContext, options: StartOptions = {}): Prom
 async function startWith(onDone: (cleanup: () => Promise<void>) => void, options: StartOptions): Promise<TestKms> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'macaw-test-')))
   // MACAW_TEST_STORE=postgres runs the same tests on a fresh PostgreSQL database each. It is
-  // dropped in the t.after below, once the server has closed its connections (hooks run in order).
+  // dropped in the cleanup below, once the server has closed its connections (hooks run in order).
   const database = process.env['MACAW_TEST_STORE'] === 'postgres' ? await acquireDatabase(dataDir) : undefined
   let server: RunningServer
   try {

@@ -6,7 +6,12 @@
 // Connections, not requests, are spread over workers, so a client on a single connection gets at
 // most one worker's share; clients with a pool of connections (every SDK) get the whole rate.
 import { readFileSync } from 'node:fs'
-import { parse as parseYaml } from 'yaml'
+import { createRequire } from 'node:module'
+import type * as Yaml from 'yaml'
+
+// The YAML parser loads only for a rules file: it is about 40 ms of every process's start-up
+// (each worker and admin command reads the configuration), and most run with `off` or `aws`.
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text)
 
 /** CloudTrail's text for a throttled LookupEvents, as public reports quote it (test/fixtures/aws-texts.json). */
 export const CLOUDTRAIL_THROTTLING_MESSAGE = 'Rate exceeded'

@@ -43,11 +43,11 @@ export async function openDeployment(config: Config, options: { create: boolean;
 
 /** Opens the data directory, store and roots, and the service of this process on them. */
 export async function openService(config: Config, options: KmsOptions): Promise<Kms> {
-  // The service, the seed reader and the YAML parser load here, not with the admin commands that
-  // share this module.
-  const [{ Kms }, { applySeed, readSeed }] = await Promise.all([import('./kms.js'), import('../seed.js')])
+  // The service loads here, not with the admin commands that share this module; the seed reader
+  // and its YAML parser only with a seed file.
+  const [{ Kms }, seeding] = await Promise.all([import('./kms.js'), config.seed === undefined ? undefined : import('../seed.js')])
   // A bad seed file is reported before anything is opened or written.
-  const seed = config.seed === undefined ? undefined : readSeed(config.seed, config)
+  const seed = config.seed === undefined || seeding === undefined ? undefined : { ...seeding, file: seeding.readSeed(config.seed, config) }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const { store, root } = await openDeployment(config, { create: true })
   const { logger } = options
@@ -66,7 +66,7 @@ export async function openService(config: Config, options: KmsOptions): Promise<
     kms.followRootRotation(logger)
     if (first) await bootstrapRootCredentials(kms.store, root, config, logger, now, options.onGeneratedCredentials)
     if (seed !== undefined && first) {
-      const created = await applySeed(seed, store, root, config.partition, now())
+      const created = await seed.applySeed(seed.file, store, root, config.partition, now())
       logger.info({ seed: config.seed, ...created }, 'seed applied')
     }
     await kms.audit.start()

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { send, signedSend, type RawResponse } from '../helpers/raw.js'
 import { ACCOUNT, ROOT, startKms } from '../helpers/server.js'
-import { createUser, credentialsOf, macaw } from '../helpers/process.js'
+import { createUser, credentialsOf, hostedMacaw } from '../helpers/process.js'
 import { sign } from './sign.js'
 
 const OTHER = '444455556666'
@@ -34,7 +34,7 @@ describe('attacks on authorization', () => {
     const { server, dataDir } = await startKms(t)
     const victim = await macKey(server.url)
     assert.equal((await call(server.url, 'CreateAlias', { AliasName: 'alias/victim', TargetKeyId: victim.keyId })).status, 200)
-    const attacker = JSON.parse(await macaw(dataDir, ['access-keys', 'create', '--account-id', OTHER])) as { AccessKeyId: string; SecretAccessKey: string }
+    const attacker = JSON.parse(await hostedMacaw(dataDir, ['access-keys', 'create', '--account-id', OTHER])) as { AccessKeyId: string; SecretAccessKey: string }
     const creds = { accessKeyId: attacker.AccessKeyId, secretAccessKey: attacker.SecretAccessKey }
     assertType(await call(server.url, 'GenerateMac', mac(victim.keyId), creds), 'NotFoundException')
     assertType(await call(server.url, 'DescribeKey', { KeyId: victim.keyId }, creds), 'NotFoundException')
@@ -50,7 +50,7 @@ describe('attacks on authorization', () => {
   it("is denied another account's key by ARN when the key policy does not allow it (AccessDeniedException)", async (t) => {
     const { server, dataDir } = await startKms(t)
     const victim = await macKey(server.url)
-    const attacker = JSON.parse(await macaw(dataDir, ['access-keys', 'create', '--account-id', OTHER])) as { AccessKeyId: string; SecretAccessKey: string }
+    const attacker = JSON.parse(await hostedMacaw(dataDir, ['access-keys', 'create', '--account-id', OTHER])) as { AccessKeyId: string; SecretAccessKey: string }
     const creds = { accessKeyId: attacker.AccessKeyId, secretAccessKey: attacker.SecretAccessKey }
     for (const [op, body] of [
       ['GenerateMac', mac(victim.arn)],
@@ -106,7 +106,7 @@ describe('attacks on authorization', () => {
     const body = JSON.stringify(mac(key.keyId))
     const captured = await sign(server.url, 'TrentService.GenerateMac', body, { credentials: credentialsOf(ann) })
     assert.equal((await send(server.url, { headers: captured, body })).status, 200)
-    await macaw(dataDir, ['users', 'delete', '--account-id', ACCOUNT, '--name', 'ann'])
+    await hostedMacaw(dataDir, ['users', 'delete', '--account-id', ACCOUNT, '--name', 'ann'])
     assertType(await send(server.url, { headers: captured, body }), 'UnrecognizedClientException')
     // Re-creating a user of the same name gives a new key; the old one stays dead.
     await createUser(dataDir, ACCOUNT, 'ann', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] })
@@ -117,11 +117,11 @@ describe('attacks on authorization', () => {
     const { server, dataDir } = await startKms(t)
     const key = await macKey(server.url)
     const bo = await createUser(dataDir, ACCOUNT, 'bo', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] })
-    const second = JSON.parse(await macaw(dataDir, ['access-keys', 'create', '--account-id', ACCOUNT, '--user-name', 'bo'])) as { AccessKeyId: string; SecretAccessKey: string }
+    const second = JSON.parse(await hostedMacaw(dataDir, ['access-keys', 'create', '--account-id', ACCOUNT, '--user-name', 'bo'])) as { AccessKeyId: string; SecretAccessKey: string }
     const secondCreds = { accessKeyId: second.AccessKeyId, secretAccessKey: second.SecretAccessKey }
     const body = JSON.stringify(mac(key.keyId))
     const captured = await sign(server.url, 'TrentService.GenerateMac', body, { credentials: credentialsOf(bo) })
-    await macaw(dataDir, ['access-keys', 'delete', '--account-id', ACCOUNT, '--access-key-id', bo.AccessKeyId])
+    await hostedMacaw(dataDir, ['access-keys', 'delete', '--account-id', ACCOUNT, '--access-key-id', bo.AccessKeyId])
     assertType(await send(server.url, { headers: captured, body }), 'UnrecognizedClientException')
     assertType(await call(server.url, 'ListKeys', {}, credentialsOf(bo)), 'UnrecognizedClientException')
     assert.equal((await call(server.url, 'GenerateMac', mac(key.keyId), secondCreds)).status, 200)

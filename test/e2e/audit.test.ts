@@ -11,7 +11,7 @@ import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms'
 import Database from 'better-sqlite3'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { hmacKey, rejectsWith } from '../helpers/keys.js'
-import { createUser, credentialsOf, macaw, removeDataDir } from '../helpers/process.js'
+import { createUser, credentialsOf, hostedMacaw, removeDataDir } from '../helpers/process.js'
 
 const SECRET_MESSAGE = Buffer.from('audit-must-never-see-this-message-0123456789')
 
@@ -115,14 +115,14 @@ describe('audit trail', () => {
     const second = await startKms(t, { dataDir })
     await mac(second.kms, key.arn)
     await second.server.close()
-    assert.match(await macaw(dataDir, ['audit', 'verify']), /audit chain ok: 6 records verified from the start \(keyed under the root of trust\)/)
-    const query = await macaw(dataDir, ['audit', 'query', '--event-name', 'GenerateMac', '--key', key.arn])
+    assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /audit chain ok: 6 records verified from the start \(keyed under the root of trust\)/)
+    const query = await hostedMacaw(dataDir, ['audit', 'query', '--event-name', 'GenerateMac', '--key', key.arn])
     assert.equal(query.trim().split('\n').length, 5)
 
     const db = new Database(join(dataDir, 'macaw.db'))
     t.after(() => db.close())
     db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":true', '\"readOnly\":false') WHERE seq = 3").run()
-    await assert.rejects(macaw(dataDir, ['audit', 'verify']), (err: Error & { stderr: string; code: number }) => {
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), (err: Error & { stderr: string; code: number }) => {
       assert.equal(err.code, 1)
       assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its keyed hash/)
       return true
@@ -130,9 +130,9 @@ describe('audit trail', () => {
     const original = db.prepare<[], { event: string }>('SELECT event FROM audit WHERE seq = 3').get()
     db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":false', '\"readOnly\":true') WHERE seq = 3").run()
     assert.ok(original)
-    assert.match(await macaw(dataDir, ['audit', 'verify']), /ok/)
+    assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /ok/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run('arn:aws:iam::999999999999:root')
-    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /record 2 .*indexed columns/)
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /record 2 .*indexed columns/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run(`arn:aws:iam::${ACCOUNT}:root`)
     // Someone with write access to the database but not the root of trust rewrites a record's
     // principal and recomputes the chain from there on: as plain SHA-256 (the old chain), or keyed
@@ -152,14 +152,14 @@ describe('audit trail', () => {
       for (const row of rows) db.prepare('UPDATE audit SET event = ?, prev_hash = ?, hash = ?, principal = ? WHERE seq = ?').run(row.event, row.prev_hash, row.hash, row.seq === 2 ? `arn:aws:iam::${ACCOUNT}:root` : db.prepare<[number], { principal: string }>('SELECT principal FROM audit WHERE seq = ?').get(row.seq)?.principal ?? '', row.seq)
     }
     forge((prev, seq, event) => createHash('sha256').update(`macaw-audit-v1\n${prev}\n${seq}\n${event}`).digest('hex'))
-    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record \d+ .*(unkeyed record after keyed|predate)|audit chain broken/)
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record \d+ .*(unkeyed record after keyed|predate)|audit chain broken/)
     const attackerKey = Buffer.alloc(32, 7)
     forge((prev, seq, event) => 'k1:' + createHmac('sha256', attackerKey).update(`macaw-audit-v2\n${prev}\n${seq}\n${event}`).digest('hex'))
-    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1 .*keyed hash \(edited\)/)
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1 .*keyed hash \(edited\)/)
     restore()
-    assert.match(await macaw(dataDir, ['audit', 'verify']), /audit chain ok/)
+    assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /audit chain ok/)
     db.prepare('DELETE FROM audit WHERE seq = 4').run()
-    await assert.rejects(macaw(dataDir, ['audit', 'verify']), /audit chain broken at record 4: record 4 is missing/)
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record 4: record 4 is missing/)
   })
 
   it('verifies the chain while it runs, reports it in /metrics, and raises a break that stays', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'edits the SQLite file directly' : false }, async (t) => {

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-kms'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
-import { createUser, credentialsOf, macaw } from '../helpers/process.js'
+import { createUser, credentialsOf, hostedMacaw } from '../helpers/process.js'
 
 const OTHER = '444455556666'
 const rootArn = (account: string) => `arn:aws:iam::${account}:root`
@@ -81,13 +81,13 @@ describe('authorization', () => {
     // A stricter identity policy takes effect on the next request.
     const strict = `${dataDir}/strict.json`
     await import('node:fs/promises').then((fs) => fs.writeFile(strict, policyOf({ Effect: 'Deny', Action: 'kms:*', Resource: '*' })))
-    await macaw(dataDir, ['users', 'put-policy', '--account-id', ACCOUNT, '--name', 'bob', '--policy', strict])
+    await hostedMacaw(dataDir, ['users', 'put-policy', '--account-id', ACCOUNT, '--name', 'bob', '--policy', strict])
     await rejectsWith(mac(asBob, key.keyId), 'AccessDeniedException', denied(bob.Arn, 'kms:GenerateMac', key.arn, 'with an explicit deny in an identity-based policy'))
 
-    const listed = JSON.parse(await macaw(dataDir, ['users', 'list', '--account-id', ACCOUNT])) as { UserName: string; AccessKeyIds: string[] }[]
+    const listed = JSON.parse(await hostedMacaw(dataDir, ['users', 'list', '--account-id', ACCOUNT])) as { UserName: string; AccessKeyIds: string[] }[]
     assert.deepEqual(listed.map((u) => [u.UserName, u.AccessKeyIds]), [['bob', [bob.AccessKeyId]]])
     assert.ok(!JSON.stringify(listed).includes(bob.SecretAccessKey))
-    await macaw(dataDir, ['users', 'delete', '--account-id', ACCOUNT, '--name', 'bob'])
+    await hostedMacaw(dataDir, ['users', 'delete', '--account-id', ACCOUNT, '--name', 'bob'])
     await rejectsWith(mac(asBob, key.keyId), 'UnrecognizedClientException')
   })
 
@@ -168,7 +168,7 @@ describe('authorization', () => {
 
   it('serves another account by key ARN or alias ARN when both policies allow it, never by bare id', async (t) => {
     const { kms, dataDir, client } = await startKms(t)
-    const otherRoot = JSON.parse(await macaw(dataDir, ['access-keys', 'create', '--account-id', OTHER])) as { AccessKeyId: string; SecretAccessKey: string; Arn: string }
+    const otherRoot = JSON.parse(await hostedMacaw(dataDir, ['access-keys', 'create', '--account-id', OTHER])) as { AccessKeyId: string; SecretAccessKey: string; Arn: string }
     assert.equal(otherRoot.Arn, rootArn(OTHER))
     const asOther = client(REGION, { accessKeyId: otherRoot.AccessKeyId, secretAccessKey: otherRoot.SecretAccessKey })
     const frank = await createUser(dataDir, OTHER, 'frank')

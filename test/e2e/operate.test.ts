@@ -25,7 +25,7 @@ import { ACCOUNT, kmsClient, ROOT } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import {
   credentialsOf,
-  macaw,
+  hostedMacaw,
   MAIN,
   spawnServer,
   type CreatedUser,
@@ -159,7 +159,7 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
             await writeFile(file, JSON.stringify(policy))
             args.push('--policy', file)
           }
-          return JSON.parse(await macaw(dir, args, storeEnv)) as CreatedUser
+          return JSON.parse(await hostedMacaw(dir, args, storeEnv)) as CreatedUser
         }
         const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, ...storeEnv })
         t.after(() => proc.stop())
@@ -272,7 +272,7 @@ describe('operating the default deployment', { timeout: 240_000 }, () => {
           t.after(() => asUser.destroy())
           await mac(asUser, key.keyId)
           await mac(asUser, key.keyId)
-          await macaw(
+          await hostedMacaw(
             dir,
             i % 2 === 0
               ? ['users', 'delete', '--name', user.Arn.split('/')[1] ?? '']

@@ -11,7 +11,7 @@ import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
 import { PutKeyPolicyCommand } from '@aws-sdk/client-kms'
 import { hmacKey } from '../helpers/keys.js'
-import { createRole, createUser, macaw, removeDataDir, spawnServer } from '../helpers/process.js'
+import { createRole, createUser, hostedMacaw, removeDataDir, spawnServer } from '../helpers/process.js'
 import { ACCOUNT, kmsClient } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -69,12 +69,12 @@ describe('roles on the default deployment (two workers, boto3)', () => {
     const first = await assume()
     assert.deepEqual(await macs(first), six('kms'))
     await new Promise((resolve) => setTimeout(resolve, 5))
-    await macaw(dir, ['roles', 'revoke-sessions', '--name', 'app'])
+    await hostedMacaw(dir, ['roles', 'revoke-sessions', '--name', 'app'])
     assert.deepEqual(await macs(first), six('AccessDeniedException'), 'revoked on both workers at once')
     await new Promise((resolve) => setTimeout(resolve, 5))
     const second = await assume()
     assert.deepEqual(await macs(second), six('kms'), 'a session issued after the revocation works on both workers')
-    await macaw(dir, ['roles', 'delete', '--name', 'app'])
+    await hostedMacaw(dir, ['roles', 'delete', '--name', 'app'])
     assert.deepEqual(await macs(second), six('UnrecognizedClientException'), 'deleted on both workers at once')
 
     type Event = { eventSource: string; eventName: string; errorCode?: string; userIdentity: { type: string; arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } }; responseElements?: { credentials?: Record<string, unknown> } | null }
@@ -82,7 +82,7 @@ describe('roles on the default deployment (two workers, boto3)', () => {
     await waitFor(
       'the audit records of the STS calls and the session calls',
       async () => {
-        events = (await macaw(dir, ['audit', 'query'])).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event)
+        events = (await hostedMacaw(dir, ['audit', 'query'])).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event)
         return events.filter((e) => e.eventName === 'GenerateMac').length >= 24
       },
       { timeoutMs: 20_000, everyMs: 200 },
@@ -96,6 +96,6 @@ describe('roles on the default deployment (two workers, boto3)', () => {
     assert.ok(bySession.every((e) => e.userIdentity.arn === `arn:aws:sts::${ACCOUNT}:assumed-role/app/worker-test` && e.userIdentity.sessionContext?.sessionIssuer?.arn === role))
     assert.equal(bySession.filter((e) => e.errorCode === 'AccessDeniedException').length, 6)
     await server.stop()
-    assert.match(await macaw(dir, ['audit', 'verify']), /audit chain ok/)
+    assert.match(await hostedMacaw(dir, ['audit', 'verify']), /audit chain ok/)
   })
 })

@@ -220,14 +220,20 @@ function cliHost(): NonNullable<typeof host> {
 
 /**
  * Runs a `macaw` admin command against a data dir in this file's cli-host process, as `macaw()`
- * would in a process of its own: returns stdout, throws on a non-zero exit. For tests' setup.
+ * would in a process of its own: returns stdout, throws on a non-zero exit. For tests' setup, and
+ * for changes a test makes from another process while a server runs. What a command does as a
+ * process of its own (exit codes, signals, working directory) is tested with `macaw()`.
  */
-export async function hostedMacaw(dataDir: string, args: readonly string[]): Promise<string> {
+export async function hostedMacaw(dataDir: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<string> {
   const h = cliHost()
   const id = h.next++
+  // The channel keeps this process alive while a command runs (a test may have nothing else left).
+  h.child.channel?.ref()
   const result = await new Promise<CommandResult>((resolve) => {
     h.waiting.set(id, resolve)
-    h.child.send({ id, args: [...args, '--data-dir', dataDir], env: storeEnvFor(dataDir) })
+    h.child.send({ id, args: [...args, '--data-dir', dataDir], env: { ...storeEnvFor(dataDir), ...extraEnv } })
+  }).finally(() => {
+    if (h.waiting.size === 0) h.child.channel?.unref()
   })
   if (result.code !== 0) throw commandFailed(args, result.code, result.stderr)
   return result.stdout

@@ -112,6 +112,7 @@ export class KeyCache {
       case 'user':
       case 'accessKey':
       case 'role':
+      case 'setting':
         break
     }
   }

@@ -32,7 +32,7 @@ import { ThrottlingException, type KmsError } from '../protocol/errors.js'
 import { errorResponse, operationName, parseBody, unauditedError, type KmsRequest, type KmsResponse } from '../protocol/wire.js'
 import { Throttle, THROTTLING_MESSAGE } from '../quotas/throttle.js'
 import type { KeyRecord, Store } from '../store/store.js'
-import type { RootRing } from '../trust/ring.js'
+import { CURRENT_ROOT, type RootRing } from '../trust/ring.js'
 import { Sts } from '../sts/service.js'
 import { CloudTrail } from '../cloudtrail/service.js'
 import { WebIdentityVerifier } from '../sts/web-identity.js'
@@ -77,6 +77,7 @@ export class Kms {
   /** The audit chain, verified while running (one process of the deployment holds its lease). */
   readonly chainVerifier: ChainVerifier
   private rootTimer: NodeJS.Timeout | undefined
+  private stopRootNotices: (() => void) | undefined
 
   /** Wires the caches and gates of one process over an opened store and root (service/open.ts). */
   constructor(config: Config, rawStore: Store, root: RootRing, logger: Logger, now: () => number, chainKey: ChainKey, sessionKey: Buffer) {
@@ -231,10 +232,14 @@ export class Kms {
     return this.readiness.problems()
   }
 
-  /** Looks for a new current root of trust (a rotation) every few seconds. */
+  /**
+   * Follows a rotation of the root of trust: at once when the store announces a new current root
+   * (`macaw root rotate` writes it with putSetting), and every few seconds in case a notice was
+   * missed (a change feed outage).
+   */
   followRootRotation(logger: Logger): void {
     let reported: string | undefined
-    this.rootTimer = setInterval(() => {
+    const refresh = (): void => {
       this.root.refresh(this.store).then(
         (changed) => {
           if (changed) logger.info({ root: this.root.description }, 'the root of trust was rotated: sealing with the new root')
@@ -243,14 +248,19 @@ export class Kms {
         },
         (err: unknown) => logger.error({ err }, 'cannot follow the root of trust rotation'),
       )
-    }, 5000)
+    }
+    this.rootTimer = setInterval(refresh, 5000)
     this.rootTimer.unref()
+    this.stopRootNotices = this.store.onChange((change) => {
+      if ((change.kind === 'setting' && change.name === CURRENT_ROOT) || change.kind === 'unknown') refresh()
+    })
   }
 
   async close(): Promise<void> {
     this.services.sweeper.stop()
     await this.services.sweeper.release()
     if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
+    this.stopRootNotices?.()
     await this.chainVerifier.stop()
     await this.audit.close()
     await this.services.lastUsage.close()

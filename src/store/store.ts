@@ -235,6 +235,8 @@ export type StoreChange =
   | { readonly kind: 'accessKey'; readonly accessKeyId: string }
   | { readonly kind: 'user'; readonly accountId: string; readonly userName: string }
   | { readonly kind: 'role'; readonly accountId: string; readonly roleName: string }
+  /** putSetting() wrote this setting (the current root of trust after a rotation, for one). */
+  | { readonly kind: 'setting'; readonly name: string }
   /** The store may have missed changes (e.g. its change feed reconnected): drop every cached entry. */
   | { readonly kind: 'unknown' }
 

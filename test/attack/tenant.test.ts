@@ -324,7 +324,7 @@ describe('request quotas', { timeout: 120_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-throttle-'))
     t.after(() => removeDataDir(dir))
     const file = join(dir, 'quotas.yaml')
-    await writeFile(file, 'base: none\ncryptographic: 5\noperations:\n  CreateKey: 2\n')
+    await writeFile(file, 'base: none\ncryptographic: 5\noperations:\n  CreateKey: 4\n')
     const { kms, server } = await startKms(t, { settings: { throttle: file } })
     const { arn } = await hmacKey(kms)
     let throttled = 0
@@ -359,6 +359,10 @@ print('ok')
 `
     const { stdout } = await promisify(execFile)('python3', ['-c', script, server.url, ROOT.accessKeyId, ROOT.secretAccessKey], { timeout: 90_000 })
     assert.equal(stdout.trim(), 'ok')
+    // Eight CreateKeys at 4 per second: some were throttled and retried, and all succeeded.
+    const after = await get(server.url, '/metrics')
+    assert.match(after.body, /macaw_requests_total\{operation="CreateKey",outcome="client_error",error="ThrottlingException"\} [1-9]/)
+    assert.match(after.body, /macaw_requests_total\{operation="CreateKey",outcome="success",error=""\} 9\b/)
   })
 })
 

@@ -160,6 +160,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       await store.insertAlias({ accountId: A, region: R, aliasName: 'alias/x', keyId: 'k', creationDate: 1, lastUpdatedDate: 1 })
       await store.insertAccessKey({ accessKeyId: 'AKIA9', accountId: A, secret: Buffer.from('s'), status: 'Active', createDate: 1 })
       await store.deleteKey(A, R, 'k')
+      await store.putSetting('root.current', 'abc')
       off()
       await store.insertKey(keyRecord('after'))
       assert.deepEqual(seen, [
@@ -169,6 +170,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
         { kind: 'accessKey', accessKeyId: 'AKIA9' },
         { kind: 'key', accountId: A, region: R, keyId: 'k' },
         { kind: 'alias', accountId: A, region: R, aliasName: 'alias/x' },
+        { kind: 'setting', name: 'root.current' },
       ])
     })
 

@@ -300,6 +300,8 @@ describe('postgres change payloads', () => {
     for (const p of payloads) assert.ok(Buffer.byteLength(p) < 8000)
     assert.deepEqual(payloads.flatMap((p) => parsePayload('other', p)), changes)
     assert.deepEqual(payloads.flatMap((p) => parsePayload('me', p)), [])
+    const setting: StoreChange = { kind: 'setting', name: 'root.current' }
+    assert.deepEqual(notifyPayloads('me', [setting]).flatMap((p) => parsePayload('other', p)), [setting])
   })
 
   it('turn what cannot be read into an unknown change', () => {

@@ -92,6 +92,10 @@ function toChange(item: unknown): StoreChange | undefined {
       const roleName = str('roleName')
       return accountId !== undefined && roleName !== undefined ? { kind: 'role', accountId, roleName } : undefined
     }
+    case 'setting': {
+      const name = str('name')
+      return name !== undefined ? { kind: 'setting', name } : undefined
+    }
     case 'unknown':
       return UNKNOWN_CHANGE
     default:

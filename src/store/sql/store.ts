@@ -614,7 +614,10 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
   }
 
   async putSetting(name: string, value: string): Promise<void> {
-    await this.write((tx) => tx.run(PUT_SETTING, [name, value]))
+    await this.write(async (tx) => {
+      await tx.run(PUT_SETTING, [name, value])
+      tx.log({ kind: 'setting', name })
+    })
   }
 
   async initSetting(name: string, value: string): Promise<string> {

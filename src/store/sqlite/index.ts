@@ -67,6 +67,8 @@ function changeRow(change: StoreChange): [string, string | null, string | null, 
       return ['user', change.accountId, null, change.userName]
     case 'role':
       return ['role', change.accountId, null, change.roleName]
+    case 'setting':
+      return ['setting', null, null, change.name]
     case 'unknown':
       // Never written: only a change feed that lost track announces it.
       return undefined
@@ -79,6 +81,8 @@ function toChange(row: ChangeRow): StoreChange {
       return { kind: 'user', accountId: row.account_id ?? '', userName: row.id }
     case 'role':
       return { kind: 'role', accountId: row.account_id ?? '', roleName: row.id }
+    case 'setting':
+      return { kind: 'setting', name: row.id }
     case 'key':
       return { kind: 'key', accountId: row.account_id ?? '', region: row.region ?? '', keyId: row.id }
     case 'alias':

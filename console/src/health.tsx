@@ -1,9 +1,11 @@
 // A small health view from /metrics: requests and errors per second and the p99 latency, sampled
-// every 5 s while the page is open and charted over the last 10 minutes.
+// every 5 s while the page is open (the second sample after 1 s, so that a first rate shows at
+// once) and charted over the last 10 minutes.
 import { useEffect, useState } from 'preact/hooks'
 import { fetchMetrics, p99, sample, type Sample } from './metrics.js'
 
 const EVERY_MS = 5000
+const FIRST_RATE_MS = 1000
 const KEEP = 120
 
 interface Point {
@@ -67,9 +69,11 @@ export function HealthPage() {
       )
     }
     take()
+    const soon = setTimeout(take, FIRST_RATE_MS)
     const timer = setInterval(take, EVERY_MS)
     return () => {
       live = false
+      clearTimeout(soon)
       clearInterval(timer)
     }
   }, [])
@@ -77,7 +81,7 @@ export function HealthPage() {
   return (
     <section>
       <h1>Health</h1>
-      <p class="hint">From this node's /metrics every 5 s since this page opened (all of the node's workers).</p>
+      <p class="hint">From this node's /metrics every 5 s since this page opened, the first rate after 1 s (all of the node's workers).</p>
       {problem === undefined ? null : <div class="error">{problem}</div>}
       {p.length === 0 ? <p class="hint">Collecting the first samples…</p> : null}
       <div class="charts">

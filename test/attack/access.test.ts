@@ -29,7 +29,7 @@ function assertType(res: RawResponse, type: string): void {
   assert.equal(res.json?.['__type'], type, res.body)
 }
 
-describe('attacks on authorization', () => {
+describe('attacks on authorization', { concurrency: true }, () => {
   it("cannot reach another account's key by bare key id, alias name or alias ARN (NotFoundException)", async (t) => {
     const { server, dataDir } = await startKms(t)
     const victim = await macKey(server.url)

@@ -37,7 +37,7 @@ function creds(c: { AccessKeyId?: string | undefined; SecretAccessKey?: string |
   return { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' }
 }
 
-describe('attacks on temporary credentials', { timeout: 120_000 }, () => {
+describe('attacks on temporary credentials', { timeout: 120_000, concurrency: true }, () => {
   it('gains nothing from a token another deployment sealed, for the same account and role name', async (t) => {
     const a = await deployment(t)
     const b = await deployment(t)

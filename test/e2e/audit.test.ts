@@ -37,7 +37,7 @@ interface Event {
 const mac = (kms: KMSClient, KeyId: string, MacAlgorithm: 'HMAC_SHA_256' | 'HMAC_SHA_512' = 'HMAC_SHA_256') =>
   kms.send(new GenerateMacCommand({ KeyId, Message: SECRET_MESSAGE, MacAlgorithm }))
 
-describe('audit trail', () => {
+describe('audit trail', { concurrency: true }, () => {
   it('records a successful, a failed and a denied GenerateMac once each, without message or MAC bytes', async (t) => {
     const auditFile = join(await mkdtemp(join(tmpdir(), 'macaw-audit-')), 'audit.jsonl')
     t.after(() => removeDataDir(dirname(auditFile)))

@@ -6,7 +6,7 @@ import { ROOT, startKms } from '../helpers/server.js'
 import { rejectsWith } from '../helpers/keys.js'
 import { send, signedHeaders, signedSend } from '../helpers/raw.js'
 
-describe('authentication', () => {
+describe('authentication', { concurrency: true }, () => {
   it('refuses a wrong secret with InvalidSignatureException', async (t) => {
     const { client } = await startKms(t)
     const kms = client('us-east-1', { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong-secret-wrong-secret-wrong' })

@@ -31,7 +31,7 @@ const denied = (who: string, action: string, arn: string, why = `because no reso
 const policyOf = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements })
 const rootStatement = (account = ACCOUNT) => ({ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: rootArn(account) }, Action: 'kms:*', Resource: '*' })
 
-describe('authorization', () => {
+describe('authorization', { concurrency: true }, () => {
   it('no access -> grant -> access -> revoke -> no access', async (t) => {
     const { kms, dataDir, client } = await startKms(t)
     const key = await hmacKey(kms)

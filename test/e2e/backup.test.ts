@@ -10,7 +10,7 @@ import { startKms } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { macaw, spawnServer, removeDataDir } from '../helpers/process.js'
 
-describe('admin commands where there is no deployment', () => {
+describe('admin commands where there is no deployment', { concurrency: true }, () => {
   it('exit 2 and create nothing in an empty directory', async (t) => {
     const empty = await mkdtemp(join(tmpdir(), 'macaw-empty-'))
     t.after(() => removeDataDir(empty))
@@ -57,7 +57,7 @@ describe('admin commands where there is no deployment', () => {
   })
 })
 
-describe('backup and restore', () => {
+describe('backup and restore', { concurrency: true }, () => {
   it('restores keys that give the same MACs, and refuses to overwrite', { skip: process.env['MACAW_TEST_STORE'] === 'postgres' ? 'macaw backup copies the SQLite store' : false }, async (t) => {
     const work = await mkdtemp(join(tmpdir(), 'macaw-backup-'))
     t.after(() => removeDataDir(work))

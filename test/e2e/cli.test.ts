@@ -7,7 +7,7 @@ import { startKms } from '../helpers/server.js'
 import { MESSAGE, rejectsWith } from '../helpers/keys.js'
 import { macaw } from '../helpers/process.js'
 
-describe('macaw keys', () => {
+describe('macaw keys', { concurrency: true }, () => {
   it('creates, lists, describes, disables and enables keys that the running server uses', async (t) => {
     const { kms, dataDir } = await startKms(t)
     const created = await macaw(dataDir, ['keys', 'create', '--spec', 'HMAC_384', '--alias', 'alias/cli', '--description', 'made by the CLI'])

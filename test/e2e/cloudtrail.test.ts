@@ -57,7 +57,7 @@ for key, value in json.loads(attributes):
 print(json.dumps(out))
 `
 
-describe('CloudTrail LookupEvents on the default deployment', () => {
+describe('CloudTrail LookupEvents on the default deployment', { concurrency: true }, () => {
   it('pages, filters by every attribute and time, refuses bad input, and keeps accounts apart', { timeout: 180_000 }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-cloudtrail-'))
     t.after(() => removeDataDir(dir))

@@ -43,7 +43,7 @@ function presented(port: number, ca: Buffer): Promise<string> {
   })
 }
 
-describe('observability', () => {
+describe('observability', { concurrency: true }, () => {
   it('exposes Prometheus metrics for requests, latency, cache, store and audit', async (t) => {
     const { server, kms } = await startKms(t)
     const key = await hmacKey(kms)

@@ -62,7 +62,7 @@ function workersOf(proc: ServerProcess): Promise<number[]> {
   )
 }
 
-describe('operating the default deployment', { timeout: 240_000 }, () => {
+describe('operating the default deployment', { timeout: 240_000, concurrency: true }, () => {
   it('serves one monotonic node-wide count on /metrics, whichever worker is scraped', async (t) => {
     const dir = await dataDir(t)
     const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS })

@@ -50,7 +50,7 @@ function rootCredentials(): Record<string, string> {
   return Object.fromEntries([...line.matchAll(/(MACAW_ROOT_[A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? '', m[2] ?? '']))
 }
 
-describe('the README quick start with the AWS CLI', () => {
+describe('the README quick start with the AWS CLI', { concurrency: true }, () => {
   it('is found in the README', () => {
     assert.match(BLOCK, /kms create-key/)
     assert.match(BLOCK, /kms generate-mac/)

@@ -40,7 +40,7 @@ async function rootIds(store: Store): Promise<Set<string>> {
 }
 
 
-describe('root of trust rotation', () => {
+describe('root of trust rotation', { concurrency: true }, () => {
   it('re-wraps everything while the server serves, then runs on the new root alone', async (t) => {
     // The procedure: make the new root, add it to every server's roots, rotate, then swap them.
     const dataDir = await mkdtemp(join(tmpdir(), 'macaw-rotate-'))

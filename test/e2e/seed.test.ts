@@ -48,7 +48,7 @@ async function seedFile(t: TestContext, text: string, name = 'seed.yaml'): Promi
   return file
 }
 
-describe('seed files', () => {
+describe('seed files', { concurrency: true }, () => {
   it('creates fixed keys with their material, aliases, tags and policy, once', async (t) => {
     const seed = await seedFile(t, SEED)
     const first = await startKms(t, { settings: { seed }, keepDataDir: true })

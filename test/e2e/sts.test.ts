@@ -69,7 +69,7 @@ async function keyFor(kms: KMSClient, principal: string): Promise<{ keyId: strin
   return key
 }
 
-describe('STS: roles and temporary credentials', () => {
+describe('STS: roles and temporary credentials', { concurrency: true }, () => {
   it('answers GetCallerIdentity for the root user, an IAM user and a role session', async (t) => {
     const { dataDir, sts } = await setUp(t)
     const alice = await createUser(dataDir, ACCOUNT, 'alice')

@@ -10,8 +10,8 @@ import { runPrimary } from '../cluster/primary.js'
 import { linkToPrimary, reportStartFailure } from '../cluster/worker.js'
 import { buildConfig, fromEnv, redactedConfig, type Config, type RawSettings } from '../config.js'
 import { createLogger } from '../log.js'
-import { startServer, type RunningServer } from '../server.js'
-import { openService } from '../service/open.js'
+import type { RunningServer } from '../server.js'
+import { prepareDeployment } from '../service/open.js'
 import { describeStore } from '../store/index.js'
 
 /**
@@ -73,6 +73,8 @@ async function worker(config: Config, logger: Logger): Promise<void> {
   // (SQLite workers look for other workers' commits before every request instead.)
   let settle: (() => Promise<void>) | undefined
   try {
+    // The server loads here: the primary of several workers serves nothing and never needs it.
+    const { startServer } = await import('../server.js')
     server = await startServer(config, {
       logger,
       prepared: isWorker,
@@ -137,8 +139,7 @@ async function worker(config: Config, logger: Logger): Promise<void> {
 async function primary(config: Config, logger: Logger): Promise<void> {
   // The usual reason workers cannot start, found before forking any: the port is taken.
   if (config.port !== 0) await portIsFree(config.host, config.port)
-  const prepared = await openService(config, { logger, onGeneratedCredentials: printCredentials(config, logger) })
-  await prepared.close()
+  await prepareDeployment(config, { logger, onGeneratedCredentials: printCredentials(config, logger) })
   await runPrimary({
     workers: config.workers,
     stallMs: config.workerStallMs,

@@ -11,6 +11,7 @@ import { open as openEnvelope, seal } from '../crypto/envelope.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/store.js'
 import { openConfiguredRoots, type RootRing } from '../trust/ring.js'
+import type * as SeedModule from '../seed.js'
 import type { Kms, KmsOptions } from './kms.js'
 
 export interface Deployment {
@@ -41,34 +42,48 @@ export async function openDeployment(config: Config, options: { create: boolean;
   }
 }
 
+/** What a deployment's first process makes once: its data directory, keys and credentials, and the seed. */
+export interface PrepareOptions {
+  readonly logger: Logger
+  readonly now?: () => number
+  readonly onGeneratedCredentials?: (accessKeyId: string, secretAccessKey: string) => void
+}
+
+/**
+ * Prepares the deployment for the processes that will serve it, and leaves it closed: the data
+ * directory, the store (migrated) and the roots, the audit chain key and the session-token key,
+ * the account root user's credentials and the seed. `serve --workers N` runs it in the primary,
+ * which serves nothing itself: it builds no service (no audit writer thread, no timers).
+ */
+export async function prepareDeployment(config: Config, options: PrepareOptions): Promise<void> {
+  const seed = await readSeedFile(config)
+  const { store, root } = await openPrepared(config, options.logger)
+  try {
+    await prepare(store, root, config, options, seed)
+  } finally {
+    await store.close()
+    await root.close()
+  }
+}
+
 /** Opens the data directory, store and roots, and the service of this process on them. */
 export async function openService(config: Config, options: KmsOptions): Promise<Kms> {
-  // The service loads here, not with the admin commands that share this module; the seed reader
-  // and its YAML parser only with a seed file.
-  const [{ Kms }, seeding] = await Promise.all([import('./kms.js'), config.seed === undefined ? undefined : import('../seed.js')])
-  // A bad seed file is reported before anything is opened or written.
-  const seed = config.seed === undefined || seeding === undefined ? undefined : { ...seeding, file: seeding.readSeed(config.seed, config) }
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const { store, root } = await openDeployment(config, { create: true })
+  // The service loads here, not with the admin commands that share this module.
+  const [{ Kms }, seed] = await Promise.all([import('./kms.js'), readSeedFile(config)])
+  const { store, root } = await openPrepared(config, options.logger)
   const { logger } = options
   try {
-    if (root.id !== root.ids[0]) logger.info({ root: root.description }, 'sealing with the current root of trust recorded in the store')
-    if (root.problem !== undefined) logger.error({ roots: root.ids }, root.problem)
     const now = options.now ?? Date.now
-    const first = options.prepared !== true
+    // A worker's deployment was prepared by its primary; it only reads the keys.
+    if (options.prepared !== true) await prepare(store, root, config, options, seed)
     // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
-    const chainKey = await loadChainKey(store, root, first)
+    const chainKey = await loadChainKey(store, root, false)
     if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
     // Session tokens are sealed under a key sealed by the root of trust (auth/session-token.ts).
-    const sessionKey = await loadSessionKey(store, root, first)
+    const sessionKey = await loadSessionKey(store, root, false)
     if (sessionKey === undefined) throw new Error('the store has no session-token key (the primary makes it at start)')
     const kms = new Kms(config, store, root, logger, now, chainKey, sessionKey)
     kms.followRootRotation(logger)
-    if (first) await bootstrapRootCredentials(kms.store, root, config, logger, now, options.onGeneratedCredentials)
-    if (seed !== undefined && first) {
-      const created = await seed.applySeed(seed.file, store, root, config.partition, now())
-      logger.info({ seed: config.seed, ...created }, 'seed applied')
-    }
     await kms.audit.start()
     if (config.audit.enabled) kms.chainVerifier.start()
     await kms.services.lastUsage.start(now())
@@ -78,6 +93,37 @@ export async function openService(config: Config, options: KmsOptions): Promise<
     await store.close()
     await root.close()
     throw err
+  }
+}
+
+type Seeding = { readonly seeding: typeof SeedModule; readonly file: ReturnType<typeof SeedModule.readSeed> }
+
+/** The seed file, read before anything is opened or written (a bad one is reported first); the seed reader and its YAML parser load only for one. */
+async function readSeedFile(config: Config): Promise<Seeding | undefined> {
+  if (config.seed === undefined) return undefined
+  const seeding = await import('../seed.js')
+  return { seeding, file: seeding.readSeed(config.seed, config) }
+}
+
+/** The data directory, and the deployment in it (its root created if missing). */
+async function openPrepared(config: Config, logger: Logger): Promise<Deployment> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const deployment = await openDeployment(config, { create: true })
+  const { root } = deployment
+  if (root.id !== root.ids[0]) logger.info({ root: root.description }, 'sealing with the current root of trust recorded in the store')
+  if (root.problem !== undefined) logger.error({ roots: root.ids }, root.problem)
+  return deployment
+}
+
+/** The keys, credentials and seed a deployment's first process makes (each only once: later starts find them). */
+async function prepare(store: Store, root: RootRing, config: Config, options: PrepareOptions, seed: Seeding | undefined): Promise<void> {
+  const now = options.now ?? Date.now
+  await loadChainKey(store, root, true)
+  await loadSessionKey(store, root, true)
+  await bootstrapRootCredentials(store, root, config, options.logger, now, options.onGeneratedCredentials)
+  if (seed !== undefined) {
+    const created = await seed.seeding.applySeed(seed.file, store, root, config.partition, now())
+    options.logger.info({ seed: config.seed, ...created }, 'seed applied')
   }
 }
 

@@ -3,8 +3,9 @@
 // them beside the sources: loading them through tsx took about half of each test file's CPU time); with
 // MACAW_TEST_FROM_SOURCES=1 they run from the .ts sources through tsx instead, without a build.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
@@ -35,6 +36,34 @@ const targets = fromSources
       }
       return compiled
     })
+// The files of these folders run in one process per folder, imported by a generated entry file:
+// their servers are in-process, they change no environment and share nothing at module level, and
+// a test process of their own cost each about 0.4 s of CPU (Node 20 has no --test-isolation=none).
+// The end-to-end and attack tests, which are about processes, keep a process per file.
+const GROUPED = ['test/unit', 'test/operations', 'test/store']
+function grouped(list) {
+  if (fromSources) return list
+  const groups = new Map()
+  const out = []
+  files.forEach((file, i) => {
+    const folder = GROUPED.find((g) => file.startsWith(`${g}/`))
+    if (folder === undefined) out.push(list[i])
+    else groups.set(folder, [...(groups.get(folder) ?? []), list[i]])
+  })
+  const dir = join('dist', 'test', '.groups')
+  mkdirSync(dir, { recursive: true })
+  for (const [folder, members] of groups) {
+    if (members.length === 1) {
+      out.push(members[0])
+      continue
+    }
+    const entry = join(dir, `${folder.replace(/\//g, '-')}.test.js`)
+    writeFileSync(entry, members.map((m) => `import ${JSON.stringify(pathToFileURL(resolve(m)).href)}\n`).join(''))
+    out.push(entry)
+  }
+  return out
+}
+
 // No test may hang the run: each test fails after 5 minutes, and a file whose tests are done ends
 // even if a handle would keep it alive (the server helpers fail the test that leaves one).
 const result = spawnSync(
@@ -46,7 +75,7 @@ const result = spawnSync(
     '--test-timeout=300000',
     '--test-force-exit',
     '--test-reporter=spec',
-    ...targets,
+    ...grouped(targets),
   ],
   // CI runs Node 20 on purpose; the SDK's notice that later SDK versions need Node 22 would only
   // repeat once per test file (the SDK is pinned in package.json).

@@ -52,16 +52,14 @@ function grouped(list) {
   })
   const dir = join('dist', 'test', '.groups')
   mkdirSync(dir, { recursive: true })
-  for (const [folder, members] of groups) {
-    if (members.length === 1) {
-      out.push(members[0])
-      continue
-    }
+  // First: each group is one long process, which should not be the last to start.
+  const entries = [...groups].map(([folder, members]) => {
+    if (members.length === 1) return members[0]
     const entry = join(dir, `${folder.replace(/\//g, '-')}.test.js`)
     writeFileSync(entry, members.map((m) => `import ${JSON.stringify(pathToFileURL(resolve(m)).href)}\n`).join(''))
-    out.push(entry)
-  }
-  return out
+    return entry
+  })
+  return [...entries, ...out]
 }
 
 // No test may hang the run: each test fails after 5 minutes, and a file whose tests are done ends

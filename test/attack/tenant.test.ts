@@ -3,7 +3,7 @@
 // MACAW_ATTACK_FLOOD requests (1,000 in `npm test`, 20,000 with MACAW_TEST_FULL=1 as CI runs it;
 // the issue's figure is 100,000).
 import assert from 'node:assert/strict'
-import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
@@ -11,7 +11,6 @@ import { Agent as HttpsAgent } from 'node:https'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { describe, it, type TestContext } from 'node:test'
 import {
   CreateGrantCommand,
@@ -25,6 +24,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { createUser, credentialsOf, spawnServer, treeRss, type ServerProcess, removeDataDir } from '../helpers/process.js'
+import { PYTHON, python } from '../helpers/python.js'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 import { rounds } from '../helpers/scale.js'
@@ -344,8 +344,7 @@ describe('request quotas', { timeout: 120_000 }, () => {
     assert.match(metrics.body, /macaw_throttled_requests_total \d+/)
     assert.match(metrics.body, /macaw_requests_total\{operation="GenerateMac",outcome="client_error",error="ThrottlingException"\} \d+/)
 
-    const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
-    if (!hasBoto3) {
+    if (PYTHON === undefined) {
       t.diagnostic('SKIPPED the boto3 half: python3 with boto3 is not installed')
       return
     }
@@ -357,7 +356,7 @@ for i in range(8):
     kms.create_key(KeySpec='HMAC_256', KeyUsage='GENERATE_VERIFY_MAC')
 print('ok')
 `
-    const { stdout } = await promisify(execFile)('python3', ['-c', script, server.url, ROOT.accessKeyId, ROOT.secretAccessKey], { timeout: 90_000 })
+    const stdout = await python(script, [server.url, ROOT.accessKeyId, ROOT.secretAccessKey], { timeout: 90_000 })
     assert.equal(stdout.trim(), 'ok')
     // Eight CreateKeys at 4 per second: some were throttled and retried, and all succeeded.
     const after = await get(server.url, '/metrics')

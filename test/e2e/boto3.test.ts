@@ -1,9 +1,8 @@
 // A second client: boto3 (botocore's own signer, serializer and error parser) against a real
 // server. Skipped loudly if python3 with boto3 is not available.
 import assert from 'node:assert/strict'
-import { execFile, spawnSync } from 'node:child_process'
-import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
+import { NEEDS_BOTO3, python } from '../helpers/python.js'
 import { ROOT, startKms } from '../helpers/server.js'
 
 const SCRIPT = `
@@ -33,14 +32,12 @@ out['disabled'] = (kms.disable_key(KeyId=key['KeyId']), code(lambda: kms.generat
 print(json.dumps(out))
 `
 
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
 
 describe('boto3 smoke test', () => {
-  it('creates, aliases, MACs, verifies and gets AWS errors through boto3', { skip: hasBoto3 ? false : 'SKIPPED: python3 with boto3 is not installed' }, async (t) => {
+  it('creates, aliases, MACs, verifies and gets AWS errors through boto3', { skip: NEEDS_BOTO3 }, async (t) => {
     const { server } = await startKms(t)
     // Async: the server runs in this process, so a synchronous child would deadlock it.
-    const run = await promisify(execFile)('python3', ['-c', SCRIPT, server.url, ROOT.accessKeyId, ROOT.secretAccessKey], { timeout: 60_000 })
-    const out = JSON.parse(run.stdout) as Record<string, unknown>
+    const out = JSON.parse(await python(SCRIPT, [server.url, ROOT.accessKeyId, ROOT.secretAccessKey])) as Record<string, unknown>
     assert.equal(out['spec'], 'HMAC_384')
     assert.match(String(out['macKeyId']), /^arn:aws:kms:us-east-1:111122223333:key\//)
     assert.equal(out['macLength'], 48)

@@ -13,11 +13,11 @@ import { CloudTrailClient, LookupEventsCommand, type Event, type LookupEventsCom
 import { DisableKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { hmacKey, rejectsWith } from '../helpers/keys.js'
 import { createUser, credentialsOf, removeDataDir, spawnServer } from '../helpers/process.js'
+import { PYTHON, python } from '../helpers/python.js'
 import { ACCOUNT, kmsClient, REGION, ROOT, startKms } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
 const OTHER = '444455556666'
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
 const AWS_CLI = ['/usr/bin/aws', 'aws'].find((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0)
 
 function cloudtrail(url: string, credentials: { accessKeyId: string; secretAccessKey: string } = ROOT): CloudTrailClient {
@@ -185,9 +185,8 @@ describe('CloudTrail LookupEvents on the default deployment', { concurrency: tru
     // one request shape, so the other six would only repeat the CLI's serialisation (each call costs
     // about 0.9 s of CPU); the server's filter for each is checked above and by boto3.
     const window = [String((start - 1000) / 1000), String(end / 1000)] as const
-    if (hasBoto3) {
-      const { stdout } = await promisify(execFile)('python3', ['-c', BOTO3, server.url, ROOT.accessKeyId, ROOT.secretAccessKey, ...window, JSON.stringify(ATTRIBUTES)], { timeout: 60_000 })
-      const got = JSON.parse(stdout) as Record<string, string[]>
+    if (PYTHON !== undefined) {
+      const got = JSON.parse(await python(BOTO3, [server.url, ROOT.accessKeyId, ROOT.secretAccessKey, ...window, JSON.stringify(ATTRIBUTES)])) as Record<string, string[]>
       for (const [k] of ATTRIBUTES) assert.deepEqual(got[k], ids(k), `boto3, ${k}`)
     }
     if (AWS_CLI !== undefined) {

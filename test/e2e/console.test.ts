@@ -5,38 +5,35 @@
 // view, and be refused politely as a user whose policy denies. No request of the page breaks its
 // Content-Security-Policy. With MACAW_CONSOLE_SCREENSHOTS=1 it also writes docs/console/*.png.
 import assert from 'node:assert/strict'
-import { execFile, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
 import { CreateKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts'
 import { chromium, type Page } from 'playwright-core'
 import { createUser, removeDataDir, spawnServer } from '../helpers/process.js'
+import { NEEDS_BOTO3, pythonSession } from '../helpers/python.js'
 import { repoPath } from '../helpers/repo.js'
 import { ACCOUNT, kmsClient, REGION, ROOT } from '../helpers/server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
-const skip = !existsSync(CHROMIUM) ? `SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium)` : !hasBoto3 ? 'SKIPPED: python3 with boto3 is not installed' : false
+const skip = !existsSync(CHROMIUM) ? `SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium)` : NEEDS_BOTO3
 const SHOTS = process.env['MACAW_CONSOLE_SCREENSHOTS'] === '1' ? repoPath('docs', 'console') : undefined
 
+/** create: a key per description, tagged; mac: 'ok' or the error code of a GenerateMac. */
 const BOTO3 = `
-import json, sys, boto3, botocore
-mode, url, arg = sys.argv[1], sys.argv[2], sys.argv[3]
-kms = boto3.client('kms', endpoint_url=url, region_name='us-east-1', config=botocore.config.Config(retries={'max_attempts': 1}))
-if mode == 'create':
-    for description in sys.argv[3:]:
-        print(kms.create_key(KeySpec='HMAC_256', KeyUsage='GENERATE_VERIFY_MAC', Description=description, Tags=[{'TagKey': 'team', 'TagValue': 'payments'}])['KeyMetadata']['KeyId'])
-else:
+import boto3, botocore
+def handle(mode, url, *args):
+    kms = boto3.client('kms', endpoint_url=url, region_name='us-east-1', config=botocore.config.Config(retries={'max_attempts': 1}))
+    if mode == 'create':
+        return [kms.create_key(KeySpec='HMAC_256', KeyUsage='GENERATE_VERIFY_MAC', Description=d, Tags=[{'TagKey': 'team', 'TagValue': 'payments'}])['KeyMetadata']['KeyId'] for d in args]
     try:
-        kms.generate_mac(KeyId=arg, Message=b'x', MacAlgorithm='HMAC_SHA_256')
-        print('ok')
+        kms.generate_mac(KeyId=args[0], Message=b'x', MacAlgorithm='HMAC_SHA_256')
+        return 'ok'
     except botocore.exceptions.ClientError as e:
-        print(e.response['Error']['Code'])
+        return e.response['Error']['Code']
 `
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -59,9 +56,11 @@ describe('the web console in a headless browser', { concurrency: true }, () => {
     t.after(() => removeDataDir(dir))
     const server = await spawnServer(dir, { MACAW_WORKERS: '2' })
     const env = { ...process.env, AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' }
-    const boto3 = async (mode: string, ...args: string[]) => (await promisify(execFile)('python3', ['-c', BOTO3, mode, server.url, ...args], { env, timeout: 60_000 })).stdout.trim()
-    // One python process for both keys: each start of boto3 costs about half a second.
-    const [keyId = '', otherKey = ''] = (await boto3('create', 'made by boto3', 'for trying MACs')).split('\n')
+    // One python process for every boto3 call of the test.
+    const py = pythonSession(BOTO3, env)
+    t.after(() => py.close())
+    const boto3 = (mode: string, ...args: string[]) => py.call(mode, server.url, ...args)
+    const [keyId = '', otherKey = ''] = (await boto3('create', 'made by boto3', 'for trying MACs')) as string[]
     const denied = await createUser(dir, ACCOUNT, 'intern', {
       Version: '2012-10-17',
       Statement: [

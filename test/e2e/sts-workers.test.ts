@@ -3,45 +3,41 @@
 // while it serves. A revocation or a deletion holds on the next request, whichever worker answers;
 // the audit trail shows the STS calls and the role sessions behind the KMS calls.
 import assert from 'node:assert/strict'
-import { execFile, spawnSync } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { describe, it } from 'node:test'
 import { PutKeyPolicyCommand } from '@aws-sdk/client-kms'
 import { hmacKey } from '../helpers/keys.js'
 import { createRole, createUser, hostedMacaw, removeDataDir, spawnServer } from '../helpers/process.js'
 import { ACCOUNT, kmsClient } from '../helpers/server.js'
+import { NEEDS_BOTO3, pythonSession } from '../helpers/python.js'
 import { waitFor } from '../helpers/wait.js'
 
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
-
-/** assume: prints the session's credentials; mac: N GenerateMac calls, each on a new client. */
+/** assume: the session's credentials; mac: 6 GenerateMac calls, each on a new client (a new connection). */
 const SCRIPT = `
-import json, sys, boto3, botocore
-mode, url, key_id, access, secret, token = sys.argv[1:7]
+import boto3, botocore
 cfg = botocore.config.Config(retries={'max_attempts': 1})
-def session():
+def session(access, secret, token):
     return boto3.session.Session(aws_access_key_id=access, aws_secret_access_key=secret,
                                  aws_session_token=token or None, region_name='us-east-1')
-if mode == 'assume':
-    sts = session().client('sts', endpoint_url=url, config=cfg)
-    c = sts.assume_role(RoleArn=key_id, RoleSessionName='worker-test', DurationSeconds=900)['Credentials']
-    print(json.dumps([c['AccessKeyId'], c['SecretAccessKey'], c['SessionToken']]))
-else:
+def handle(mode, url, key_id, access, secret, token):
+    if mode == 'assume':
+        sts = session(access, secret, token).client('sts', endpoint_url=url, config=cfg)
+        c = sts.assume_role(RoleArn=key_id, RoleSessionName='worker-test', DurationSeconds=900)['Credentials']
+        return [c['AccessKeyId'], c['SecretAccessKey'], c['SessionToken']]
     out = []
     for _ in range(6):
-        kms = session().client('kms', endpoint_url=url, config=cfg)
+        kms = session(access, secret, token).client('kms', endpoint_url=url, config=cfg)
         try:
             out.append(kms.generate_mac(KeyId=key_id, Message=b'x', MacAlgorithm='HMAC_SHA_256')['KeyId'].split(':')[2])
         except botocore.exceptions.ClientError as e:
             out.append(e.response['Error']['Code'])
-    print(json.dumps(out))
+    return out
 `
 
 describe('roles on the default deployment (two workers, boto3)', () => {
-  it('holds a revocation and a role deletion on the next request of every worker, and audits the sessions', { skip: hasBoto3 ? false : 'SKIPPED: python3 with boto3 is not installed', timeout: 120_000 }, async (t) => {
+  it('holds a revocation and a role deletion on the next request of every worker, and audits the sessions', { skip: NEEDS_BOTO3, timeout: 120_000 }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'macaw-sts-workers-'))
     t.after(() => removeDataDir(dir))
     const server = await spawnServer(dir, { MACAW_WORKERS: '2' })
@@ -58,10 +54,10 @@ describe('roles on the default deployment (two workers, boto3)', () => {
       ],
     })
     await root.send(new PutKeyPolicyCommand({ KeyId: key.keyId, PolicyName: 'default', Policy }))
-    const run = async (...args: string[]): Promise<unknown> => {
-      const { stdout } = await promisify(execFile)('python3', ['-c', SCRIPT, ...args], { timeout: 60_000 })
-      return JSON.parse(stdout) as unknown
-    }
+    // One python process for every call (each call still makes new clients and connections).
+    const py = pythonSession(SCRIPT)
+    t.after(() => py.close())
+    const run = (...args: string[]): Promise<unknown> => py.call(...args)
     const assume = async () => (await run('assume', server.url, role, alice.AccessKeyId, alice.SecretAccessKey, '')) as [string, string, string]
     const macs = (creds: [string, string, string]) => run('mac', server.url, key.arn, ...creds)
     const six = (what: string) => Array.from({ length: 6 }, () => what)

@@ -3,7 +3,7 @@
 // exchanged with AssumeRoleWithWebIdentity through the JS v3 SDK, through the SDKs' own
 // web-identity credential chains (JS and boto3, no code change), and attacks on the token.
 import assert from 'node:assert/strict'
-import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -16,13 +16,13 @@ import { GenerateMacCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/cli
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
 import { createRole, macaw, removeDataDir, spawnServer, type ServerProcess } from '../helpers/process.js'
+import { PYTHON, python } from '../helpers/python.js'
 import { ACCOUNT, REGION, kmsClient } from '../helpers/server.js'
 import { repoPath } from '../helpers/repo.js'
 
 const FILE_ISSUER = 'https://issuer.test/cluster'
 const AUDIENCE = 'sts.amazonaws.com'
 const SUBJECT = 'system:serviceaccount:default:app'
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0
 
 interface Signer {
   readonly key: CryptoKey
@@ -203,7 +203,7 @@ describe('web-identity federation (OIDC)', { timeout: 180_000 }, () => {
     const run = promisify(execFile)
     const fromJs = await run(process.execPath, ['--input-type=module', '-e', js, keyId], { env, cwd: repoPath(), timeout: 60_000 })
     assert.match(fromJs.stdout, /^arn:aws:kms:us-east-1:111122223333:key\//)
-    if (!hasBoto3) {
+    if (PYTHON === undefined) {
       console.log('SKIPPED the boto3 half: python3 with boto3 is not installed')
       return
     }
@@ -212,8 +212,8 @@ import sys, boto3
 kms = boto3.client('kms')
 print(kms.generate_mac(KeyId=sys.argv[1], Message=b'x', MacAlgorithm='HMAC_SHA_256')['KeyId'])
 print(boto3.client('sts').get_caller_identity()['Arn'])`
-    const fromPy = await run('python3', ['-c', py, keyId], { env, timeout: 60_000 })
-    const [macKey, arn] = fromPy.stdout.trim().split('\n')
+    const fromPy = await python(py, [keyId], { env })
+    const [macKey, arn] = fromPy.trim().split('\n')
     assert.match(macKey ?? '', /^arn:aws:kms:us-east-1:111122223333:key\//)
     assert.match(arn ?? '', /^arn:aws:sts::111122223333:assumed-role\/pods\//)
   })

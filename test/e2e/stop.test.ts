@@ -6,11 +6,12 @@ import { describe, it } from 'node:test'
 import { GenerateMacCommand } from '@aws-sdk/client-kms'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import { client, dataDir, WORKERS } from '../helpers/operate.js'
-import { macaw, spawnServer } from '../helpers/process.js'
+import { hostedMacaw, spawnServer } from '../helpers/process.js'
 import { rounds } from '../helpers/scale.js'
 
 async function storedMacRecords(dir: string): Promise<number> {
-  const out = await macaw(dir, [
+  // Read by another process once the server has exited (the file's cli host).
+  const out = await hostedMacaw(dir, [
     'audit',
     'query',
     '--event-name',

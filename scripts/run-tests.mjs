@@ -36,26 +36,46 @@ const targets = fromSources
       }
       return compiled
     })
-// The files of these folders run in one process per folder, imported by a generated entry file:
-// their servers are in-process, they change no environment and share nothing at module level, and
-// a test process of their own cost each about 0.4 s of CPU (Node 20 has no --test-isolation=none).
-// The end-to-end and attack tests, which are about processes, keep a process per file.
-const GROUPED = ['test/unit', 'test/operations', 'test/store']
+// Test files whose servers are all in-process, that change no environment and share nothing at
+// module level, run together in one process per group, imported by a generated entry file: a test
+// process of their own cost each about 0.4 s of CPU (Node 20 has no --test-isolation=none). The
+// files that start server processes, browsers or python, and the timing test, keep a process each;
+// so does any file not named here.
+const GROUPS = [
+  ['operations', ['test/operations/']],
+  ['unit', ['test/unit/', 'test/store/']],
+  [
+    'in-process',
+    [
+      'test/attack/access.test.ts',
+      'test/attack/sessions.test.ts',
+      'test/attack/signature.test.ts',
+      'test/attack/target.test.ts',
+      'test/e2e/audit.test.ts',
+      'test/e2e/authentication.test.ts',
+      'test/e2e/authorization.test.ts',
+      'test/e2e/protocol.test.ts',
+      'test/e2e/seed.test.ts',
+      'test/fuzz/requests.test.ts',
+    ],
+  ],
+]
 function grouped(list) {
   if (fromSources) return list
   const groups = new Map()
   const out = []
   files.forEach((file, i) => {
-    const folder = GROUPED.find((g) => file.startsWith(`${g}/`))
-    if (folder === undefined) out.push(list[i])
-    else groups.set(folder, [...(groups.get(folder) ?? []), list[i]])
+    const group = GROUPS.find(([, members]) => members.some((m) => file.replaceAll('\\', '/').startsWith(m)))?.[0]
+    if (group === undefined) out.push(list[i])
+    else groups.set(group, [...(groups.get(group) ?? []), list[i]])
   })
   const dir = join('dist', 'test', '.groups')
   mkdirSync(dir, { recursive: true })
   // First: each group is one long process, which should not be the last to start.
-  const entries = [...groups].map(([folder, members]) => {
+  const order = (name) => GROUPS.findIndex(([g]) => g === name)
+  const entries = [...groups].sort(([a], [b]) => order(a) - order(b)).map(([group, members]) => {
     if (members.length === 1) return members[0]
-    const entry = join(dir, `${folder.replace(/\//g, '-')}.test.js`)
+    const entry = join(dir, `${group}.test.js`)
     writeFileSync(entry, members.map((m) => `import ${JSON.stringify(pathToFileURL(resolve(m)).href)}\n`).join(''))
     return entry
   })

@@ -89,51 +89,6 @@ describe('operating the default deployment', { timeout: 240_000, concurrency: tr
     assert.equal(series(text, 'macaw_worker_restarts_total'), 0)
   })
 
-  it('replaces a stalled worker, counts it, and keeps serving with what was counted', async (t) => {
-    const dir = await dataDir(t)
-    const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_WORKER_STALL_SECONDS: '2' })
-    t.after(() => proc.stop())
-    const kms = client(proc.url)
-    t.after(() => kms.destroy())
-    const key = await hmacKey(kms)
-    for (let i = 0; i < 6; i++)
-      await kms.send(
-        new GenerateMacCommand({
-          KeyId: key.keyId,
-          Message: MESSAGE,
-          MacAlgorithm: 'HMAC_SHA_256',
-        }),
-      )
-    const name = 'macaw_requests_total{operation="GenerateMac",outcome="success",error=""}'
-    assert.equal(series(await scrape(proc.url), name), 6)
-    const before = await workersOf(proc)
-    assert.equal(before.length, 2)
-    // A stopped process is a blocked event loop as far as the primary can tell.
-    const [victim] = before
-    assert.ok(victim !== undefined)
-    process.kill(victim, 'SIGSTOP')
-    let after: number[] = before
-    for (let i = 0; i < 100 && (after.includes(victim) || after.length < 2); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      after = await workersOf(proc)
-    }
-    assert.ok(!after.includes(victim), 'the stalled worker was killed')
-    assert.equal(after.length, 2, 'and replaced')
-    for (let i = 0; i < 4; i++)
-      await kms.send(
-        new GenerateMacCommand({
-          KeyId: key.keyId,
-          Message: MESSAGE,
-          MacAlgorithm: 'HMAC_SHA_256',
-        }),
-      )
-    const text = await scrape(proc.url)
-    assert.equal(series(text, 'macaw_worker_stalls_total'), 1)
-    assert.equal(series(text, 'macaw_worker_restarts_total'), 1)
-    // What the dead worker had counted (and was scraped) still counts: the total does not go back.
-    assert.equal(series(text, name), 10)
-  })
-
   for (const store of ['sqlite', 'postgres'] as const) {
     it(
       `honours on every worker a change acknowledged on another: 0 stale answers (${store})`,
@@ -384,5 +339,54 @@ describe('operating the default deployment', { timeout: 240_000, concurrency: tr
     assert.equal(code, 1, stderr)
     assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`)
     assert.equal(stderr.split('EADDRINUSE').length - 1, 1, stderr)
+  })
+})
+
+// Alone, not beside the cases above: its watchdog waits only 2 s for a heartbeat, and a worker
+// starved of CPU by four servers under load at once could miss it for as long.
+describe('operating the default deployment: a stalled worker', { timeout: 120_000 }, () => {
+  it('replaces a stalled worker, counts it, and keeps serving with what was counted', async (t) => {
+    const dir = await dataDir(t)
+    const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, MACAW_WORKER_STALL_SECONDS: '2' })
+    t.after(() => proc.stop())
+    const kms = client(proc.url)
+    t.after(() => kms.destroy())
+    const key = await hmacKey(kms)
+    for (let i = 0; i < 6; i++)
+      await kms.send(
+        new GenerateMacCommand({
+          KeyId: key.keyId,
+          Message: MESSAGE,
+          MacAlgorithm: 'HMAC_SHA_256',
+        }),
+      )
+    const name = 'macaw_requests_total{operation="GenerateMac",outcome="success",error=""}'
+    assert.equal(series(await scrape(proc.url), name), 6)
+    const before = await workersOf(proc)
+    assert.equal(before.length, 2)
+    // A stopped process is a blocked event loop as far as the primary can tell.
+    const [victim] = before
+    assert.ok(victim !== undefined)
+    process.kill(victim, 'SIGSTOP')
+    let after: number[] = before
+    for (let i = 0; i < 100 && (after.includes(victim) || after.length < 2); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      after = await workersOf(proc)
+    }
+    assert.ok(!after.includes(victim), 'the stalled worker was killed')
+    assert.equal(after.length, 2, 'and replaced')
+    for (let i = 0; i < 4; i++)
+      await kms.send(
+        new GenerateMacCommand({
+          KeyId: key.keyId,
+          Message: MESSAGE,
+          MacAlgorithm: 'HMAC_SHA_256',
+        }),
+      )
+    const text = await scrape(proc.url)
+    assert.equal(series(text, 'macaw_worker_stalls_total'), 1)
+    assert.equal(series(text, 'macaw_worker_restarts_total'), 1)
+    // What the dead worker had counted (and was scraped) still counts: the total does not go back.
+    assert.equal(series(text, name), 10)
   })
 })

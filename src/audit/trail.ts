@@ -35,6 +35,14 @@ const MAX_BATCH = 2000
 const DAY_MS = 86_400_000
 /** Records waiting in memory at the most (each at most MAX_AUDIT_RECORD_BYTES once serialised). */
 export const MAX_BACKLOG = 10_000
+/**
+ * Records waiting above which new requests wait for the writer before they are served
+ * (backpressure: `room()`), so that a saturated core slows requests down instead of filling the
+ * backlog and refusing them.
+ */
+export const HIGH_WATER = MAX_BACKLOG / 2
+/** How long a request waits for room at the most; then `admit()` decides (a writer that hangs must not hang requests). */
+const ROOM_WAIT_MS = 2000
 /** Unauthenticated requests recorded in full per source and summary interval. */
 export const UNAUTHENTICATED_PER_SOURCE = 10
 /** Sources counted per interval; the rest share one bucket. */
@@ -70,6 +78,8 @@ export class AuditTrail {
   private sources = new Map<string, number>()
   private summaries = new Map<string, Summary>()
   private summaryTimer: NodeJS.Timeout | undefined
+  /** Requests waiting for the backlog to fall below HIGH_WATER (one per request in flight at most). */
+  private waiting: (() => void)[] = []
 
   private readonly store: Store
   private readonly sink: AuditSink
@@ -128,6 +138,29 @@ export class AuditTrail {
     if (!this.options.enabled || this.options.onFailure === 'continue' || this.healthy) return true
     this.refused++
     return false
+  }
+
+  /**
+   * Backpressure: while the writer is behind (HIGH_WATER records or more waiting) but its writes
+   * succeed, a request waits for the backlog to fall below HIGH_WATER before it is served. On a
+   * busy core this idle time is what lets the writer thread (at a lower priority) catch up; without
+   * it a saturated server filled the backlog and refused thousands of requests per second.
+   * It waits ROOM_WAIT_MS at the most. Undefined when there is room (or when waiting would not
+   * help: a failing write is refused by `admit()` at once).
+   */
+  room(): Promise<void> | undefined {
+    if (!this.options.enabled || this.closed || this.failure !== undefined || this.queue.length < HIGH_WATER) return undefined
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ROOM_WAIT_MS)
+      this.waiting.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  private release(): void {
+    for (const resolve of this.waiting.splice(0)) resolve()
   }
 
   /** Records not yet written. */
@@ -239,12 +272,15 @@ export class AuditTrail {
         this.failure = err
         this.failures++
         this.logger.error({ err, backlog: this.queue.length }, 'audit records could not be stored; will retry')
+        // Waiting requests go on to admit(), which refuses them while writes fail.
+        this.release()
         this.scheduleRetry()
         return
       }
       this.failure = undefined
       this.queue.splice(0, batch.length)
       this.written += batch.length
+      if (this.queue.length < HIGH_WATER) this.release()
       if (this.file !== undefined) {
         try {
           await this.file.appendFile(events.map((e) => `${e.text}\n`).join(''))
@@ -271,6 +307,7 @@ export class AuditTrail {
     this.endInterval()
     await this.flush()
     this.closed = true
+    this.release()
     if (this.queue.length > 0) this.logger.error({ lost: this.queue.length }, 'audit records could not be stored before shutdown')
     await this.file?.close()
     if (this.ownsSink) await this.sink.close?.()

@@ -190,6 +190,9 @@ export class Kms {
     const facts: Partial<Observed> = {}
     let response: KmsResponse
     try {
+      // The audit writer is behind: wait for it rather than add to its backlog (audit/trail.ts).
+      const room = this.audit.room()
+      if (room !== undefined) await room
       if (!this.audit.admit()) {
         facts.unaudited = true
         throw unauditedError(this.audit.storeUnreachable)

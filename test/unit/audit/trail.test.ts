@@ -5,7 +5,7 @@ import { keyedChain } from '../../../src/audit/chain.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { auditEvent, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
-import { AuditTrail, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
+import { AuditTrail, HIGH_WATER, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
 import type { AuditSink } from '../../../src/audit/sqlite-sink.js'
 import { createLogger } from '../../../src/log.js'
 import type { NewAuditRow, Store } from '../../../src/store/store.js'
@@ -127,5 +127,31 @@ describe('audit trail bounds', () => {
     assert.equal(t.dropped, 10)
     await t.close()
     assert.equal(sink.rows.length, MAX_BACKLOG)
+  })
+
+  it('makes requests wait while the writer is behind, until the backlog falls below HIGH_WATER', async () => {
+    const sink = new MemorySink()
+    const t = trail(sink, { flushIntervalMs: 60_000 })
+    for (let i = 0; i < HIGH_WATER - 1; i++) t.record(input())
+    assert.equal(t.room(), undefined, 'room below HIGH_WATER')
+    t.record(input())
+    const wait = t.room()
+    assert.ok(wait !== undefined, 'a request waits at HIGH_WATER')
+    let released = false
+    void wait.then(() => (released = true))
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(released, false)
+    await t.flush()
+    await wait
+    assert.equal(t.room(), undefined)
+    assert.equal(sink.rows.length, HIGH_WATER)
+    // Failing writes: no waiting, admit() refuses at once.
+    sink.failing = true
+    for (let i = 0; i < HIGH_WATER; i++) t.record(input())
+    await t.flush()
+    assert.equal(t.room(), undefined)
+    assert.equal(t.admit(), false)
+    sink.failing = false
+    await t.close()
   })
 })

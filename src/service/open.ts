@@ -3,7 +3,7 @@
 // the account root user's credentials, the seed) and starts its background work.
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
-import { loadChainKey } from '../audit/chain-key.js'
+import { loadChainKey, type ChainKey } from '../audit/chain-key.js'
 import { newAccessKeyId, newSecretAccessKey, secretContext } from '../auth/principals.js'
 import { loadSessionKey } from '../auth/session-token.js'
 import type { Config } from '../config.js'
@@ -75,13 +75,7 @@ export async function openService(config: Config, options: KmsOptions): Promise<
   try {
     const now = options.now ?? Date.now
     // A worker's deployment was prepared by its primary; it only reads the keys.
-    if (options.prepared !== true) await prepare(store, root, config, options, seed)
-    // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
-    const chainKey = await loadChainKey(store, root, false)
-    if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
-    // Session tokens are sealed under a key sealed by the root of trust (auth/session-token.ts).
-    const sessionKey = await loadSessionKey(store, root, false)
-    if (sessionKey === undefined) throw new Error('the store has no session-token key (the primary makes it at start)')
+    const { chainKey, sessionKey } = options.prepared === true ? await serviceKeys(store, root, false) : await prepare(store, root, config, options, seed)
     const kms = new Kms(config, store, root, logger, now, chainKey, sessionKey)
     kms.followRootRotation(logger)
     await kms.audit.start()
@@ -115,16 +109,27 @@ async function openPrepared(config: Config, logger: Logger): Promise<Deployment>
   return deployment
 }
 
-/** The keys, credentials and seed a deployment's first process makes (each only once: later starts find them). */
-async function prepare(store: Store, root: RootRing, config: Config, options: PrepareOptions, seed: Seeding | undefined): Promise<void> {
+/** The keys a service needs, made first when `create` (only once: later starts find them). */
+async function serviceKeys(store: Store, root: RootRing, create: boolean): Promise<{ chainKey: ChainKey; sessionKey: Buffer }> {
+  // The audit chain is keyed under a key sealed by the root of trust (audit/chain.ts).
+  const chainKey = await loadChainKey(store, root, create)
+  if (chainKey === undefined) throw new Error('the store has no audit chain key (the primary makes it at start)')
+  // Session tokens are sealed under a key sealed by the root of trust (auth/session-token.ts).
+  const sessionKey = await loadSessionKey(store, root, create)
+  if (sessionKey === undefined) throw new Error('the store has no session-token key (the primary makes it at start)')
+  return { chainKey, sessionKey }
+}
+
+/** The keys, credentials and seed a deployment's first process makes (each only once: later starts find them); returns the keys. */
+async function prepare(store: Store, root: RootRing, config: Config, options: PrepareOptions, seed: Seeding | undefined): Promise<{ chainKey: ChainKey; sessionKey: Buffer }> {
   const now = options.now ?? Date.now
-  await loadChainKey(store, root, true)
-  await loadSessionKey(store, root, true)
+  const keys = await serviceKeys(store, root, true)
   await bootstrapRootCredentials(store, root, config, options.logger, now, options.onGeneratedCredentials)
   if (seed !== undefined) {
     const created = await seed.seeding.applySeed(seed.file, store, root, config.partition, now())
     options.logger.info({ seed: config.seed, ...created }, 'seed applied')
   }
+  return keys
 }
 
 /**

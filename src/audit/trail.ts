@@ -159,6 +159,13 @@ export class AuditTrail {
     })
   }
 
+  /** `admit()`, once there is room (`room()`): how every request is let in. */
+  async admitWhenRoom(): Promise<boolean> {
+    const room = this.room()
+    if (room !== undefined) await room
+    return this.admit()
+  }
+
   private release(): void {
     for (const resolve of this.waiting.splice(0)) resolve()
   }

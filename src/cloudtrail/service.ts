@@ -88,7 +88,7 @@ export class CloudTrail {
     const name = cloudTrailOperation(req) ?? ''
     const known = name === 'LookupEvents'
     try {
-      if (!this.audit.admit()) {
+      if (!(await this.audit.admitWhenRoom())) {
         unaudited = true
         throw unauditedError(this.audit.storeUnreachable)
       }

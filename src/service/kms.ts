@@ -190,10 +190,8 @@ export class Kms {
     const facts: Partial<Observed> = {}
     let response: KmsResponse
     try {
-      // The audit writer is behind: wait for it rather than add to its backlog (audit/trail.ts).
-      const room = this.audit.room()
-      if (room !== undefined) await room
-      if (!this.audit.admit()) {
+      // While the audit writer is behind, this waits for it rather than add to its backlog.
+      if (!(await this.audit.admitWhenRoom())) {
         facts.unaudited = true
         throw unauditedError(this.audit.storeUnreachable)
       }

@@ -72,7 +72,7 @@ export class Sts {
     let result: XmlMembers | undefined
     let unaudited = false
     try {
-      if (!this.audit.admit()) {
+      if (!(await this.audit.admitWhenRoom())) {
         unaudited = true
         throw new StsError('ServiceUnavailable', 503, AUDIT_UNAVAILABLE, 'Receiver')
       }

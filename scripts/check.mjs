@@ -11,8 +11,9 @@ function step(command, args) {
   })
 }
 
-const npx = (bin, ...args) => step(process.execPath, [`node_modules/${bin}`, ...args])
-const compiled = await Promise.all([npx('typescript/bin/tsc', '-p', 'tsconfig.json'), npx('typescript/bin/tsc', '-p', 'console/tsconfig.json')])
+/** A package's command from node_modules, run with this Node. */
+const tool = (path, ...args) => step(process.execPath, [`node_modules/${path}`, ...args])
+const compiled = await Promise.all([tool('typescript/bin/tsc', '-p', 'tsconfig.json'), tool('typescript/bin/tsc', '-p', 'console/tsconfig.json')])
 if (compiled.some((code) => code !== 0)) process.exit(1)
 for (const [command, args] of [
   [process.execPath, ['scripts/build-console.mjs']],

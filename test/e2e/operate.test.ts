@@ -4,7 +4,7 @@
 // holds on the next request on every worker. The stop patterns are in stop.test.ts.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -24,6 +24,7 @@ import {
 import { ACCOUNT, kmsClient, ROOT } from '../helpers/server.js'
 import { hmacKey, MESSAGE } from '../helpers/keys.js'
 import {
+  createUser,
   credentialsOf,
   hostedMacaw,
   MAIN,
@@ -102,27 +103,13 @@ describe('operating the default deployment', { timeout: 240_000, concurrency: tr
           t.after(() => db.drop())
           storeEnv['MACAW_STORE'] = db.url
         }
-        const createUser = async (
-          _dir: string,
-          _account: string,
-          name: string,
-          policy?: object,
-        ): Promise<CreatedUser> => {
-          const args = ['users', 'create', '--name', name]
-          if (policy !== undefined) {
-            const file = join(dir, `policy-${name}.json`)
-            await writeFile(file, JSON.stringify(policy))
-            args.push('--policy', file)
-          }
-          return JSON.parse(await hostedMacaw(dir, args, storeEnv)) as CreatedUser
-        }
         const proc = await spawnServer(dir, { MACAW_WORKERS: WORKERS, ...storeEnv })
         t.after(() => proc.stop())
         // Kept-alive connections, as SDKs use: the answer right after a change comes at once, often
         // from the other worker (the cluster hands connections to workers in turn).
         const admin = kmsClient(proc.url)
         t.after(() => admin.destroy())
-        const alice: CreatedUser = await createUser(dir, ACCOUNT, 'alice')
+        const alice: CreatedUser = await createUser(dir, ACCOUNT, 'alice', undefined, storeEnv)
         const asAlice = kmsClient(proc.url, { credentials: credentialsOf(alice) })
         t.after(() => asAlice.destroy())
         const mac = (kms: KMSClient, KeyId: string) =>
@@ -222,7 +209,7 @@ describe('operating the default deployment', { timeout: 240_000, concurrency: tr
           const user = await createUser(dir, ACCOUNT, `doomed${i}`, {
             Version: '2012-10-17',
             Statement: [{ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: '*' }],
-          })
+          }, storeEnv)
           const asUser = client(proc.url, credentialsOf(user))
           t.after(() => asUser.destroy())
           await mac(asUser, key.keyId)

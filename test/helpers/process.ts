@@ -245,15 +245,15 @@ export interface CreatedUser {
   readonly Arn: string
 }
 
-/** `macaw users create`, with an optional identity policy document. */
-export async function createUser(dataDir: string, accountId: string, name: string, policy?: object): Promise<CreatedUser> {
+/** `macaw users create`, with an optional identity policy document (and store settings in `extraEnv`). */
+export async function createUser(dataDir: string, accountId: string, name: string, policy?: object, extraEnv: Record<string, string> = {}): Promise<CreatedUser> {
   const args = ['users', 'create', '--account-id', accountId, '--name', name]
   if (policy !== undefined) {
     const file = join(dataDir, `policy-${name}-${accountId}.json`)
     await writeFile(file, JSON.stringify(policy))
     args.push('--policy', file)
   }
-  return JSON.parse(await hostedMacaw(dataDir, args)) as CreatedUser
+  return JSON.parse(await hostedMacaw(dataDir, args, extraEnv)) as CreatedUser
 }
 
 export function credentialsOf(user: CreatedUser): { accessKeyId: string; secretAccessKey: string } {

@@ -169,7 +169,9 @@ for (const c of chosen) {
     const macaw = await measure(
       'macaw',
       [MACAW_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
-      { ...SERVER_ENV, ...c.macawEnv },
+      // The running chain check is not a request's cost: every 30 s it re-reads the whole trail
+      // (20,000 records at most), which under valgrind lands in the window or not.
+      { ...SERVER_ENV, MACAW_AUDIT_VERIFY_SECONDS: '0', ...c.macawEnv },
       c,
       dataDir,
     )

@@ -47,6 +47,8 @@ export interface Config {
     readonly onFailure: 'refuse' | 'continue'
     /** Interval over which unauthenticated requests beyond the first few are summarised. */
     readonly summaryIntervalMs: number
+    /** How often the running service checks the chain (audit/verifier.ts); 0: never (`macaw audit verify` still does). */
+    readonly verifyIntervalMs: number
   }
   /** KMS keys per account and Region (AWS's default quota: 100,000). */
   readonly quotaKeys: number
@@ -96,6 +98,7 @@ export interface RawSettings {
   auditRetentionDays?: string | number | undefined
   auditFailure?: string | undefined
   auditSummarySeconds?: string | number | undefined
+  auditVerifySeconds?: string | number | undefined
   quotaKeys?: string | number | undefined
   cacheMaxMb?: string | number | undefined
   throttle?: string | undefined
@@ -135,6 +138,7 @@ export const ENV_NAMES: Record<keyof RawSettings, string> = {
   auditRetentionDays: 'MACAW_AUDIT_RETENTION_DAYS',
   auditFailure: 'MACAW_AUDIT_FAILURE',
   auditSummarySeconds: 'MACAW_AUDIT_SUMMARY_SECONDS',
+  auditVerifySeconds: 'MACAW_AUDIT_VERIFY_SECONDS',
   quotaKeys: 'MACAW_QUOTA_KEYS',
   cacheMaxMb: 'MACAW_CACHE_MAX_MB',
   throttle: 'MACAW_THROTTLE',
@@ -164,6 +168,7 @@ export const DEFAULTS = {
   auditRetentionDays: 0,
   auditFailure: 'refuse',
   auditSummarySeconds: 60,
+  auditVerifySeconds: 30,
   quotaKeys: 100_000,
   cacheMaxMb: 256,
   throttle: 'off',
@@ -230,6 +235,7 @@ export function buildConfig(raw: RawSettings): Config {
   const auditFlushMs = int('auditFlushMs', DEFAULTS.auditFlushMs, 1, 60_000)
   const auditRetentionDays = int('auditRetentionDays', DEFAULTS.auditRetentionDays, 0, 36_500)
   const auditSummaryMs = int('auditSummarySeconds', DEFAULTS.auditSummarySeconds, 1, 86_400) * 1000
+  const auditVerifyMs = int('auditVerifySeconds', DEFAULTS.auditVerifySeconds, 0, 86_400) * 1000
   const quotaKeys = int('quotaKeys', DEFAULTS.quotaKeys, 1, 100_000_000)
   const cacheMaxBytes = int('cacheMaxMb', DEFAULTS.cacheMaxMb, 8, 1_048_576) * 1024 * 1024
   const maxConnections = int('maxConnections', defaultMaxConnections(), 1, 10_000_000)
@@ -338,6 +344,7 @@ export function buildConfig(raw: RawSettings): Config {
       retentionDays: auditRetentionDays,
       onFailure: auditFailure === 'continue' ? 'continue' : 'refuse',
       summaryIntervalMs: auditSummaryMs,
+      verifyIntervalMs: auditVerifyMs,
     }),
     quotaKeys,
     cacheMaxBytes,

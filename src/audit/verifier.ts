@@ -1,4 +1,5 @@
-// The audit chain, verified while the service runs: every VERIFY_INTERVAL_MS the process holding
+// The audit chain, verified while the service runs: every `--audit-verify-seconds` (default
+// VERIFY_INTERVAL_MS) the process holding
 // the `audit-verify` lease (one per deployment, like the deletion sweep) checks the whole chain
 // from the anchor with the keyed hashes, as `macaw audit verify` does, and reports the result in
 // /metrics (macaw_audit_chain_verified_records, macaw_audit_chain_broken,
@@ -36,6 +37,7 @@ export class ChainVerifier {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2)}`
+  private intervalMs = VERIFY_INTERVAL_MS
 
   private readonly store: Pick<AuditStore, 'queryAudit' | 'auditAnchor'> & LeaseStore
   private readonly key: ChainKey
@@ -60,6 +62,7 @@ export class ChainVerifier {
   }
 
   start(intervalMs = VERIFY_INTERVAL_MS): void {
+    this.intervalMs = intervalMs
     const tick = (): void => void this.verifyNow()
     // The first pass soon after start, then every interval.
     setTimeout(tick, Math.min(intervalMs, 2000)).unref()
@@ -80,7 +83,7 @@ export class ChainVerifier {
    * reaches the newest record, the report is updated and the next pass starts a new cycle.
    */
   private async pass(): Promise<void> {
-    if (!(await this.store.acquireLease(LEASE, this.owner, Date.now(), VERIFY_INTERVAL_MS * 3))) {
+    if (!(await this.store.acquireLease(LEASE, this.owner, Date.now(), this.intervalMs * 3))) {
       // Another process verifies: report nothing of our own.
       this.checkedAt = 0
       this.cycle = undefined

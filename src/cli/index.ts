@@ -82,6 +82,7 @@ run 'macaw <command> --help' for a command's flags. Docs: README.md and docs/.`,
     .addOption(new Option('--audit-retention-days <n>', 'delete stored audit records older than this (0 = keep all)').env(ENV_NAMES.auditRetentionDays))
     .addOption(new Option('--audit-failure <refuse|continue>', 'while audit records cannot be stored: refuse requests (default) or answer them').env(ENV_NAMES.auditFailure))
     .addOption(new Option('--audit-summary-seconds <n>', 'unauthenticated requests beyond 10 per source are summarised per interval (default 60)').env(ENV_NAMES.auditSummarySeconds))
+    .addOption(new Option('--audit-verify-seconds <n>', 'how often the running service checks the audit chain (default 30; 0 = never)').env(ENV_NAMES.auditVerifySeconds))
     .addOption(new Option('--quota-keys <n>', 'KMS keys per account and Region (default 100000, as AWS)').env(ENV_NAMES.quotaKeys))
     .addOption(new Option('--cache-max-mb <n>', 'memory for all caches together (default 256)').env(ENV_NAMES.cacheMaxMb))
     .addOption(new Option('--throttle <off|aws|file>', "request quotas: off (default), AWS's defaults, or a JSON/YAML file of rates").env(ENV_NAMES.throttle))

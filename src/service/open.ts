@@ -79,7 +79,7 @@ export async function openService(config: Config, options: KmsOptions): Promise<
     const kms = new Kms(config, store, root, logger, now, chainKey, sessionKey)
     kms.followRootRotation(logger)
     await kms.audit.start()
-    if (config.audit.enabled) kms.chainVerifier.start()
+    if (config.audit.enabled && config.audit.verifyIntervalMs > 0) kms.chainVerifier.start(config.audit.verifyIntervalMs)
     await kms.services.lastUsage.start(now())
     kms.services.sweeper.start()
     return kms

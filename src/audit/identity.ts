@@ -3,14 +3,16 @@
 import type { Caller } from '../auth/principals.js'
 import type { AuditIdentity } from './event.js'
 
-/** Session identities already built, by caller (the resolver keeps one caller per session). */
-const sessionIdentities = new WeakMap<Caller, AuditIdentity>()
+/**
+ * Identities already built, by caller: the resolver keeps one caller per access key and per
+ * session, so each record of the same caller shares one identity (and event.ts its JSON text).
+ */
+const identities = new WeakMap<Caller, AuditIdentity>()
 
 /** A caller as CloudTrail's userIdentity shows it, with its session's issuer for temporary credentials. */
 export function auditIdentityOf(caller: Caller): AuditIdentity {
-  if (caller.session === undefined) return identityOf(caller)
-  let identity = sessionIdentities.get(caller)
-  if (identity === undefined) sessionIdentities.set(caller, (identity = identityOf(caller)))
+  let identity = identities.get(caller)
+  if (identity === undefined) identities.set(caller, (identity = identityOf(caller)))
   return identity
 }
 

@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { StoreUnavailableError, type Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
 import type { ChainFn } from './chain.js'
-import { auditEvent, auditIndex, summaryEvent, type AuditInput } from './event.js'
+import { auditEventText, auditIndex, auditRow, summaryEvent, type AuditInput } from './event.js'
 
 export interface AuditOptions {
   readonly enabled: boolean
@@ -264,9 +264,13 @@ export class AuditTrail {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, MAX_BATCH)
       const events = batch.map((input) => {
-        const event = input.summary === undefined ? auditEvent(input) : summaryEvent(input, input.summary)
+        if (input.summary === undefined) {
+          const text = auditEventText(input)
+          return { text, row: auditRow(input, text) }
+        }
+        const event = summaryEvent(input, input.summary)
         const text = JSON.stringify(event)
-        // eventTime is input.time to the millisecond (a summary's time is its last request's).
+        // A summary's eventTime is input.time (its last request's) to the millisecond.
         return { text, row: auditIndex(event, text, input.time) }
       })
       try {

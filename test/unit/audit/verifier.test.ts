@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { keyedChain } from '../../../src/audit/chain.js'
-import { auditEvent, auditIndex, type AuditInput } from '../../../src/audit/event.js'
+import { auditEventText, auditRow, type AuditInput } from '../../../src/audit/event.js'
 import { ChainVerifier } from '../../../src/audit/verifier.js'
 import { createLogger } from '../../../src/log.js'
 import type { AuditFilter, AuditRow, LeaseStore, AuditStore } from '../../../src/store/store.js'
@@ -29,8 +29,8 @@ function trail(n: number): AuditRow[] {
       responseElements: null,
       keyArn: `arn:aws:kms:us-east-1:111122223333:key/${seq % 3}`,
     }
-    const text = JSON.stringify(auditEvent(input))
-    const row = { ...auditIndex(JSON.parse(text) as Record<string, unknown>, text, input.time), seq }
+    const text = auditEventText(input)
+    const row = { ...auditRow(input, text), seq }
     const hash = chain(prevHash, row)
     rows.push({ ...row, prevHash, hash })
     prevHash = hash

@@ -1,0 +1,97 @@
+// The event text is written member by member (event.ts): it must be the JSON of CloudTrail's event,
+// members in CloudTrail's order, and its stored row must hold the columns verify derives from it.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { auditEventText, auditIndex, auditRow, type AuditIdentity, type AuditInput } from '../../../src/audit/event.js'
+
+const ROOT: AuditIdentity = { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' }
+const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+
+function input(over: Partial<AuditInput> = {}): AuditInput {
+  return {
+    time: Date.UTC(2026, 11, 3, 7, 5, 9, 42),
+    requestId: 'f0b2c1d4-0000-4000-8000-000000000001',
+    eventId: 'a1b2c3d4-0000-4000-8000-000000000002',
+    operation: 'GenerateMac',
+    readOnly: true,
+    region: 'us-east-1',
+    sourceIp: '127.0.0.1',
+    userAgent: 'aws-cli/2.15.0',
+    identity: ROOT,
+    requestParameters: { keyId: KEY, macAlgorithm: 'HMAC_SHA_256' },
+    responseElements: null,
+    keyArn: KEY,
+    ...over,
+  }
+}
+
+describe('audit event text', () => {
+  it('is CloudTrail’s event, member for member and in its order', () => {
+    const expected = {
+      eventVersion: '1.11',
+      userIdentity: { type: 'Root', principalId: '111122223333', arn: ROOT.arn, accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' },
+      eventTime: '2026-12-03T07:05:09.042Z',
+      eventSource: 'kms.amazonaws.com',
+      eventName: 'GenerateMac',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: '127.0.0.1',
+      userAgent: 'aws-cli/2.15.0',
+      requestParameters: { keyId: KEY, macAlgorithm: 'HMAC_SHA_256' },
+      responseElements: null,
+      requestID: 'f0b2c1d4-0000-4000-8000-000000000001',
+      eventID: 'a1b2c3d4-0000-4000-8000-000000000002',
+      readOnly: true,
+      resources: [{ accountId: '111122223333', type: 'AWS::KMS::Key', ARN: KEY }],
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: '111122223333',
+      eventCategory: 'Management',
+    }
+    assert.equal(auditEventText(input()), JSON.stringify(expected))
+    const failed = JSON.parse(auditEventText(input({ errorCode: 'DisabledException', errorMessage: 'is disabled.', responseElements: { keyId: KEY } }))) as Record<string, unknown>
+    assert.deepEqual(Object.keys(failed).slice(7, 11), ['userAgent', 'errorCode', 'errorMessage', 'requestParameters'])
+    assert.equal(failed['errorMessage'], 'is disabled.')
+    assert.equal(failed['responseElements'], null)
+  })
+
+  it('escapes whatever a request carries', () => {
+    const nasty = 'a"b\\c\n\u0000\u2028é😀</script>'
+    const event = JSON.parse(auditEventText(input({ userAgent: nasty, errorCode: 'X', errorMessage: nasty, requestParameters: { keyId: nasty } }))) as Record<string, unknown>
+    assert.equal(event['userAgent'], nasty)
+    assert.equal(event['errorMessage'], nasty)
+    assert.deepEqual(event['requestParameters'], { keyId: nasty })
+  })
+
+  it('stores the columns verify derives from the text, for every kind of caller and record', () => {
+    const cases: Partial<AuditInput>[] = [
+      {},
+      { identity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', accessKeyId: 'AKIAALICE', userName: 'alice' } },
+      {
+        identity: {
+          type: 'AssumedRole',
+          arn: 'arn:aws:sts::111122223333:assumed-role/r/s',
+          accountId: '111122223333',
+          accessKeyId: 'ASIAX',
+          principalId: 'AROAX:s',
+          sessionContext: { attributes: { creationDate: '2026-12-03T07:00:00Z', mfaAuthenticated: 'false' } },
+        },
+      },
+      { identity: { type: 'WebIdentityUser', principalId: 'issuer:sub', userName: 'sub', identityProvider: 'issuer' }, keyArn: undefined },
+      { identity: { type: 'Unknown', accessKeyId: 'AKIAUNKNOWN' }, errorCode: 'UnrecognizedClientException', errorMessage: 'no', requestParameters: null },
+      { identity: { type: 'Unknown' }, keyArn: undefined, errorCode: 'IncompleteSignatureException', requestParameters: null },
+      {
+        eventSource: 'sts.amazonaws.com',
+        operation: 'AssumeRole',
+        keyArn: undefined,
+        resource: { type: 'AWS::IAM::Role', arn: 'arn:aws:iam::444455556666:role/r', accountId: '444455556666' },
+      },
+      { keyArn: 'not-an-arn' },
+      { keyArn: '' },
+    ]
+    for (const over of cases) {
+      const record = input(over)
+      const text = auditEventText(record)
+      assert.deepEqual(auditRow(record, text), auditIndex(JSON.parse(text) as Record<string, unknown>, text), JSON.stringify(over))
+    }
+  })
+})

@@ -1,7 +1,7 @@
 // The last successful cryptographic operation of each key (GetKeyLastUsage). The request path only
 // notes it in memory (one Map.set per GenerateMac or VerifyMac); a flush every few seconds, and at
-// shutdown, stores the latest use of each key noted since (settings `lastUsage.<key ARN>`), so the
-// store sees at most one write per key used per interval. GetKeyLastUsage reads the newer of this
+// shutdown, stores the latest use of each key noted since (table key_usage, one transaction for
+// the whole flush), so the store sees at most one write per key used per interval. GetKeyLastUsage reads the newer of this
 // process's note and the stored one: another process's use shows once it has flushed (the same
 // eventual consistency AWS documents for this operation).
 import type { SettingStore } from '../store/store.js'
@@ -28,7 +28,8 @@ export class LastUsage {
   private noted = new Map<string, KeyUse>()
   private readonly store: SettingStore
   private timer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> | undefined
+  /** The flush in progress, and what it stores (still this process's latest uses meanwhile). */
+  private flushing: { readonly batch: ReadonlyMap<string, KeyUse>; readonly done: Promise<void> } | undefined
   private trackingStart: number | undefined
 
   constructor(store: SettingStore) {
@@ -57,8 +58,9 @@ export class LastUsage {
 
   /** The latest use of `arn` known here or stored, not before `since` (the key's creation). */
   async get(arn: string, since: number): Promise<KeyUse | undefined> {
-    const mine = this.noted.get(arn)
-    const text = await this.store.getSetting(usageSetting(arn))
+    const mine = this.noted.get(arn) ?? this.flushing?.batch.get(arn)
+    // Uses stored before the key_usage table are in the settings.
+    const text = (await this.store.getKeyUse(arn))?.use ?? (await this.store.getSetting(usageSetting(arn)))
     const stored = text === undefined ? undefined : (JSON.parse(text) as KeyUse)
     const latest = mine === undefined ? stored : stored === undefined || mine.time >= stored.time ? mine : stored
     return latest !== undefined && latest.time >= since ? latest : undefined
@@ -66,29 +68,21 @@ export class LastUsage {
 
   /** Stores what was noted since the last flush, each use only if newer than the stored one. */
   flush(): Promise<void> {
-    if (this.flushing !== undefined) return this.flushing
+    if (this.flushing !== undefined) return this.flushing.done
     const batch = this.noted
     this.noted = new Map()
-    this.flushing = this.write(batch).finally(() => (this.flushing = undefined))
-    return this.flushing
+    const done = this.write(batch).finally(() => (this.flushing = undefined))
+    this.flushing = { batch, done }
+    return done
   }
 
   private async write(batch: Map<string, KeyUse>): Promise<void> {
     if (batch.size === 0) return
-    const uses = new Map([...batch].map(([arn, use]) => [usageSetting(arn), { arn, use }]))
     try {
-      // A few transactions for the whole batch (one per key made every flush an fsync per key).
-      await this.store.updateSettings([...uses.keys()], (name, current) => {
-        const use = uses.get(name)?.use
-        if (use === undefined) return undefined
-        // Another process may have stored a later use meanwhile.
-        if (current !== undefined && (JSON.parse(current) as KeyUse).time > use.time) return undefined
-        return JSON.stringify(use)
-      })
+      await this.store.storeKeyUses([...batch].map(([arn, use]) => ({ arn, time: use.time, use: JSON.stringify(use) })))
     } catch {
-      // The store is down: keep the uses for the next flush, unless newer ones were noted. (Part of
-      // the batch may be stored already; storing it again is harmless.)
-      for (const { arn, use } of uses.values()) if (!this.noted.has(arn)) this.noted.set(arn, use)
+      // The store is down: keep the uses for the next flush, unless newer ones were noted.
+      for (const [arn, use] of batch) if (!this.noted.has(arn)) this.noted.set(arn, use)
     }
   }
 

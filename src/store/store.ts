@@ -380,11 +380,19 @@ export interface SettingStore {
    */
   initSetting(name: string, value: string): Promise<string>
   /**
-   * Many settings at once, in a few transactions rather than one per setting: for each name, its
-   * stored value (undefined if none) goes to `update`, and what that returns is stored (undefined:
-   * left as it is).
+   * Stores each key's use unless a later one is stored (another process's): one transaction for
+   * all of them, whatever their number.
    */
-  updateSettings(names: readonly string[], update: (name: string, current: string | undefined) => string | undefined): Promise<void>
+  storeKeyUses(uses: readonly KeyUseRow[]): Promise<void>
+  /** The stored last use of a key (GetKeyLastUsage). */
+  getKeyUse(arn: string): Promise<KeyUseRow | undefined>
+}
+
+/** A key's last use as stored: its time (epoch ms) and the use as JSON text. */
+export interface KeyUseRow {
+  readonly arn: string
+  readonly time: number
+  readonly use: string
 }
 
 /** Leases: one holder at a time among processes and nodes (the sweeper). */

@@ -378,23 +378,18 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       assert.deepEqual((await store.getAccessKey('AKIAX1'))?.secret, Buffer.from('new'))
     })
 
-    it('updates many settings at once from their stored values', options, async (t) => {
+    it('stores many keys’ last uses in one go, keeping the later of two', options, async (t) => {
       const store = await fresh(t)
-      await store.putSetting('s.keep', 'old')
-      await store.putSetting('s.bump', '1')
-      const names = ['s.keep', 's.bump', ...Array.from({ length: 450 }, (_, i) => `s.new${i}`)]
-      const seen: (string | undefined)[] = []
-      await store.updateSettings(names, (name, current) => {
-        seen.push(current)
-        if (name === 's.keep') return undefined
-        return name === 's.bump' ? String(Number(current) + 1) : `v${name}`
-      })
-      assert.equal(seen.length, names.length, 'every name is offered once, across transactions')
-      assert.deepEqual(seen.slice(0, 3), ['old', '1', undefined])
-      assert.equal(await store.getSetting('s.keep'), 'old')
-      assert.equal(await store.getSetting('s.bump'), '2')
-      assert.equal(await store.getSetting('s.new449'), 'vs.new449')
-      await store.updateSettings([], () => 'never')
+      await store.storeKeyUses([{ arn: 'arn:k1', time: 2000, use: 'k1 at 2000' }])
+      const many = Array.from({ length: 300 }, (_, i) => ({ arn: `arn:m${i}`, time: 1000 + i, use: `m${i}` }))
+      await store.storeKeyUses([{ arn: 'arn:k1', time: 1500, use: 'k1 at 1500 (older)' }, ...many, { arn: 'arn:k2', time: 10, use: 'k2' }])
+      assert.deepEqual(await store.getKeyUse('arn:k1'), { arn: 'arn:k1', time: 2000, use: 'k1 at 2000' })
+      assert.deepEqual(await store.getKeyUse('arn:m299'), { arn: 'arn:m299', time: 1299, use: 'm299' })
+      assert.deepEqual(await store.getKeyUse('arn:k2'), { arn: 'arn:k2', time: 10, use: 'k2' })
+      await store.storeKeyUses([{ arn: 'arn:k1', time: 2001, use: 'k1 at 2001' }])
+      assert.equal((await store.getKeyUse('arn:k1'))?.use, 'k1 at 2001')
+      assert.equal(await store.getKeyUse('arn:none'), undefined)
+      await store.storeKeyUses([])
     })
 
     it('grants a lease to one owner at a time until it expires', options, async (t) => {

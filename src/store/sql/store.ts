@@ -12,6 +12,7 @@ import {
   type CreateGrantResult,
   type GrantRecord,
   type KeyRecord,
+  type KeyUseRow,
   type NewAuditRow,
   type Page,
   type Store,
@@ -51,8 +52,15 @@ import type { SqlEngine, Tx } from './engine.js'
 type Head = { seq: number; hash: string }
 
 const PUT_SETTING = 'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'
-/** updateSettings: one commit (one fsync) per this many settings, and no longer a lock. */
-const SETTINGS_PER_TRANSACTION = 200
+/** storeKeyUses: one upsert per chunk of these sizes, largest first (as AUDIT_CHUNKS). */
+const KEY_USE_CHUNKS = [256, 16, 1] as const
+const KEY_USE_UPSERTS = new Map(
+  KEY_USE_CHUNKS.map((n) => [
+    n,
+    `INSERT INTO key_usage (arn, time, detail) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')} ` +
+      'ON CONFLICT (arn) DO UPDATE SET time = excluded.time, detail = excluded.detail WHERE excluded.time > key_usage.time',
+  ]),
+)
 
 const KEY = 'account_id = ? AND region = ? AND key_id = ?'
 const AUDIT_COLUMNS = '(seq, time, event_id, event_name, account_id, key_arn, principal, outcome, event, prev_hash, hash)'
@@ -629,17 +637,23 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
     })
   }
 
-  async updateSettings(names: readonly string[], update: (name: string, current: string | undefined) => string | undefined): Promise<void> {
-    for (let start = 0; start < names.length; start += SETTINGS_PER_TRANSACTION) {
-      const chunk = names.slice(start, start + SETTINGS_PER_TRANSACTION)
-      await this.write(async (tx) => {
-        for (const name of chunk) {
-          const [row] = await tx.lock<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name])
-          const next = update(name, row?.value)
-          if (next !== undefined) await tx.run(PUT_SETTING, [name, next])
+  async storeKeyUses(uses: readonly KeyUseRow[]): Promise<void> {
+    if (uses.length === 0) return
+    await this.write(async (tx) => {
+      let start = 0
+      for (const size of KEY_USE_CHUNKS) {
+        for (; uses.length - start >= size; start += size) {
+          const params: unknown[] = []
+          for (const u of uses.slice(start, start + size)) params.push(u.arn, u.time, u.use)
+          await tx.run(KEY_USE_UPSERTS.get(size) ?? '', params)
         }
-      })
-    }
+      }
+    })
+  }
+
+  async getKeyUse(arn: string): Promise<KeyUseRow | undefined> {
+    const row = await this.one<{ arn: string; time: number | string; detail: string }>('SELECT arn, time, detail FROM key_usage WHERE arn = ?', [arn])
+    return row === undefined ? undefined : { arn: row.arn, time: Number(row.time), use: row.detail }
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {

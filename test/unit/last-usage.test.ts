@@ -1,0 +1,52 @@
+// GetKeyLastUsage's memory of each key's last use: noted on the request path, stored in one
+// transaction per flush, read back across processes and across the upgrade from settings.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { LastUsage } from '../../src/keys/last-usage.js'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
+
+function storeIn(t: { after: (fn: () => Promise<void> | void) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'macaw-last-usage-'))
+  const store = openSqliteStore({ path: join(dir, 'macaw.db'), pollIntervalMs: 0 })
+  t.after(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return store
+}
+
+const use = (time: number, requestId = `r${time}`) => ({ operation: 'GenerateMac', time, eventId: `e${time}`, requestId })
+
+describe('last key usage', () => {
+  it('is stored by a flush, seen by another process, and never goes back in time', async (t) => {
+    const store = storeIn(t)
+    const a = new LastUsage(store)
+    const b = new LastUsage(store)
+    await a.start(1)
+    await b.start(2)
+    for (let i = 0; i < 1000; i++) a.note(`arn:k${i}`, use(100 + i))
+    assert.deepEqual(await b.get('arn:k7', 0), undefined, 'not flushed yet')
+    assert.deepEqual(await a.get('arn:k7', 0), use(107), 'its own note at once')
+    await a.flush()
+    assert.deepEqual(await b.get('arn:k7', 0), use(107))
+    assert.deepEqual(await b.get('arn:k999', 0), use(1099))
+    b.note('arn:k7', use(50))
+    await b.flush()
+    assert.deepEqual(await a.get('arn:k7', 0), use(107), 'an older use does not replace a later one')
+    assert.equal(await a.get('arn:k7', 108), undefined, 'not before the key was created')
+  })
+
+  it('reads a use stored before the upgrade, as a setting', async (t) => {
+    const store = storeIn(t)
+    await store.putSetting('lastUsage.arn:old', JSON.stringify(use(5)))
+    const usage = new LastUsage(store)
+    await usage.start(1)
+    assert.deepEqual(await usage.get('arn:old', 0), use(5))
+    usage.note('arn:old', use(9))
+    await usage.close()
+    assert.deepEqual(await new LastUsage(store).get('arn:old', 0), use(9))
+  })
+})

@@ -380,8 +380,7 @@ export interface SettingStore {
    */
   initSetting(name: string, value: string): Promise<string>
   /**
-   * Stores each key's use unless a later one is stored (another process's): one transaction for
-   * all of them, whatever their number.
+   * Stores each key's use unless a later one is stored (another process's), in one transaction.
    */
   storeKeyUses(uses: readonly KeyUseRow[]): Promise<void>
   /** The stored last use of a key (GetKeyLastUsage). */

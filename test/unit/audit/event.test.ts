@@ -3,26 +3,21 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { auditEventText, auditIndex, auditRow, type AuditIdentity, type AuditInput } from '../../../src/audit/event.js'
+import { auditInput } from './input.js'
 
 const ROOT: AuditIdentity = { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' }
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'
 
 function input(over: Partial<AuditInput> = {}): AuditInput {
-  return {
-    time: Date.UTC(2026, 11, 3, 7, 5, 9, 42),
+  return auditInput({
     requestId: 'f0b2c1d4-0000-4000-8000-000000000001',
     eventId: 'a1b2c3d4-0000-4000-8000-000000000002',
-    operation: 'GenerateMac',
-    readOnly: true,
-    region: 'us-east-1',
-    sourceIp: '127.0.0.1',
     userAgent: 'aws-cli/2.15.0',
     identity: ROOT,
     requestParameters: { keyId: KEY, macAlgorithm: 'HMAC_SHA_256' },
-    responseElements: null,
     keyArn: KEY,
     ...over,
-  }
+  })
 }
 
 describe('audit event text', () => {

@@ -7,26 +7,14 @@ import { describe, it } from 'node:test'
 import { auditEventText, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
 import { AuditTrail, HIGH_WATER, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
 import type { AuditSink } from '../../../src/audit/sqlite-sink.js'
+import { auditInput } from './input.js'
 import { createLogger } from '../../../src/log.js'
 import type { NewAuditRow, Store } from '../../../src/store/store.js'
 
 const logger = createLogger('silent')
 
 function input(over: Partial<AuditInput> = {}): AuditInput {
-  return {
-    time: Date.now(),
-    requestId: 'r',
-    eventId: AuditTrail.eventId(),
-    operation: 'GenerateMac',
-    readOnly: true,
-    region: 'us-east-1',
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    identity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' },
-    requestParameters: null,
-    responseElements: null,
-    ...over,
-  }
+  return auditInput({ time: Date.now(), eventId: AuditTrail.eventId(), ...over })
 }
 
 /** A sink that stores rows in memory, or fails while `failing` is set. */

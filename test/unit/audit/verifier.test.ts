@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { keyedChain } from '../../../src/audit/chain.js'
-import { auditEventText, auditRow, type AuditInput } from '../../../src/audit/event.js'
+import { auditEventText, auditRow } from '../../../src/audit/event.js'
 import { ChainVerifier } from '../../../src/audit/verifier.js'
 import { createLogger } from '../../../src/log.js'
+import { auditInput } from './input.js'
 import type { AuditFilter, AuditRow, LeaseStore, AuditStore } from '../../../src/store/store.js'
 
 const KEY = Buffer.alloc(32, 7)
@@ -15,20 +16,13 @@ function trail(n: number): AuditRow[] {
   const rows: AuditRow[] = []
   let prevHash = ''
   for (let seq = 1; seq <= n; seq++) {
-    const input: AuditInput = {
+    const input = auditInput({
       time: 1_700_000_000_000 + seq,
       requestId: `r${seq}`,
       eventId: `e${seq}`,
-      operation: 'GenerateMac',
-      readOnly: true,
-      region: 'us-east-1',
-      sourceIp: '127.0.0.1',
-      userAgent: 'test',
-      identity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' },
       requestParameters: { keyId: 'k' },
-      responseElements: null,
       keyArn: `arn:aws:kms:us-east-1:111122223333:key/${seq % 3}`,
-    }
+    })
     const text = auditEventText(input)
     const row = { ...auditRow(input, text), seq }
     const hash = chain(prevHash, row)

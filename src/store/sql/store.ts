@@ -54,7 +54,7 @@ type Head = { seq: number; hash: string }
 const PUT_SETTING = 'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'
 /** storeKeyUses: one upsert per chunk of these sizes, largest first (as AUDIT_CHUNKS). */
 const KEY_USE_CHUNKS = [256, 16, 1] as const
-const KEY_USE_UPSERTS = new Map(
+const KEY_USE_UPSERTS = new Map<number, string>(
   KEY_USE_CHUNKS.map((n) => [
     n,
     `INSERT INTO key_usage (arn, time, detail) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')} ` +
@@ -71,7 +71,19 @@ const AUDIT_TUPLE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
  * statement caches.
  */
 const AUDIT_CHUNKS = [256, 64, 16, 4, 1] as const
-const AUDIT_INSERTS = new Map(AUDIT_CHUNKS.map((n) => [n, `INSERT INTO audit ${AUDIT_COLUMNS} VALUES ${Array.from({ length: n }, () => AUDIT_TUPLE).join(', ')}`]))
+const AUDIT_INSERTS = new Map<number, string>(AUDIT_CHUNKS.map((n) => [n, `INSERT INTO audit ${AUDIT_COLUMNS} VALUES ${Array.from({ length: n }, () => AUDIT_TUPLE).join(', ')}`]))
+
+/**
+ * `items` in runs of the given sizes, largest first, as many runs of each size as fit: with sizes
+ * ending in 1, every item is in one run, and each run's length is one of the sizes (one statement
+ * text per size).
+ */
+function* runsOf<T>(items: readonly T[], sizes: readonly number[]): Generator<readonly T[]> {
+  let start = 0
+  for (const size of sizes) {
+    for (; items.length - start >= size; start += size) yield items.slice(start, start + size)
+  }
+}
 
 /** The optional AuditFilter conditions: column test and the filter's value. */
 const AUDIT_CONDITIONS: readonly { readonly sql: string; readonly value: (f: AuditFilter) => unknown }[] = [
@@ -557,18 +569,15 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       const [anchor] = await tx.lock<Head>('SELECT seq, hash FROM audit_anchor WHERE id = 1')
       const [last] = await tx.rows<Head>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')
       let head: Head = last ?? anchor ?? { seq: 0, hash: '' }
-      let start = 0
-      for (const size of AUDIT_CHUNKS) {
-        for (; rows.length - start >= size; start += size) {
-          const params: unknown[] = []
-          for (const row of rows.slice(start, start + size)) {
-            const seq = head.seq + 1
-            const hash = chain(head.hash, { ...row, seq })
-            params.push(seq, row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome, row.event, head.hash, hash)
-            head = { seq, hash }
-          }
-          await tx.run(AUDIT_INSERTS.get(size) ?? '', params)
+      for (const run of runsOf(rows, AUDIT_CHUNKS)) {
+        const params: unknown[] = []
+        for (const row of run) {
+          const seq = head.seq + 1
+          const hash = chain(head.hash, { ...row, seq })
+          params.push(seq, row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome, row.event, head.hash, hash)
+          head = { seq, hash }
         }
+        await tx.run(AUDIT_INSERTS.get(run.length) ?? '', params)
       }
     })
   }
@@ -640,13 +649,10 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
   async storeKeyUses(uses: readonly KeyUseRow[]): Promise<void> {
     if (uses.length === 0) return
     await this.write(async (tx) => {
-      let start = 0
-      for (const size of KEY_USE_CHUNKS) {
-        for (; uses.length - start >= size; start += size) {
-          const params: unknown[] = []
-          for (const u of uses.slice(start, start + size)) params.push(u.arn, u.time, u.use)
-          await tx.run(KEY_USE_UPSERTS.get(size) ?? '', params)
-        }
+      for (const run of runsOf(uses, KEY_USE_CHUNKS)) {
+        const params: unknown[] = []
+        for (const u of run) params.push(u.arn, u.time, u.use)
+        await tx.run(KEY_USE_UPSERTS.get(run.length) ?? '', params)
       }
     })
   }

@@ -1,7 +1,7 @@
 // The condition-key values of one request (AWS KMS Developer Guide, Condition keys for AWS KMS), computed only when a policy statement
 // with a Condition asks for them. Keys are looked up lower-cased: IAM condition keys are
 // case-insensitive, and so are tag keys in aws:ResourceTag/ and aws:RequestTag/.
-import type { KeyRecord } from '../store/store.js'
+import type { KeyView } from '../store/store.js'
 import type { ConditionLookup } from './policy.js'
 import type { Caller } from './principals.js'
 
@@ -45,7 +45,7 @@ export function requestFactsOf(caller: Caller, request: Pick<RequestFacts, 'sour
 }
 
 export interface KeyFacts {
-  readonly record: KeyRecord
+  readonly record: KeyView
   /** The alias the request named the key by, without account or region. */
   readonly requestAlias?: string | undefined
   /** Aliases pointing at the key, fetched beforehand only if a policy uses kms:ResourceAliases. */

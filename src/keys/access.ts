@@ -8,7 +8,7 @@ import { GrantIndex, grantIdOfToken, HMAC_GRANT_OPERATIONS, isGrantOf } from '..
 import { DENY_ALL, type CompiledPolicy, type PolicyCache } from '../auth/policy.js'
 import type { Caller } from '../auth/principals.js'
 import type { KeyState } from '../domain.js'
-import { StoreConflictError, type GrantRecord, type KeyRecord, type Store } from '../store/store.js'
+import { StoreConflictError, type GrantRecord, type KeyRecord, type KeyView, type Store } from '../store/store.js'
 import { keyArn } from './arn.js'
 import type { CachedKey, KeyCache } from './cache.js'
 import { assertUsable, hasExpiredMaterial, withoutMaterial } from './lifecycle.js'
@@ -63,6 +63,9 @@ export function keyPolicyOf(policies: PolicyCache, record: KeyRecord): CompiledP
     return DENY_ALL
   }
 }
+
+/** What an authorization decision reads of a key: a cached key, or one read from the store. */
+export type AuthorizedKey = Pick<CachedKey, 'arn' | 'policy' | 'grants'> & { readonly record: KeyView }
 
 export class KeyAccess {
   private readonly partition: string
@@ -185,7 +188,7 @@ export class KeyAccess {
    */
   async decide(
     req: AccessRequest,
-    key: Pick<CachedKey, 'record' | 'arn' | 'policy' | 'grants'>,
+    key: AuthorizedKey,
     viaAlias: string | undefined,
     options: Pick<UseKeyOptions, 'action' | 'grantTokens' | 'values'>,
     withGrants: boolean,
@@ -217,7 +220,7 @@ export class KeyAccess {
    * Grants named by grant tokens that the key's cached index does not hold yet (made through
    * another node a moment ago). A malformed token is InvalidGrantTokenException.
    */
-  private async grantsOfTokens(tokens: readonly string[] | undefined, key: Pick<CachedKey, 'record' | 'grants'>): Promise<GrantRecord[] | undefined> {
+  private async grantsOfTokens(tokens: readonly string[] | undefined, key: AuthorizedKey): Promise<GrantRecord[] | undefined> {
     if (tokens === undefined || tokens.length === 0) return undefined
     const ids = tokens.map(grantIdOfToken)
     const found: GrantRecord[] = []
@@ -230,7 +233,7 @@ export class KeyAccess {
   }
 
   /** A key whose deletion window has passed is gone, even before the sweeper removes it. */
-  private isDeleted(record: KeyRecord): boolean {
+  private isDeleted(record: KeyView): boolean {
     if (record.state !== 'PendingDeletion' || record.deletionDate === undefined) return false
     if (record.deletionDate > this.now()) return false
     this.sweeper.wake()

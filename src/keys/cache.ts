@@ -20,10 +20,18 @@
 import type { KeyObject } from 'node:crypto'
 import { GrantIndex, isGrantOf } from '../auth/grants.js'
 import { policyBytes, type CompiledPolicy } from '../auth/policy.js'
-import type { AliasStore, ChangeFeed, GrantStore, KeyRecord, KeyStore, StoreChange } from '../store/store.js'
+import type { Tag } from '../domain.js'
+import type { AliasStore, ChangeFeed, GrantStore, KeyView, KeyRecord, KeyStore, StoreChange } from '../store/store.js'
+
+/**
+ * What the cache keeps of a key record: not its sealed material (the entry holds the material
+ * unwrapped, as `material`); the record's `material` only marks that the key has some.
+ */
+export type CachedRecord = KeyView & { readonly material?: typeof MATERIAL_HELD }
+export const MATERIAL_HELD: unique symbol = Symbol('key material, held unwrapped by the key cache')
 
 export interface CachedKey {
-  readonly record: KeyRecord
+  readonly record: CachedRecord
   readonly arn: string
   /** Unwrapped material; absent for keys without material (PendingImport). */
   readonly material: KeyObject | undefined
@@ -32,6 +40,9 @@ export interface CachedKey {
   /** The key's grants by grantee. */
   readonly grants: GrantIndex
 }
+
+/** What `load` makes of a record for the cache (the cache adds the record and ARN). */
+export type LoadedKey = Omit<CachedKey, 'record' | 'arn'>
 
 interface Entry {
   value: CachedKey
@@ -47,9 +58,11 @@ export const MAX_GRANT_CHANGES = 256
 
 /**
  * What one cached key weighs besides its policy (record, KeyObject, ARN, maps), and per grant.
- * `npm run bench:key-entry` measures 1,480 to 1,550 B of heap and external memory per cached HMAC
- * key with the default policy (GetKeyLastUsage's note of the use included). At 2,048 B the default
- * budget held 91,000 keys where 117,000 fit.
+ * `npm run bench:key-entry` measures about 690 B of heap per cached HMAC key with the default
+ * policy (GetKeyLastUsage's note of the use included; 1,500 B before records were kept without
+ * their sealed material and with shared strings), plus about 580 B of native memory for the
+ * KeyObject, which `external` does not count. At 2,048 B the default budget held 91,000 keys where
+ * 117,000 fit.
  */
 export const KEY_ENTRY_BYTES = 1600
 export const GRANT_BYTES = 512
@@ -66,12 +79,16 @@ export interface KeyCacheOptions {
   /** Memory for cached keys (with their policies and grants) and aliases together. */
   readonly maxBytes: number
   readonly now: () => number
-  readonly arnOf: (record: KeyRecord) => string
+  /** A key's ARN; also what the cache files the key under (the entry's own copy of it). */
+  readonly arnOf: (accountId: string, region: string, keyId: string) => string
   /** Builds the cached form of a record: unwrapped material, compiled policy, grant index. */
-  readonly load: (record: KeyRecord, arn: string) => Promise<CachedKey>
+  readonly load: (record: KeyRecord, arn: string) => Promise<LoadedKey>
 }
 
 const sep = '\u0000'
+/** Distinct account ids and Regions shared by cached records at the most (then each keeps its own). */
+const MAX_SHARED_STRINGS = 10_000
+const NO_TAGS: readonly Tag[] = Object.freeze([])
 
 export class KeyCache {
   private readonly keys = new Map<string, Entry>()
@@ -84,6 +101,8 @@ export class KeyCache {
   /** Estimated bytes held, and the policies counted in it with how many entries use each. */
   private bytes = 0
   private readonly policyUsers = new Map<CompiledPolicy, number>()
+  /** One copy of each account id and Region for all cached records (cachedRecord). */
+  private readonly strings = new Map<string, string>()
 
   private readonly store: KeyStore & AliasStore & GrantStore & ChangeFeed
   private readonly options: KeyCacheOptions
@@ -102,13 +121,13 @@ export class KeyCache {
     this.epoch++
     switch (change.kind) {
       case 'key':
-        this.forgetKey(change.accountId + sep + change.region + sep + change.keyId)
+        this.forgetKey(this.options.arnOf(change.accountId, change.region, change.keyId))
         break
       case 'alias':
         this.forgetAlias(change.accountId + sep + change.region + sep + change.aliasName)
         break
       case 'grant':
-        this.noteGrantChange(change.accountId + sep + change.region + sep + change.keyId, change.grantId, change.version)
+        this.noteGrantChange(this.options.arnOf(change.accountId, change.region, change.keyId), change.grantId, change.version)
         break
       case 'unknown':
         // The store lost track of changes (e.g. a reconnect): forget everything.
@@ -160,9 +179,57 @@ export class KeyCache {
       if (grant !== undefined && isGrantOf(grant, record)) index.put(grant)
       else index.remove(grantId)
     })
-    const value: CachedKey = { ...entry.value, record, grants: index }
+    const value = this.entryOf(this.cachedRecord(record, entry.value.policy), entry.value.arn, { ...entry.value, grants: index })
     this.rememberKey(id, later.length > 0 ? { value, checkedAt: -Infinity, epoch: undefined, grantChanges: later } : { value, checkedAt: now, epoch })
     return value
+  }
+
+  /**
+   * The record as the cache keeps it, without what 100,000 cached keys would each hold a copy of:
+   * the sealed material (the entry has it unwrapped), and strings many keys share (account id,
+   * Region, the enumerated fields, the policy text when it is the compiled policy's, no tags).
+   * Measured with 100,000 cached keys: 75 MB less resident memory (docs/performance.md).
+   */
+  private cachedRecord(record: KeyRecord, policy: CompiledPolicy): CachedRecord {
+    // Field by field, not by spreading `record`: a spread of records of several shapes gave every
+    // copy a hidden class of its own (about 500 bytes each).
+    return {
+      accountId: this.shared(record.accountId),
+      region: this.shared(record.region),
+      keyId: record.keyId,
+      keySpec: this.shared(record.keySpec),
+      keyUsage: this.shared(record.keyUsage),
+      origin: this.shared(record.origin),
+      state: this.shared(record.state),
+      description: record.description,
+      creationDate: record.creationDate,
+      multiRegion: record.multiRegion,
+      policy: record.policy === policy.text ? policy.text : record.policy,
+      tags: record.tags.length === 0 ? NO_TAGS : record.tags,
+      version: record.version,
+      ...(record.grantCount === undefined ? {} : { grantCount: record.grantCount }),
+      ...(record.deletionDate === undefined ? {} : { deletionDate: record.deletionDate }),
+      ...(record.pendingWindowDays === undefined ? {} : { pendingWindowDays: record.pendingWindowDays }),
+      ...(record.material === undefined ? {} : { material: MATERIAL_HELD }),
+      ...(record.expirationModel === undefined ? {} : { expirationModel: record.expirationModel }),
+      ...(record.validTo === undefined ? {} : { validTo: record.validTo }),
+      ...(record.importCheck === undefined ? {} : { importCheck: record.importCheck }),
+      ...(record.importParameters === undefined ? {} : { importParameters: record.importParameters }),
+      ...(record.primaryRegion === undefined ? {} : { primaryRegion: record.primaryRegion }),
+    }
+  }
+
+  /** A cached key, built member by member (spreading objects into it gave each a hidden class of its own). */
+  private entryOf(record: CachedRecord, arn: string, loaded: LoadedKey): CachedKey {
+    return { record, arn, material: loaded.material, policy: loaded.policy, grants: loaded.grants }
+  }
+
+  /** The one copy of `text` that cached records share (bounded: past MAX_SHARED_STRINGS, `text` itself). */
+  private shared<T extends string>(text: T): T {
+    const known = this.strings.get(text)
+    if (known !== undefined) return known as T
+    if (this.strings.size < MAX_SHARED_STRINGS) this.strings.set(text, text)
+    return text
   }
 
   clear(): void {
@@ -241,7 +308,9 @@ export class KeyCache {
     const cost = this.costOf(entry.value) + (this.policyUsers.has(policy) ? 0 : policyBytes(policy))
     if (cost > this.options.maxBytes) return
     this.makeRoom(cost)
-    this.keys.set(id, entry)
+    // Filed under the entry's own ARN when it is the id, not the string built for the lookup: with
+    // 100,000 keys a second string per entry (and the request's pieces it is made of) is ~18 MB.
+    this.keys.set(entry.value.arn === id ? entry.value.arn : id, entry)
     this.bytes += this.costOf(entry.value)
     this.retain(policy)
   }
@@ -265,7 +334,7 @@ export class KeyCache {
 
   /** The key, from memory when fresh; undefined if the store has no such key. */
   async getKey(accountId: string, region: string, keyId: string): Promise<CachedKey | undefined> {
-    const id = accountId + sep + region + sep + keyId
+    const id = this.options.arnOf(accountId, region, keyId)
     const now = this.options.now()
     const entry = this.keys.get(id)
     // Read before the store: an outage that starts during the read gives the entry no trust.
@@ -289,7 +358,9 @@ export class KeyCache {
       const updated = await this.applyGrantChanges(id, entry, record, now, delivery)
       if (updated !== undefined) return updated
     }
-    const value = await this.options.load(record, this.options.arnOf(record))
+    const arn = this.options.arnOf(record.accountId, record.region, record.keyId)
+    const loaded = await this.options.load(record, arn)
+    const value = this.entryOf(this.cachedRecord(record, loaded.policy), arn, loaded)
     if (epoch === this.epoch) this.rememberKey(id, { value, checkedAt: now, epoch: delivery })
     return value
   }

@@ -3,7 +3,7 @@
 // hard-code rules.
 import { KEY_STATES, type KeyState } from '../domain.js'
 import { DisabledException, KMSInvalidStateException, type KmsError } from '../protocol/errors.js'
-import type { KeyRecord } from '../store/store.js'
+import type { KeyView } from '../store/store.js'
 
 export const ALL_STATES: readonly KeyState[] = KEY_STATES
 
@@ -72,7 +72,7 @@ function failNotPendingDeletion(arn: string): never {
 }
 
 /** Imported material whose ValidTo has passed (the key is PendingImport from that instant). */
-export function hasExpiredMaterial(record: KeyRecord, now: number): boolean {
+export function hasExpiredMaterial(record: KeyView, now: number): boolean {
   return record.validTo !== undefined && record.material !== undefined && record.validTo <= now
 }
 
@@ -80,8 +80,9 @@ export function hasExpiredMaterial(record: KeyRecord, now: number): boolean {
  * A key without material (imported material expired or deleted, or never imported): PendingImport,
  * unless it is being deleted (PendingDeletion, or a primary waiting for its replicas).
  */
-export function withoutMaterial(record: KeyRecord): KeyRecord {
+export function withoutMaterial<R extends KeyView>(record: R): R {
   const { material: _m, validTo: _v, expirationModel: _e, ...rest } = record
   const deleting = record.state === 'PendingDeletion' || record.state === 'PendingReplicaDeletion'
-  return { ...rest, state: deleting ? record.state : 'PendingImport' }
+  // What is left out is optional in every key record.
+  return { ...rest, state: deleting ? record.state : 'PendingImport' } as R
 }

@@ -1,7 +1,7 @@
 // KeyMetadata of an HMAC key as AWS returns it from CreateKey and DescribeKey (AWS KMS API Reference, KeyMetadata):
 // MacAlgorithms only, no encryption/signing algorithm lists, Description always present.
 import { HMAC_SPECS } from '../domain.js'
-import type { KeyRecord } from '../store/store.js'
+import type { KeyRecord, KeyView } from '../store/store.js'
 
 /** Epoch ms -> the wire's epoch seconds with a millisecond fraction. */
 export function epochSeconds(ms: number): number {
@@ -35,7 +35,7 @@ export interface KeyMetadata {
   }
 }
 
-export function keyMetadata(record: KeyRecord, arn: string, related?: readonly KeyRecord[]): KeyMetadata {
+export function keyMetadata(record: KeyView, arn: string, related?: readonly KeyRecord[]): KeyMetadata {
   return {
     AWSAccountId: record.accountId,
     KeyId: record.keyId,
@@ -62,7 +62,7 @@ export function keyMetadata(record: KeyRecord, arn: string, related?: readonly K
 }
 
 /** Primary and replicas, from the copies of the key in every Region (`related`, this one included). */
-function multiRegionConfiguration(record: KeyRecord, arn: string, related: readonly KeyRecord[] | undefined): NonNullable<KeyMetadata['MultiRegionConfiguration']> {
+function multiRegionConfiguration(record: KeyView, arn: string, related: readonly KeyRecord[] | undefined): NonNullable<KeyMetadata['MultiRegionConfiguration']> {
   const primaryRegion = record.primaryRegion ?? record.region
   const arnIn = (region: string) => arn.replace(`:kms:${record.region}:`, `:kms:${region}:`)
   const regions = new Set((related ?? [record]).map((r) => r.region))

@@ -6,7 +6,7 @@ import { conditionLookup, requestFactsOf } from '../auth/context.js'
 import type { PolicyCache } from '../auth/policy.js'
 import type { Caller } from '../auth/principals.js'
 import type { Config } from '../config.js'
-import type { KeyAccess, UseKeyOptions } from '../keys/access.js'
+import type { AuthorizedKey, KeyAccess, UseKeyOptions } from '../keys/access.js'
 import type { CachedKey, KeyCache } from '../keys/cache.js'
 import type { LastUsage } from '../keys/last-usage.js'
 import type { KeyLocation } from '../keys/resolve.js'
@@ -117,7 +117,7 @@ export class RequestContext implements OperationContext {
     enforce(decideIdentityAccess(this.caller, action, target, lookup), this.caller, action, target)
   }
 
-  isAllowedByPolicy(key: CachedKey, action: string, values?: RequestValues): Promise<boolean> {
+  isAllowedByPolicy(key: AuthorizedKey, action: string, values?: RequestValues): Promise<boolean> {
     return this.access.decide(this, key, undefined, { action, values }, false).then((d) => d.allowed)
   }
 

@@ -3,7 +3,7 @@
 // handler repeats that code.
 import type { RequestFacts, RequestValues } from '../auth/context.js'
 import type { Caller } from '../auth/principals.js'
-import type { KeyIdForms, UseKeyOptions } from '../keys/access.js'
+import type { AuthorizedKey, KeyIdForms, UseKeyOptions } from '../keys/access.js'
 import type { KeyState } from '../domain.js'
 import type { CachedKey } from '../keys/cache.js'
 import type { KeyLocation } from '../keys/resolve.js'
@@ -51,7 +51,7 @@ export interface OperationContext {
    */
   authorizeAccount(action: string, resource?: string, values?: RequestValues): void
   /** Would the key policy and identity policy alone (no grants) allow `action`? */
-  isAllowedByPolicy(key: CachedKey, action: string, values?: RequestValues): Promise<boolean>
+  isAllowedByPolicy(key: AuthorizedKey, action: string, values?: RequestValues): Promise<boolean>
   /** Names the key the request is about, for its audit record (CreateKey, RetireGrant). */
   noteKey(arn: string): void
   /** Throws DryRunOperationException. */

@@ -1,7 +1,6 @@
 // AWS KMS API Reference > ReplicateKey.
 import { newKeyRecord } from '../keys/record.js'
 import { requestTagValues } from '../auth/context.js'
-import { keyMaterialContext, open as openEnvelope } from '../crypto/envelope.js'
 import { keyArn } from '../keys/arn.js'
 import { checkLockout, checkPrincipals, compileKeyPolicy } from './key-policy.js'
 import { keyMetadata } from '../keys/metadata.js'
@@ -79,8 +78,9 @@ export const replicateKey = defineOperation({
       checkLockout(ctx, compiled, { ...fields, version: 0 }, arn, bypass)
     }
     let sealed: Buffer | undefined
-    if (record.origin === 'AWS_KMS' && record.material !== undefined) {
-      const material = await openEnvelope(ctx.services.root, record.material, keyMaterialContext(primary.arn))
+    if (record.origin === 'AWS_KMS' && primary.material !== undefined) {
+      // The key cache holds the primary's material unwrapped; sealed again under the replica's ARN.
+      const material = primary.material.export()
       sealed = await ctx.services.sealMaterial(material, arn)
       material.fill(0)
     }

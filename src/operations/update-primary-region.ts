@@ -30,7 +30,7 @@ export const updatePrimaryRegion = defineOperation({
       throw new KMSInvalidStateException(`${targetArn} is pending deletion.`)
     }
     // The caller needs kms:UpdatePrimaryRegion on the replica too, by the replica's own key policy.
-    const replica = { record: target, arn: targetArn, material: undefined, policy: keyPolicyOf(ctx.services.policies, target), grants: GrantIndex.EMPTY }
+    const replica = { record: target, arn: targetArn, policy: keyPolicyOf(ctx.services.policies, target), grants: GrantIndex.EMPTY }
     if (!(await ctx.isAllowedByPolicy(replica, 'kms:UpdatePrimaryRegion', values))) {
       throw accessDenied(ctx.caller, 'kms:UpdatePrimaryRegion', targetArn, 'because no resource-based policy allows the kms:UpdatePrimaryRegion action')
     }

@@ -125,16 +125,12 @@ export class Kms {
       ttlMs: config.cacheTtlMs,
       maxBytes: Math.floor(config.cacheMaxBytes * 0.7),
       now,
-      arnOf: (r) => keyArn(config.partition, r.region, r.accountId, r.keyId),
+      arnOf: (accountId, region, keyId) => keyArn(config.partition, region, accountId, keyId),
       load: async (record, arn) => {
         // The record counts its grants: most keys have none, and then there is nothing to read.
         const grants = record.grantCount === 0 ? [] : await store.grantsOfKey(record.accountId, record.region, record.keyId)
         const policy = keyPolicyOf(policies, record)
         return {
-          // Keys with the same policy text share one copy of it, the compiled policy's: the cache
-          // then holds each key's own fields only (about 500 bytes less per key with the default policy).
-          record: policy.text === record.policy ? { ...record, policy: policy.text } : record,
-          arn,
           material: await unwrap(record, arn),
           policy,
           grants: grants.length === 0 ? GrantIndex.EMPTY : new GrantIndex(grants),

@@ -47,6 +47,13 @@ export interface KeyRecord {
   readonly grantCount?: number
 }
 
+/**
+ * A key record whose sealed material may not be at hand (the key cache keeps the material
+ * unwrapped instead): `material` then only says whether the key has any. What reads a key without
+ * opening its envelope takes this.
+ */
+export type KeyView = Omit<KeyRecord, 'material'> & { readonly material?: unknown }
+
 export interface ImportParameters {
   readonly tokenDigest: string
   readonly wrappingAlgorithm: string

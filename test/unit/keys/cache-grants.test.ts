@@ -46,12 +46,12 @@ async function setUp(t: TestContext): Promise<Counted> {
     ttlMs: 60_000,
     maxBytes: 256 * 1024 * 1024,
     now: Date.now,
-    arnOf: (r) => r.keyId,
-    load: async (record: KeyRecord, arn: string) => {
+    arnOf: (_account, _region, keyId) => keyId,
+    load: async (record: KeyRecord) => {
       loads++
       const grants = await store.grantsOfKey(record.accountId, record.region, record.keyId)
       rows += grants.length
-      return { record, arn, material: undefined, policy: POLICY, grants: new GrantIndex(grants) }
+      return { material: undefined, policy: POLICY, grants: new GrantIndex(grants) }
     },
   })
   t.after(() => cache.close())

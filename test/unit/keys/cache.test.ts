@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { GrantIndex } from '../../../src/auth/grants.js'
 import { compilePolicy, policyBytes } from '../../../src/auth/policy.js'
-import { KEY_ENTRY_BYTES, KeyCache } from '../../../src/keys/cache.js'
+import { KEY_ENTRY_BYTES, KeyCache, MATERIAL_HELD } from '../../../src/keys/cache.js'
 import type { KeyRecord, Store } from '../../../src/store/store.js'
 
 function bigPolicy(i: number): string {
@@ -19,6 +19,23 @@ function bigPolicy(i: number): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements })
 }
 
+function record(fields: Partial<KeyRecord> & Pick<KeyRecord, 'keyId' | 'policy'>): KeyRecord {
+  return {
+    accountId: '111122223333',
+    region: 'us-east-1',
+    keySpec: 'HMAC_256',
+    keyUsage: 'GENERATE_VERIFY_MAC',
+    origin: 'AWS_KMS',
+    state: 'Enabled',
+    description: '',
+    creationDate: 1_700_000_000_000,
+    multiRegion: false,
+    tags: [],
+    version: 1,
+    ...fields,
+  }
+}
+
 function fakeStore(policyOf: (keyId: string) => string, delivery: () => number | undefined = () => undefined): { store: Store; reads: () => number } {
   let reads = 0
   const store = {
@@ -26,7 +43,7 @@ function fakeStore(policyOf: (keyId: string) => string, delivery: () => number |
     deliveryEpoch: delivery,
     getKey: (accountId: string, region: string, keyId: string) => {
       reads++
-      return Promise.resolve({ accountId, region, keyId, version: 1, policy: policyOf(keyId) } as unknown as KeyRecord)
+      return Promise.resolve(record({ accountId, region, keyId, policy: policyOf(keyId) }))
     },
   } as unknown as Store
   return { store, reads: () => reads }
@@ -37,9 +54,9 @@ function cache(store: Store, maxBytes: number): KeyCache {
     ttlMs: 60_000,
     maxBytes,
     now: Date.now,
-    arnOf: (r) => `arn:aws:kms:${r.region}:${r.accountId}:key/${r.keyId}`,
-    load: (record, arn) =>
-      Promise.resolve({ record, arn, material: undefined, policy: compilePolicy(record.policy, 'key'), grants: GrantIndex.EMPTY }),
+    arnOf: (accountId, region, keyId) => `arn:aws:kms:${region}:${accountId}:key/${keyId}`,
+    load: (record) =>
+      Promise.resolve({ material: undefined, policy: compilePolicy(record.policy, 'key'), grants: GrantIndex.EMPTY }),
   })
 }
 
@@ -68,10 +85,10 @@ describe('key cache budget', () => {
       ttlMs: 60_000,
       maxBytes: 64 * 1024 * 1024,
       now: Date.now,
-      arnOf: (r) => r.keyId,
+      arnOf: (_account, _region, keyId) => keyId,
       load: (() => {
         const policy = compilePolicy(text, 'key')
-        return (record: KeyRecord, arn: string) => Promise.resolve({ record, arn, material: undefined, policy, grants: GrantIndex.EMPTY })
+        return () => Promise.resolve({ material: undefined, policy, grants: GrantIndex.EMPTY })
       })(),
     })
     for (let i = 0; i < 50; i++) await shared.getKey('111122223333', 'us-east-1', String(i))
@@ -90,8 +107,8 @@ describe('key cache freshness', () => {
       ttlMs,
       maxBytes: 1024 * 1024,
       now: () => now,
-      arnOf: (r) => r.keyId,
-      load: (record, arn) => Promise.resolve({ record, arn, material: undefined, policy: compilePolicy(record.policy, 'key'), grants: GrantIndex.EMPTY }),
+      arnOf: (_account, _region, keyId) => keyId,
+      load: (record) => Promise.resolve({ material: undefined, policy: compilePolicy(record.policy, 'key'), grants: GrantIndex.EMPTY }),
     })
     return { c, reads, tick: (ms) => (now += ms) }
   }
@@ -125,5 +142,62 @@ describe('key cache freshness', () => {
     await c.getKey('111122223333', 'us-east-1', 'k')
     await c.getKey('111122223333', 'us-east-1', 'k')
     assert.equal(reads(), 2)
+  })
+})
+
+describe('cached record', () => {
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }] })
+  // Every field a record can have, so that a field the cache forgot to keep shows here.
+  const full = (keyId: string): KeyRecord =>
+    record({
+      keyId,
+      // Strings of their own, as read from a database row.
+      accountId: ['1111', '2222', '3333'].join(''),
+      region: ['us', 'east', '1'].join('-'),
+      state: ['Pending', 'Deletion'].join('') as KeyRecord['state'],
+      policy: [policy].join(''),
+      origin: 'EXTERNAL',
+      deletionDate: 1_800_000_000_000,
+      pendingWindowDays: 7,
+      multiRegion: true,
+      tags: [{ key: 'team', value: 'red' }],
+      material: Buffer.from('sealed envelope'),
+      expirationModel: 'KEY_MATERIAL_EXPIRES',
+      validTo: 1_900_000_000_000,
+      importCheck: 'digest',
+      importParameters: { tokenDigest: 'd', wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_2048', privateKey: Buffer.from('sealed'), validTo: 1 },
+      primaryRegion: 'eu-west-1',
+      grantCount: 0,
+    })
+
+  it('keeps every field but the sealed material, and shares what keys have in common', async () => {
+    const records = new Map(['a', 'b'].map((id) => [id, full(id)]))
+    const store = {
+      onChange: () => () => {},
+      deliveryEpoch: () => 1,
+      getKey: (_accountId: string, _region: string, keyId: string) => Promise.resolve(records.get(keyId)),
+    } as unknown as Store
+    const compiled = compilePolicy(policy, 'key')
+    const c = new KeyCache(store, {
+      ttlMs: 60_000,
+      maxBytes: 1024 * 1024,
+      now: Date.now,
+      arnOf: (accountId, region, keyId) => `arn:aws:kms:${region}:${accountId}:key/${keyId}`,
+      load: () => Promise.resolve({ material: undefined, policy: compiled, grants: GrantIndex.EMPTY }),
+    })
+    const a = await c.getKey('111122223333', 'us-east-1', 'a')
+    const b = await c.getKey('111122223333', 'us-east-1', 'b')
+    assert.ok(a !== undefined && b !== undefined)
+    const { material, ...kept } = a.record
+    const { material: sealed, ...original } = records.get('a') ?? full('a')
+    assert.deepEqual(kept, original)
+    assert.equal(material, MATERIAL_HELD, 'the record says the key has material, without a copy of the envelope')
+    assert.ok(sealed !== undefined)
+    assert.equal(a.arn, 'arn:aws:kms:us-east-1:111122223333:key/a')
+    // The same string objects, not equal copies (what 100,000 cached keys save).
+    for (const field of ['accountId', 'region', 'state', 'origin', 'keySpec', 'keyUsage'] as const) {
+      assert.ok(Object.is(a.record[field], b.record[field]), field)
+    }
+    assert.ok(Object.is(a.record.policy, compiled.text), 'the compiled policy\'s copy of the text')
   })
 })

@@ -7,6 +7,7 @@ import { GrantIndex } from '../../../src/auth/grants.js'
 import { compilePolicy, policyBytes } from '../../../src/auth/policy.js'
 import { KEY_ENTRY_BYTES, KeyCache, MATERIAL_HELD } from '../../../src/keys/cache.js'
 import type { KeyRecord, Store } from '../../../src/store/store.js'
+import { keyRecord } from '../../store/contract.js'
 
 function bigPolicy(i: number): string {
   const statements = Array.from({ length: 150 }, (_, n) => ({
@@ -19,21 +20,9 @@ function bigPolicy(i: number): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements })
 }
 
-function record(fields: Partial<KeyRecord> & Pick<KeyRecord, 'keyId' | 'policy'>): KeyRecord {
-  return {
-    accountId: '111122223333',
-    region: 'us-east-1',
-    keySpec: 'HMAC_256',
-    keyUsage: 'GENERATE_VERIFY_MAC',
-    origin: 'AWS_KMS',
-    state: 'Enabled',
-    description: '',
-    creationDate: 1_700_000_000_000,
-    multiRegion: false,
-    tags: [],
-    version: 1,
-    ...fields,
-  }
+/** A stored record (the store contract's) as a store answers it. */
+function record(keyId: string, fields: Partial<KeyRecord> = {}): KeyRecord {
+  return { ...keyRecord(keyId, fields), version: 1 }
 }
 
 function fakeStore(policyOf: (keyId: string) => string, delivery: () => number | undefined = () => undefined): { store: Store; reads: () => number } {
@@ -43,7 +32,7 @@ function fakeStore(policyOf: (keyId: string) => string, delivery: () => number |
     deliveryEpoch: delivery,
     getKey: (accountId: string, region: string, keyId: string) => {
       reads++
-      return Promise.resolve(record({ accountId, region, keyId, policy: policyOf(keyId) }))
+      return Promise.resolve(record(keyId, { accountId, region, policy: policyOf(keyId) }))
     },
   } as unknown as Store
   return { store, reads: () => reads }
@@ -149,8 +138,7 @@ describe('cached record', () => {
   const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }] })
   // Every field a record can have, so that a field the cache forgot to keep shows here.
   const full = (keyId: string): KeyRecord =>
-    record({
-      keyId,
+    record(keyId, {
       // Strings of their own, as read from a database row.
       accountId: ['1111', '2222', '3333'].join(''),
       region: ['us', 'east', '1'].join('-'),

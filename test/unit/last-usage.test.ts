@@ -39,6 +39,23 @@ describe('last key usage', () => {
     assert.equal(await a.get('arn:k7', 108), undefined, 'not before the key was created')
   })
 
+  it('stores a flush in key order, whatever order the keys were used in', async (t) => {
+    const store = storeIn(t)
+    const written: string[] = []
+    const storeKeyUses = store.storeKeyUses.bind(store)
+    t.mock.method(store, 'storeKeyUses', (uses: Parameters<typeof storeKeyUses>[0]) => {
+      written.push(...uses.map((u) => u.arn))
+      return storeKeyUses(uses)
+    })
+    const usage = new LastUsage(store)
+    await usage.start(1)
+    const arns = Array.from({ length: 2500 }, (_, i) => `arn:k${String((i * 7919) % 2500).padStart(4, '0')}`)
+    for (const [i, arn] of arns.entries()) usage.note(arn, use(100 + i))
+    await usage.flush()
+    assert.deepEqual(written, [...arns].sort(), 'one pass over the keys in order, across its transactions')
+    assert.deepEqual(await new LastUsage(store).get(arns[0] ?? '', 0), use(100))
+  })
+
   it('reads a use stored before the upgrade, as a setting', async (t) => {
     const store = storeIn(t)
     await store.putSetting('lastUsage.arn:old', JSON.stringify(use(5)))

@@ -14,10 +14,16 @@ interface Batch {
 }
 
 // Below the request thread in the scheduler: on a busy core a batch's inserts and hashing then
-// wait for requests instead of pre-empting them for milliseconds. On Linux, priority 0's "process"
-// is the calling thread only; elsewhere (or when not permitted) the thread keeps the default.
+// wait for requests instead of pre-empting them for milliseconds. Not far below: at nice 10 the
+// thread got about a tenth of a saturated core, less than 64 connections' records need, so the
+// backlog grew to batches of 2,000 (30 ms of the request thread to serialise each) and to the
+// backpressure mark, and the 64-connection p99 was 50 to 70 ms; at nice 3 it keeps up (batches of
+// 400 at the most, no request waits) and the p99 is 20 to 40 ms (docs/performance.md).
+// On Linux, priority 0's "process" is the calling thread only; elsewhere (or when not permitted)
+// the thread keeps the default.
+const AUDIT_WRITER_NICE = 3
 try {
-  setPriority(0, 10)
+  setPriority(0, AUDIT_WRITER_NICE)
 } catch {
   // Not permitted here: the default priority.
 }

@@ -40,8 +40,6 @@ export interface AuditInput {
   readonly errorMessage?: string | undefined
   /** The ARN of the key the request resolved to, if it got that far. */
   readonly keyArn?: string | undefined
-  /** Set on the record that summarises unauthenticated requests counted instead of recorded. */
-  readonly summary?: { readonly count: number; readonly first: number; readonly last: number }
 }
 
 /** Request members that are safe to record, as CloudTrail names them (lowerCamelCase). */
@@ -285,7 +283,10 @@ export function auditIndex(event: Record<string, unknown>, text: string, time?: 
  * The record standing for unauthenticated requests from one source that were counted rather than
  * recorded one by one (a flood must not fill the disk): how many, refused with which error, when.
  */
-export function summaryEvent(input: AuditInput, summary: NonNullable<AuditInput['summary']>): Record<string, unknown> {
+export function summaryEvent(
+  input: AuditInput,
+  summary: { readonly count: number; readonly first: number; readonly last: number },
+): Record<string, unknown> {
   return {
     eventVersion: '1.11',
     userIdentity: { type: 'Unknown' },

@@ -272,10 +272,7 @@ export class AuditTrail {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, MAX_BATCH)
       try {
-        await this.sink.appendAudit(
-          batch,
-          this.chain,
-        )
+        await this.sink.appendAudit(batch, this.chain)
       } catch (err) {
         // Keep the records; the next flush retries them. Never drop silently.
         this.failure = err

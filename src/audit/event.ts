@@ -279,25 +279,34 @@ export function auditIndex(event: Record<string, unknown>, text: string, time?: 
   }
 }
 
+/** Unauthenticated requests from one source, refused with one error, counted in one interval. */
+export interface RequestSummary {
+  readonly sourceIp: string | undefined
+  /** The error the counted requests were refused with. */
+  readonly errorCode: string
+  readonly region: string
+  readonly count: number
+  /** Epoch ms of the first and last request counted. */
+  readonly first: number
+  readonly last: number
+}
+
 /**
  * The record standing for unauthenticated requests from one source that were counted rather than
  * recorded one by one (a flood must not fill the disk): how many, refused with which error, when.
  */
-export function summaryEvent(
-  input: AuditInput,
-  summary: { readonly count: number; readonly first: number; readonly last: number },
-): Record<string, unknown> {
+export function summaryEvent(summary: RequestSummary, eventId: string): Record<string, unknown> {
   return {
     eventVersion: '1.11',
     userIdentity: { type: 'Unknown' },
     eventTime: new Date(summary.last).toISOString(),
     eventSource: 'kms.amazonaws.com',
-    eventName: input.operation,
-    awsRegion: input.region,
-    sourceIPAddress: input.sourceIp ?? '',
+    eventName: 'UnauthenticatedRequests',
+    awsRegion: summary.region,
+    sourceIPAddress: summary.sourceIp ?? '',
     userAgent: '',
-    errorCode: input.errorCode ?? '',
-    errorMessage: `${summary.count} more unauthenticated request(s) from this source were refused with ${input.errorCode ?? 'an error'} and counted here instead of recorded one by one.`,
+    errorCode: summary.errorCode,
+    errorMessage: `${summary.count} more unauthenticated request(s) from this source were refused with ${summary.errorCode} and counted here instead of recorded one by one.`,
     requestParameters: null,
     responseElements: null,
     additionalEventData: {
@@ -306,7 +315,7 @@ export function summaryEvent(
       lastEventTime: new Date(summary.last).toISOString(),
     },
     requestID: '',
-    eventID: input.eventId,
+    eventID: eventId,
     readOnly: true,
     resources: [],
     eventType: 'MacawSummary',

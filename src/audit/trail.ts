@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { StoreUnavailableError, type NewAuditRow, type Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
 import type { ChainFn } from './chain.js'
-import { auditEventText, auditIndex, auditRow, summaryEvent, type AuditInput } from './event.js'
+import { auditEventText, auditIndex, auditRow, summaryEvent, type AuditInput, type RequestSummary } from './event.js'
 
 export interface AuditOptions {
   readonly enabled: boolean
@@ -48,10 +48,8 @@ export const UNAUTHENTICATED_PER_SOURCE = 10
 /** Sources counted per interval; the rest share one bucket. */
 const MAX_SOURCES = 1024
 
-interface Summary {
-  readonly sourceIp: string | undefined
-  readonly errorCode: string
-  readonly region: string
+/** A summary being counted: its requests so far in this interval. */
+interface Summary extends RequestSummary {
   count: number
   first: number
   last: number
@@ -226,22 +224,7 @@ export class AuditTrail {
     this.sources = new Map()
     this.summaries = new Map()
     for (const s of summaries) {
-      const input: AuditInput = {
-        time: s.last,
-        requestId: '',
-        eventId: AuditTrail.eventId(),
-        operation: 'UnauthenticatedRequests',
-        readOnly: true,
-        region: s.region,
-        sourceIp: s.sourceIp,
-        userAgent: undefined,
-        identity: { type: 'Unknown' },
-        requestParameters: null,
-        responseElements: null,
-        errorCode: s.errorCode,
-        errorMessage: undefined,
-      }
-      const event = summaryEvent(input, s)
+      const event = summaryEvent(s, AuditTrail.eventId())
       const text = JSON.stringify(event)
       // A summary's eventTime is its last request's time to the millisecond.
       this.queue.push(auditIndex(event, text, s.last))

@@ -17,6 +17,16 @@ export interface AuditSink {
 let bundledThread: URL | undefined
 
 /**
+ * The writer thread's young generation (V8 makes each semi-space a third of it, rounded up to a
+ * power of two: 4 MiB here). By default a thread's young generation grows to 48 MiB, and under
+ * load the writer's did: 32 MiB of semi-spaces resident for what is, per batch, a few hundred
+ * short-lived rows. Limited, the server's RSS with 100,000 keys is about 20 to 25 MiB lower
+ * (docs/performance.md); a batch larger than a semi-space only has some of its rows promoted.
+ * Old space is not limited: a worst-case batch (2,000 records of 16 KiB, trail.ts) still fits.
+ */
+const WRITER_YOUNG_GENERATION_MB = 12
+
+/**
  * The writer thread's module. Built code has it beside this file. Running from TypeScript sources
  * (tests), the thread is bundled once per process with esbuild (which tsx is built on): booting tsx
  * inside every thread cost about 0.2 s per store opened.
@@ -50,7 +60,7 @@ export class SqliteAuditSink implements AuditSink {
   /** `chainKey`: the audit chain key, copied to the writer thread (functions cannot cross threads). */
   constructor(path: string, chainKey: Buffer) {
     // The thread computes the chain with audit/chain.ts itself: functions cannot cross threads.
-    this.worker = new Worker(threadUrl(), { workerData: { path, chainKey } })
+    this.worker = new Worker(threadUrl(), { workerData: { path, chainKey }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } })
     this.worker.once('exit', () => {
       this.exited = true
     })

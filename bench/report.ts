@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { availableParallelism, cpus, release } from 'node:os'
 import { REPO_ROOT } from './procs.js'
 import { fmt, median, spread, type Spread } from './stats.js'
+import { targets, targetTable } from './targets.js'
 
 export interface Measurement {
   readonly reqPerS: number
@@ -188,6 +189,8 @@ export function printTable(
     ...reports.map(row),
     '',
     ...notes(reports).map((n) => `- ${n}`),
+    '',
+    ...targetTable(targets(reports)),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
   return reports.reduce(

@@ -39,6 +39,7 @@ import {
   type ScenarioName,
 } from './scenarios.js'
 import { SERVER_ENV } from './sign.js'
+import { targets } from './targets.js'
 
 interface Options {
   readonly scenarios: readonly ScenarioName[]
@@ -422,6 +423,7 @@ async function main(): Promise<number> {
       pinning: note,
     },
     scenarios: reports,
+    targets: targets(reports),
   }
   await mkdir(dirname(options.out), { recursive: true })
   await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`)

@@ -14,6 +14,7 @@ export const SCENARIO_NAMES = [
   'gm64-postgres',
   'gm64-user',
   'gm64-session',
+  'gm64-throttle',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
@@ -125,6 +126,16 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     keys: 'one',
     compared: true,
     signer: 'session',
+  },
+  'gm64-throttle': {
+    name: 'gm64-throttle',
+    description: "As gm64-c64 with --throttle aws: what enforcing AWS's request quotas costs (compare with gm64-c64)",
+    operation: 'GenerateMac',
+    messageBytes: 64,
+    connections: 64,
+    keys: 'one',
+    compared: true,
+    macawEnv: { MACAW_THROTTLE: 'aws' },
   },
   'gm64-audit-off': {
     name: 'gm64-audit-off',

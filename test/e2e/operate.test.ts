@@ -285,7 +285,11 @@ describe('operating the default deployment', { timeout: 240_000, concurrency: tr
     t.after(() => old.destroy())
     await assert.rejects(hmacKey(old), { name: 'UnrecognizedClientException' })
   })
+})
 
+// Alone too: the 5 s is the time an operator waits, and measured beside four servers under load
+// on two cores it took 7 to 10 s in CI (under 1 s on its own).
+describe('operating the default deployment: a port already taken', { timeout: 60_000 }, () => {
   it('exits non-zero within 5 s, saying why once, when the port is taken', async (t) => {
     const dir = await dataDir(t)
     const blocker = createServer()

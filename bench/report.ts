@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { availableParallelism, cpus, release } from 'node:os'
 import { REPO_ROOT } from './procs.js'
 import { fmt, median, spread, type Spread } from './stats.js'
-import { targets, targetTable } from './targets.js'
+import { targetTable, type TargetResult } from './targets.js'
 
 export interface Measurement {
   readonly reqPerS: number
@@ -178,6 +178,7 @@ function notes(reports: readonly ScenarioReport[]): string[] {
 /** Prints the Markdown table on stdout; returns the number of failed requests in all scenarios. */
 export function printTable(
   reports: readonly ScenarioReport[],
+  targetResults: readonly TargetResult[],
   machine: MachineInfo,
   pinning: string,
 ): number {
@@ -190,7 +191,7 @@ export function printTable(
     '',
     ...notes(reports).map((n) => `- ${n}`),
     '',
-    ...targetTable(targets(reports)),
+    ...targetTable(targetResults),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
   return reports.reduce(

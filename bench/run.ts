@@ -409,6 +409,7 @@ async function main(): Promise<number> {
   } finally {
     await load.stop()
   }
+  const targetResults = targets(reports)
   const results = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -423,11 +424,11 @@ async function main(): Promise<number> {
       pinning: note,
     },
     scenarios: reports,
-    targets: targets(reports),
+    targets: targetResults,
   }
   await mkdir(dirname(options.out), { recursive: true })
   await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`)
-  const failures = printTable(reports, machine, note)
+  const failures = printTable(reports, targetResults, machine, note)
   log(`results written to ${options.out}`)
   return failures === 0 ? 0 : 1
 }

@@ -2,7 +2,7 @@
 // members in CloudTrail's order, and its stored row must hold the columns verify derives from it.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { auditEventText, auditIndex, auditRow, type AuditIdentity, type AuditInput } from '../../../src/audit/event.js'
+import { auditEventText, auditIndex, auditRow, isoTime, type AuditIdentity, type AuditInput } from '../../../src/audit/event.js'
 import { auditInput } from './input.js'
 
 const ROOT: AuditIdentity = { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' }
@@ -55,6 +55,63 @@ describe('audit event text', () => {
     assert.equal(event['userAgent'], nasty)
     assert.equal(event['errorMessage'], nasty)
     assert.deepEqual(event['requestParameters'], { keyId: nasty })
+  })
+
+  it('is JSON.stringify of the event object, whatever each member holds', () => {
+    // The event as an object, as event.ts built it before it wrote the text member by member.
+    const reference = (r: AuditInput): string => {
+      const accountId = r.keyArn?.split(':')[4] ?? r.resource?.accountId ?? r.identity.accountId
+      const resources =
+        r.keyArn !== undefined
+          ? [{ accountId, type: 'AWS::KMS::Key', ARN: r.keyArn }]
+          : r.resource !== undefined
+            ? [{ accountId: r.resource.accountId, type: r.resource.type, ARN: r.resource.arn }]
+            : []
+      const userIdentity = (JSON.parse(auditEventText(r)) as { userIdentity: unknown }).userIdentity
+      return JSON.stringify({
+        eventVersion: '1.11',
+        userIdentity,
+        eventTime: new Date(r.time).toISOString(),
+        eventSource: r.eventSource ?? 'kms.amazonaws.com',
+        eventName: r.operation,
+        awsRegion: r.region,
+        sourceIPAddress: r.sourceIp ?? '',
+        userAgent: r.userAgent ?? '',
+        ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' }),
+        requestParameters: r.requestParameters,
+        responseElements: r.errorCode === undefined ? r.responseElements : null,
+        requestID: r.requestId,
+        eventID: r.eventId,
+        readOnly: r.readOnly,
+        resources,
+        eventType: 'AwsApiCall',
+        managementEvent: true,
+        recipientAccountId: accountId ?? '',
+        eventCategory: 'Management',
+      })
+    }
+    const strings = ['', 'plain', 'a"b', 'back\\slash', 'line\nbreak', '\u0000\u001f\u007f', '\u2028\u2029', 'é', '😀', '\ud800 lone', 'lone \udfff', '</script>']
+    const times = [Date.UTC(2026, 11, 3, 7, 5, 9, 0), Date.UTC(2026, 11, 3, 7, 5, 9, 7), Date.UTC(2026, 11, 3, 7, 5, 9, 42), Date.UTC(2026, 11, 3, 7, 5, 9, 999), Date.UTC(2026, 11, 3, 7, 5, 10, 1), 0, -1, -1001, Date.UTC(10000, 0, 1), 1.5]
+    const cases: Partial<AuditInput>[] = []
+    for (const s of strings) {
+      cases.push(
+        { operation: s, region: s, sourceIp: s, userAgent: s, requestId: s, eventId: s, requestParameters: { keyId: s } },
+        { errorCode: s, errorMessage: s, responseElements: { keyId: s } },
+        { keyArn: s },
+        { keyArn: `arn:aws:kms:${s}:${s}:key/${s}` },
+        { keyArn: undefined, resource: { type: s, arn: s, accountId: s } },
+      )
+    }
+    for (const time of times) cases.push({ time }, { time, readOnly: false, sourceIp: undefined, userAgent: undefined })
+    for (const over of cases) assert.equal(auditEventText(input(over)), reference(input(over)), JSON.stringify(over))
+  })
+
+  it('writes times as toISOString does', () => {
+    const start = Date.UTC(2026, 11, 31, 23, 59, 58, 990)
+    for (let ms = start; ms < start + 2030; ms += 7) assert.equal(isoTime(ms), new Date(ms).toISOString())
+    for (const ms of [0, -1, -999, -1000, -1001, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), 8.64e15, -8.64e15, 0.25]) {
+      assert.equal(isoTime(ms), new Date(ms).toISOString(), String(ms))
+    }
   })
 
   it('stores the columns verify derives from the text, for every kind of caller and record', () => {

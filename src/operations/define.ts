@@ -10,6 +10,7 @@ import type { KeyLocation } from '../keys/resolve.js'
 import type { HandlerServices } from './context.js'
 import type { Records } from './records.js'
 import type { KeyRecord } from '../store/store.js'
+import { auditedMembers } from '../audit/event.js'
 import { compileRequest, type Members, type StructOf } from '../protocol/validate.js'
 
 export interface OperationContext {
@@ -68,6 +69,8 @@ export interface Operation {
   readonly action: string
   /** Read-only operations are marked so in audit records. */
   readonly readOnly: boolean
+  /** The request members its audit records show (audit/event.ts). */
+  readonly auditedMembers: readonly string[]
   /** May it act on a key of another account (named by ARN)? */
   readonly crossAccount: boolean
   /** The KeyId forms its key member accepts (undefined: it names no key). */
@@ -99,6 +102,7 @@ export function defineOperation<M extends Members, Res extends object>(op: {
     name: op.name,
     action: op.action ?? `kms:${op.name}`,
     readOnly: op.readOnly ?? false,
+    auditedMembers: auditedMembers(Object.keys(op.request)),
     crossAccount: op.crossAccount ?? false,
     keyIdForms: op.keyIdForms,
     usableIn: op.usableIn,

@@ -70,7 +70,7 @@ export class Observer {
       userAgent: capped(userAgentOf(req), AUDIT_LIMITS.userAgentChars),
       identity,
       // The body of a request whose signature did not verify is not kept: anyone could send it.
-      requestParameters: caller ? requestParameters(facts.body) : null,
+      requestParameters: caller ? requestParameters(facts.body, facts.operation?.auditedMembers) : null,
       responseElements: error === undefined ? responseElements(name, facts.output) : null,
       errorCode: error,
       errorMessage: response.error?.hasMessage === true ? response.error.message : undefined,

@@ -4,6 +4,7 @@
 import { keyedChain } from '../../../src/audit/chain.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { generateMac } from '../../../src/operations/generate-mac.js'
 import { auditEventText, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
 import { AuditTrail, HIGH_WATER, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
 import type { AuditSink } from '../../../src/audit/sqlite-sink.js'
@@ -60,6 +61,14 @@ describe('audit record size', () => {
     assert.ok(size <= MAX_AUDIT_RECORD_BYTES, `${size} bytes`)
     const event = JSON.parse(text) as Record<string, unknown>
     assert.match(String(event['userAgent']), /\.\.\.\[truncated\]$/)
+  })
+
+  it('records the safe members of the operation’s own request, not those it ignores', () => {
+    assert.deepEqual(generateMac.auditedMembers, ['KeyId', 'MacAlgorithm', 'DryRun'])
+    const body = { KeyId: 'alias/x', MacAlgorithm: 'HMAC_SHA_256', Message: 'secret', GrantTokens: ['t'], Description: 'ignored', DryRun: false }
+    assert.deepEqual(requestParameters(body, generateMac.auditedMembers), { keyId: 'alias/x', macAlgorithm: 'HMAC_SHA_256', dryRun: false })
+    // An operation that is not known: every safe member.
+    assert.deepEqual(requestParameters(body), { keyId: 'alias/x', macAlgorithm: 'HMAC_SHA_256', description: 'ignored', dryRun: false })
   })
 
   it('keeps small request parameters whole and unmarked', () => {

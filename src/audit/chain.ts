@@ -12,13 +12,14 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { AuditRow, NewAuditRow } from '../store/store.js'
 import { auditIndex } from './event.js'
 
-export type ChainFn = (prevHash: string, row: NewAuditRow & { seq: number }) => string
+/** The hash of the record at `seq` after the record whose hash is `prevHash`. */
+export type ChainFn = (prevHash: string, seq: number, row: NewAuditRow) => string
 
 const KEYED = 'k1:'
 
 /** The unkeyed hash of records written before the chain was keyed (verification only). */
-export function plainChainHash(prevHash: string, row: NewAuditRow & { seq: number }): string {
-  return createHash('sha256').update(`macaw-audit-v1\n${prevHash}\n${row.seq}\n`).update(row.event).digest('hex')
+export function plainChainHash(prevHash: string, seq: number, row: NewAuditRow): string {
+  return createHash('sha256').update(`macaw-audit-v1\n${prevHash}\n${seq}\n`).update(row.event).digest('hex')
 }
 
 /** The keyed chain under `key`. */
@@ -26,7 +27,7 @@ export function keyedChain(key: Buffer): ChainFn {
   // A copy of its own: the caller may wipe its buffer.
   const own = Buffer.from(key)
   // Two updates hash the same bytes as one over the joined text, without building that text.
-  return (prevHash, row) => KEYED + createHmac('sha256', own).update(`macaw-audit-v2\n${prevHash}\n${row.seq}\n`).update(row.event).digest('hex')
+  return (prevHash, seq, row) => KEYED + createHmac('sha256', own).update(`macaw-audit-v2\n${prevHash}\n${seq}\n`).update(row.event).digest('hex')
 }
 
 function sameText(a: string, b: string): boolean {
@@ -64,13 +65,13 @@ export function verifyChain(
     if (row.prevHash !== state.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its previous-hash does not match the record before it' }
     if (row.hash.startsWith(KEYED)) {
       if (keyed === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is keyed, but the store has no audit chain key' }
-      if (!sameText(keyed(row.prevHash, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its keyed hash (edited)' }
+      if (!sameText(keyed(row.prevHash, row.seq, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its keyed hash (edited)' }
       state.keyed = true
     } else {
       if (state.keyed === true || key === undefined || row.seq > key.unkeyedUpTo) {
         return { seq: row.seq, eventId: row.eventId, reason: 'it is not keyed, but the chain was keyed before it was written (rewritten)' }
       }
-      if (plainChainHash(row.prevHash, row) !== row.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its hash (edited)' }
+      if (plainChainHash(row.prevHash, row.seq, row) !== row.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its hash (edited)' }
       state.unkeyed = (state.unkeyed ?? 0) + 1
     }
     let index: NewAuditRow

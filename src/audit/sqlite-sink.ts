@@ -10,7 +10,7 @@ import type { NewAuditRow } from '../store/store.js'
 import { packRows } from './batch.js'
 
 export interface AuditSink {
-  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void>
+  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, seq: number, row: NewAuditRow) => string): Promise<void>
   close?(): Promise<void>
 }
 

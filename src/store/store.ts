@@ -360,9 +360,9 @@ export interface GrantStore {
 export interface AuditStore {
   /**
    * Appends audit records in one transaction, continuing the hash chain from the stored head
-   * (`chain(prevHash, row)` computes each hash), serialized across processes and nodes.
+   * (`chain(prevHash, seq, row)` computes each hash), serialized across processes and nodes.
    */
-  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void>
+  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, seq: number, row: NewAuditRow) => string): Promise<void>
   /** Audit records in seq order matching the filter. */
   queryAudit(filter: AuditFilter): Promise<AuditRow[]>
   /** At most `limit` records newest first by time, through the time index. */

@@ -290,7 +290,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
 
     it('appends audit records as one hash chain, filters them, and prunes with an anchor', options, async (t) => {
       const store = await fresh(t)
-      const chain = (prev: string, row: NewAuditRow & { seq: number }) => `${prev}>${row.seq}:${row.eventId}`
+      const chain = (prev: string, seq: number, row: NewAuditRow) => `${prev}>${seq}:${row.eventId}`
       const row = (n: number, extra: Partial<NewAuditRow> = {}): NewAuditRow => ({
         time: 1000 * n,
         eventId: `e${n}`,
@@ -324,7 +324,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       await store.appendAudit([row(5)], chain)
       assert.equal((await store.queryAudit({ afterSeq: 4, limit: 9 }))[0]?.prevHash, '>1:e1>2:e2>3:e3>4:e4')
       // A large batch (drivers may insert it in chunks) continues the same chain.
-      const short = (prev: string, r: NewAuditRow & { seq: number }) => `${prev.slice(-40)}>${r.seq}`
+      const short = (prev: string, seq: number) => `${prev.slice(-40)}>${seq}`
       await store.appendAudit(Array.from({ length: 123 }, (_, i) => row(10 + i)), short)
       const big = await store.queryAudit({ afterSeq: 5, limit: 500 })
       assert.equal(big.length, 123)
@@ -337,7 +337,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
 
     it('scans the trail newest first by time, then seq, from a position and within a time range', options, async (t) => {
       const store = await fresh(t)
-      const chain = (prev: string, row: NewAuditRow & { seq: number }) => `${prev}>${row.seq}`
+      const chain = (prev: string, seq: number) => `${prev}>${seq}`
       // Records of two writers interleave: seq order is not time order.
       const times = [5000, 3000, 4000, 3000, 1000, 2000]
       await store.appendAudit(

@@ -238,7 +238,7 @@ describe('postgres store', () => {
     const url = await freshUrl(t)
     const a = await open(t, { url, listen: false })
     const b = await open(t, { url, listen: false })
-    const chain = (prev: string, row: { seq: number; eventId: string }) => `${prev}>${row.seq}:${row.eventId}`
+    const chain = (prev: string, seq: number, row: { eventId: string }) => `${prev}>${seq}:${row.eventId}`
     const row = (id: string) => ({ time: 1, eventId: id, eventName: 'GenerateMac', accountId: A, principal: 'p', outcome: 'success' as const, event: '{}' })
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).appendAudit([row(`e${i}a`), row(`e${i}b`)], chain)))
     const all = await a.queryAudit({ limit: 100 })

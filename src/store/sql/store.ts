@@ -561,7 +561,7 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
 
   // Audit
 
-  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, row: NewAuditRow & { seq: number }) => string): Promise<void> {
+  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, seq: number, row: NewAuditRow) => string): Promise<void> {
     if (rows.length === 0) return Promise.resolve()
     return this.write(async (tx) => {
       // The anchor row is the chain's lock: every process appending (or pruning) queues here, so
@@ -573,7 +573,8 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
         const params: unknown[] = []
         for (const row of run) {
           const seq = head.seq + 1
-          const hash = chain(head.hash, { ...row, seq })
+          // seq apart from the row: a copy of each row with it cost about 6,000 instructions.
+          const hash = chain(head.hash, seq, row)
           params.push(seq, row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome, row.event, head.hash, hash)
           head = { seq, hash }
         }

@@ -25,7 +25,7 @@ function trail(n: number): AuditRow[] {
     })
     const text = auditEventText(input)
     const row = { ...auditRow(input, text), seq }
-    const hash = chain(prevHash, row)
+    const hash = chain(prevHash, row.seq, row)
     rows.push({ ...row, prevHash, hash })
     prevHash = hash
   }

@@ -126,6 +126,22 @@ describe('auth/sigv4: KMS requests', () => {
     })
   }
 
+  it('judges each request by its own date, whatever the request before it carried', async () => {
+    // The verifier keeps the last X-Amz-Date it parsed; a request with another (or none) is parsed afresh.
+    const verifier = kmsVerifier()
+    const withDate = async (date: string): Promise<SignedRequest> => {
+      const r = await kmsRequest()
+      return { ...r, headers: { ...r.headers, 'x-amz-date': date } }
+    }
+    await verifier.verify(await kmsRequest(), lookup)
+    await verifier.verify(await kmsRequest(), lookup)
+    await rejects(verifier.verify(await withDate(''), lookup), 'IncompleteSignatureException', /Date must be in ISO-8601 'basic format'\. Got ''\./)
+    await rejects(verifier.verify(await withDate('20250101T1200Z'), lookup), 'IncompleteSignatureException', /Date must be in ISO-8601 'basic format'\. Got '20250101T1200Z'/)
+    await rejects(verifier.verify(await kmsRequest({ date: KMS_NOW - 10 * 60_000 }), lookup), 'InvalidSignatureException', /^Signature expired: 20250101T115000Z/)
+    await verifier.verify(await kmsRequest(), lookup)
+    await rejects(verifier.verify(await withDate('20250101T120001Z'), lookup), 'InvalidSignatureException', MISMATCH)
+  })
+
   it('does not reuse a cached signing key after the secret changes', async () => {
     const verifier = kmsVerifier()
     let current = CREDS.secretAccessKey

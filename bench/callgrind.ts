@@ -7,10 +7,13 @@
 //
 //   npm run build && node --import tsx bench/callgrind.ts [--requests N] [--warmup N] [--scenario NAME]...
 //     [--macaw PATH (another build's dist/src/main.js)] [--no-baseline]
-// MACAW_CALLGRIND_KEEP=1 keeps the callgrind files (for callgrind_annotate) and prints where.
+// MACAW_CALLGRIND_KEEP=1 keeps the callgrind files (for callgrind_annotate) and prints where. The
+// server then runs with --perf-basic-prof, and the JIT-compiled code callgrind knows only by address
+// (`???:0x...`) is renamed after V8's own map of it (`JS[*handle file:///.../kms.js:150:17]`), so
+// that callgrind_annotate --inclusive=yes gives each JavaScript function's instructions.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request, Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -131,9 +134,59 @@ function totalInstructions(outDir: string): number {
   return total
 }
 
+const KEEP = process.env['MACAW_CALLGRIND_KEEP'] !== undefined
+
+/**
+ * Renames the JIT-compiled code in the kept callgrind files after V8's perf map of the process
+ * (`/tmp/perf-<pid>.map`: start, size and name of each code object, in the order V8 made them).
+ * Where code was made again at the same address, the later name wins.
+ */
+function nameJitCode(outDir: string, pid: number): void {
+  const mapFile = `/tmp/perf-${String(pid)}.map`
+  let map: string
+  try {
+    map = readFileSync(mapFile, 'utf8')
+  } catch {
+    return
+  }
+  const entries: { start: number; end: number; name: string }[] = []
+  for (const line of map.split('\n')) {
+    const first = line.indexOf(' ')
+    const second = line.indexOf(' ', first + 1)
+    if (first < 0 || second < 0) continue
+    const start = parseInt(line.slice(0, first), 16)
+    entries.push({ start, end: start + parseInt(line.slice(first + 1, second), 16), name: line.slice(second + 1).replace(/[()]/g, '') })
+  }
+  // Stable: of entries with the same start, the later stays later.
+  entries.sort((a, b) => a.start - b.start)
+  const nameOf = (address: number): string | undefined => {
+    let lo = 0
+    let hi = entries.length - 1
+    let found: (typeof entries)[number] | undefined
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const entry = entries[mid]
+      if (entry !== undefined && entry.start <= address) {
+        found = entry
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return found !== undefined && address < found.end ? found.name : undefined
+  }
+  for (const file of readdirSync(outDir)) {
+    const path = join(outDir, file)
+    const text = readFileSync(path, 'utf8').replace(/0x([0-9a-f]{16})/g, (whole, hex: string) => {
+      const name = nameOf(parseInt(hex, 16))
+      return name === undefined ? whole : `JS[${name}]`
+    })
+    writeFileSync(path, text)
+  }
+  rmSync(mapFile, { force: true })
+}
+
 /** Instructions per request of one server for one case. */
 async function measure(name: string, args: readonly string[], env: NodeJS.ProcessEnv, c: Case, dataDir?: string): Promise<number> {
-  const server = await startUnderCallgrind(name, args, env)
+  const server = await startUnderCallgrind(name, KEEP ? ['--perf-basic-prof', ...args] : args, env)
   try {
     // The baseline has one key for every KeyId (it keeps none); macaw needs a real one.
     const keyId = name === 'macaw' ? await createKey(server.url) : '1234abcd-12ab-34cd-56ef-1234567890ab'
@@ -157,8 +210,11 @@ async function measure(name: string, args: readonly string[], env: NodeJS.Proces
   } finally {
     server.child.kill('SIGTERM')
     await once(server.child, 'exit')
-    if (process.env['MACAW_CALLGRIND_KEEP'] === undefined) rmSync(server.outDir, { recursive: true, force: true })
-    else process.stderr.write(`kept ${server.outDir}\n`)
+    if (!KEEP) rmSync(server.outDir, { recursive: true, force: true })
+    else {
+      nameJitCode(server.outDir, server.child.pid ?? 0)
+      process.stderr.write(`kept ${server.outDir}\n`)
+    }
   }
 }
 

@@ -225,9 +225,10 @@ function identityText(id: AuditIdentity): string {
  * A string as JSON text. Most of a record's strings (ids, names, ARNs, addresses) have nothing to
  * escape and are quoted as they are; any other goes through JSON.stringify. Each JSON.stringify
  * call cost about 2,300 instructions whatever the string, and a fixed RegExp test about 1,000
- * (callgrind); a record makes eight of these. The loop is as long as the string, and every string
- * here is bounded (AUDIT_LIMITS, or the request's header size). It stops at what JSON.stringify
- * would change: a quote, a backslash, a control character, a surrogate (a lone one is escaped).
+ * (callgrind); a record has about a dozen such strings. The loop is as long as the string, and
+ * every string here is bounded (AUDIT_LIMITS, or the request's header size). It stops at what
+ * JSON.stringify would change: a quote, a backslash, a control character, a surrogate (a lone
+ * one is escaped).
  */
 function jsonString(value: string): string {
   for (let i = 0; i < value.length; i++) {

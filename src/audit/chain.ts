@@ -9,11 +9,9 @@
 // reported as such; any other unkeyed record is refused (no downgrade), and so is a store whose
 // chain key is gone.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import type { AuditRow, NewAuditRow } from '../store/store.js'
+import type { AuditRow, ChainFn, NewAuditRow } from '../store/store.js'
 import { auditIndex } from './event.js'
 
-/** The hash of the record at `seq` after the record whose hash is `prevHash`. */
-export type ChainFn = (prevHash: string, seq: number, row: NewAuditRow) => string
 
 const KEYED = 'k1:'
 

@@ -6,11 +6,11 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type * as Esbuild from 'esbuild'
-import type { NewAuditRow } from '../store/store.js'
+import type { ChainFn, NewAuditRow } from '../store/store.js'
 import { packRows } from './batch.js'
 
 export interface AuditSink {
-  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, seq: number, row: NewAuditRow) => string): Promise<void>
+  appendAudit(rows: readonly NewAuditRow[], chain: ChainFn): Promise<void>
   close?(): Promise<void>
 }
 

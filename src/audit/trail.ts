@@ -13,9 +13,8 @@
 import { randomUUID } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import { StoreUnavailableError, type NewAuditRow, type Store } from '../store/store.js'
+import { StoreUnavailableError, type ChainFn, type NewAuditRow, type Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
-import type { ChainFn } from './chain.js'
 import { auditEventText, auditIndex, auditRow, summaryEvent, type AuditInput, type RequestSummary } from './event.js'
 
 export interface AuditOptions {

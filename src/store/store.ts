@@ -356,13 +356,16 @@ export interface GrantStore {
   deleteGrant(grantId: string): Promise<GrantRecord | undefined>
 }
 
+/** The hash of the audit record at `seq` after the record whose hash is `prevHash` (audit/chain.ts). */
+export type ChainFn = (prevHash: string, seq: number, row: NewAuditRow) => string
+
 /** The audit trail: append-only, hash-chained. */
 export interface AuditStore {
   /**
    * Appends audit records in one transaction, continuing the hash chain from the stored head
    * (`chain(prevHash, seq, row)` computes each hash), serialized across processes and nodes.
    */
-  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, seq: number, row: NewAuditRow) => string): Promise<void>
+  appendAudit(rows: readonly NewAuditRow[], chain: ChainFn): Promise<void>
   /** Audit records in seq order matching the filter. */
   queryAudit(filter: AuditFilter): Promise<AuditRow[]>
   /** At most `limit` records newest first by time, through the time index. */

@@ -9,6 +9,7 @@ import {
   type AuditFilter,
   type AuditRow,
   type AuditScan,
+  type ChainFn,
   type CreateGrantResult,
   type GrantRecord,
   type KeyRecord,
@@ -561,7 +562,7 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
 
   // Audit
 
-  appendAudit(rows: readonly NewAuditRow[], chain: (prevHash: string, seq: number, row: NewAuditRow) => string): Promise<void> {
+  appendAudit(rows: readonly NewAuditRow[], chain: ChainFn): Promise<void> {
     if (rows.length === 0) return Promise.resolve()
     return this.write(async (tx) => {
       // The anchor row is the chain's lock: every process appending (or pruning) queues here, so

@@ -3,7 +3,7 @@
 // while records cannot be stored (then recovering by itself).
 import { keyedChain } from '../../../src/audit/chain.js'
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it, mock } from 'node:test'
 import { generateMac } from '../../../src/operations/generate-mac.js'
 import { auditEventText, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
 import { AuditTrail, HIGH_WATER, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
@@ -29,7 +29,7 @@ class MemorySink implements AuditSink {
   }
 }
 
-function trail(sink: MemorySink, over: Partial<AuditOptions> = {}): AuditTrail {
+function trail(sink: AuditSink, over: Partial<AuditOptions> = {}): AuditTrail {
   const options: AuditOptions = { enabled: true, flushIntervalMs: 5, retentionDays: 0, onFailure: 'refuse', summaryIntervalMs: 60_000, ...over }
   return new AuditTrail({} as Store, options, logger, keyedChain(Buffer.alloc(32)), sink)
 }
@@ -151,5 +151,64 @@ describe('audit trail bounds', () => {
     assert.equal(t.admit(), false)
     sink.failing = false
     await t.close()
+  })
+})
+
+/** A sink whose writes end when the test says so; it notes each batch's size and start time. */
+class GatedSink implements AuditSink {
+  batches: { size: number; at: number }[] = []
+  private open: (() => void)[] = []
+  appendAudit(rows: readonly NewAuditRow[]): Promise<void> {
+    this.batches.push({ size: rows.length, at: Date.now() })
+    return new Promise((resolve) => this.open.push(resolve))
+  }
+  finish(): void {
+    for (const resolve of this.open.splice(0)) resolve()
+  }
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('audit batching', () => {
+  it('holds records that arrive during a write until the oldest has waited the flush interval', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 })
+    try {
+      const sink = new GatedSink()
+      const t = trail(sink, { flushIntervalMs: 100 })
+      t.record(input())
+      mock.timers.tick(100)
+      assert.deepEqual(sink.batches, [{ size: 1, at: 1_000_100 }])
+      // Two records arrive while that batch is being written.
+      mock.timers.tick(10)
+      t.record(input())
+      t.record(input())
+      mock.timers.tick(20)
+      sink.finish()
+      await settle()
+      assert.equal(sink.batches.length, 1, 'not written as soon as the write before them ends')
+      mock.timers.tick(79)
+      await settle()
+      assert.equal(sink.batches.length, 1)
+      mock.timers.tick(1)
+      assert.deepEqual(sink.batches[1], { size: 2, at: 1_000_210 }, 'written once the first of them is 100 ms old')
+      // A write that takes longer than the interval: what arrived meanwhile is due, and goes at once.
+      t.record(input())
+      mock.timers.tick(150)
+      sink.finish()
+      await settle()
+      assert.deepEqual(sink.batches[2], { size: 1, at: 1_000_360 })
+      sink.finish()
+      await settle()
+      // close() writes everything, due or not.
+      t.record(input())
+      const closed = t.close()
+      await settle()
+      assert.equal(sink.batches.length, 4)
+      sink.finish()
+      await closed
+      assert.equal(t.backlog, 0)
+    } finally {
+      mock.timers.reset()
+    }
   })
 })

@@ -2,7 +2,7 @@
 // values per row, instead of an array of objects. Structured cloning writes and reads every
 // property name of every object; a dense array of strings and numbers is cloned about as fast as
 // its characters can be copied (the objects cost about 37,000 instructions per record).
-import type { NewAuditRow } from '../store/store.js'
+import type { KeyUseRow, NewAuditRow } from '../store/store.js'
 
 const FIELDS = 8
 
@@ -28,4 +28,17 @@ export function unpackRows(flat: readonly (string | number | null)[]): NewAuditR
     })
   }
   return rows
+}
+
+/** GetKeyLastUsage's uses, the same way: three values per use. */
+export function packUses(uses: readonly KeyUseRow[]): (string | number)[] {
+  const out: (string | number)[] = []
+  for (const u of uses) out.push(u.arn, u.time, u.use)
+  return out
+}
+
+export function unpackUses(flat: readonly (string | number)[]): KeyUseRow[] {
+  const uses: KeyUseRow[] = []
+  for (let i = 0; i + 3 <= flat.length; i += 3) uses.push({ arn: flat[i] as string, time: flat[i + 1] as number, use: flat[i + 2] as string })
+  return uses
 }

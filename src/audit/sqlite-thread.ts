@@ -1,17 +1,15 @@
 // The audit writer thread for the SQLite store: appends batches (continuing the hash chain) on
 // its own connection, so that the fsync of each batch and any wait for the database lock (other
-// workers, admin commands) never stall the event loop that answers requests.
+// workers, admin commands) never stall the event loop that answers requests. GetKeyLastUsage's
+// flushes are written here too, for the same reasons.
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openSqliteStore } from '../store/sqlite/index.js'
-import { unpackRows } from './batch.js'
+import { unpackRows, unpackUses } from './batch.js'
 import { keyedChain } from './chain.js'
 
-interface Batch {
-  readonly id: number
-  /** packRows() of the rows. */
-  readonly rows: readonly (string | number | null)[]
-}
+/** Audit rows (packRows()) or key uses (packUses()) to store; answered with the same id. */
+type Job = { readonly id: number; readonly rows: readonly (string | number | null)[] } | { readonly id: number; readonly uses: readonly (string | number)[] }
 
 // Below the request thread in the scheduler: on a busy core a batch's inserts and hashing then
 // wait for requests instead of pre-empting them for milliseconds. Not far below: at nice 10 the
@@ -33,13 +31,14 @@ const chain = keyedChain(Buffer.from(chainKey))
 const store = openSqliteStore({ path, pollIntervalMs: 0 })
 const port = parentPort
 if (port === null) throw new Error('the audit writer must run in a worker thread')
-port.on('message', (batch: Batch | 'close') => {
-  if (batch === 'close') {
+port.on('message', (job: Job | 'close') => {
+  if (job === 'close') {
     void store.close().then(() => port.close())
     return
   }
-  store.appendAudit(unpackRows(batch.rows), chain).then(
-    () => port.postMessage({ id: batch.id }),
-    (err: unknown) => port.postMessage({ id: batch.id, error: err instanceof Error ? err.message : String(err) }),
+  const done = 'rows' in job ? store.appendAudit(unpackRows(job.rows), chain) : store.storeKeyUses(unpackUses(job.uses))
+  done.then(
+    () => port.postMessage({ id: job.id }),
+    (err: unknown) => port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) }),
   )
 })

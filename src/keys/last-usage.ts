@@ -1,11 +1,12 @@
 // The last successful cryptographic operation of each key (GetKeyLastUsage). The request path only
 // notes it in memory (one Map.set per GenerateMac or VerifyMac); a flush every few seconds, and at
 // shutdown, stores the latest use of each key noted since (table key_usage, in transactions of
-// multi-row upserts), so the store sees at most one write per key used per interval.
+// multi-row upserts), so the store sees at most one write per key used per interval. With SQLite
+// and the audit trail on, the flush is written by the audit writer thread.
 // GetKeyLastUsage reads the newer of this process's note and the stored one: another process's use
 // shows once it has flushed (the same eventual consistency AWS documents for this operation).
 import { setImmediate } from 'node:timers/promises'
-import type { SettingStore } from '../store/store.js'
+import type { KeyUseRow, SettingStore } from '../store/store.js'
 
 export interface KeyUse {
   readonly operation: string
@@ -23,9 +24,11 @@ const usageSetting = (arn: string): string => `lastUsage.${arn}`
 /** How often noted uses are stored. */
 export const LAST_USAGE_FLUSH_MS = 5000
 /**
- * Uses stored per transaction. With SQLite a transaction blocks the event loop while it runs:
- * 15,000 keys in one took about 300 ms; in transactions of 1,000 the loop waits 40 ms at the
- * most, for about a third more CPU in all (340 to 400 ms per flush of 15,000 keys).
+ * Uses stored per transaction. On SQLite's request-thread connection (audit off: no writer thread)
+ * a transaction blocks the event loop while it runs: 15,000 keys in one took about 300 ms; in
+ * transactions of 1,000 the loop waits 40 ms at the most, for about a third more CPU in all (340 to
+ * 400 ms per flush of 15,000 keys). On the writer thread, smaller transactions also hold the
+ * database's write lock (which other writers wait for) for less time.
  */
 const USES_PER_TRANSACTION = 1000
 /** Noted uses kept between flushes; beyond it the map is flushed at once (bounded memory). */
@@ -35,16 +38,23 @@ function byArn(a: readonly [string, KeyUse], b: readonly [string, KeyUse]): numb
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
 }
 
+/** Where flushes are written, when not through the store itself (SQLite: the audit writer thread). */
+export interface KeyUseWriter {
+  storeKeyUses(uses: readonly KeyUseRow[]): Promise<void>
+}
+
 export class LastUsage {
   private noted = new Map<string, KeyUse>()
   private readonly store: SettingStore
+  private readonly writer: KeyUseWriter
   private timer: NodeJS.Timeout | undefined
   /** The flush in progress, and what it stores (still this process's latest uses meanwhile). */
   private flushing: { readonly batch: ReadonlyMap<string, KeyUse>; readonly done: Promise<void> } | undefined
   private trackingStart: number | undefined
 
-  constructor(store: SettingStore) {
+  constructor(store: SettingStore, writer: KeyUseWriter = store) {
     this.store = store
+    this.writer = writer
   }
 
   /** Records when tracking began on this store, once, and flushes every few seconds. */
@@ -95,9 +105,10 @@ export class LastUsage {
     const uses = [...batch].sort(byArn).map(([arn, use]) => ({ arn, time: use.time, use: JSON.stringify(use) }))
     try {
       for (let start = 0; start < uses.length; start += USES_PER_TRANSACTION) {
-        // SQLite writes on this thread: a turn of the event loop between transactions lets requests in.
+        // SQLite without a writer thread (audit off) writes on this one: a turn of the event loop
+        // between transactions lets requests in.
         if (start > 0) await setImmediate()
-        await this.store.storeKeyUses(uses.slice(start, start + USES_PER_TRANSACTION))
+        await this.writer.storeKeyUses(uses.slice(start, start + USES_PER_TRANSACTION))
       }
     } catch {
       // The store is down: keep the uses for the next flush, unless newer ones were noted.

@@ -163,7 +163,8 @@ export class Kms {
       now,
       sweeper,
       wrappingKeys: new WrappingKeyGenerator(),
-      lastUsage: new LastUsage(store),
+      // SQLite: flushed by the audit writer thread when there is one (audit/sqlite-sink.ts).
+      lastUsage: new LastUsage(store, sink),
       sealMaterial: (material, arn) => seal(root, material, keyMaterialContext(arn)),
     }
     this.access = new KeyAccess(config.partition, store, keys, policies, sweeper, now)
@@ -259,8 +260,9 @@ export class Kms {
     if (this.rootTimer !== undefined) clearInterval(this.rootTimer)
     this.stopRootNotices?.()
     await this.chainVerifier.stop()
-    await this.audit.close()
+    // Key uses first: their last flush may go through the audit writer thread, which audit.close() ends.
     await this.services.lastUsage.close()
+    await this.audit.close()
     this.services.keys.close()
     this.credentials.close()
     await this.store.close()

@@ -56,6 +56,24 @@ describe('last key usage', () => {
     assert.deepEqual(await new LastUsage(store).get(arns[0] ?? '', 0), use(100))
   })
 
+  it('flushes through its writer when it has one (SQLite: the audit writer thread), and reads the store', async (t) => {
+    const store = storeIn(t)
+    const direct = t.mock.method(store, 'storeKeyUses')
+    const writes: number[] = []
+    const usage = new LastUsage(store, {
+      storeKeyUses: (uses) => {
+        writes.push(uses.length)
+        return store.storeKeyUses(uses)
+      },
+    })
+    await usage.start(1)
+    for (let i = 0; i < 1500; i++) usage.note(`arn:k${i}`, use(100 + i))
+    await usage.flush()
+    assert.deepEqual(writes, [1000, 500])
+    assert.equal(direct.mock.callCount(), 2, 'only as the writer called it')
+    assert.deepEqual(await new LastUsage(store).get('arn:k1499', 0), use(1599))
+  })
+
   it('reads a use stored before the upgrade, as a setting', async (t) => {
     const store = storeIn(t)
     await store.putSetting('lastUsage.arn:old', JSON.stringify(use(5)))

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { packRows, unpackRows } from '../../../src/audit/batch.js'
+import { packRows, packUses, unpackRows, unpackUses } from '../../../src/audit/batch.js'
 import type { NewAuditRow } from '../../../src/store/store.js'
 
 describe('audit batches to the writer thread', () => {
@@ -13,5 +13,16 @@ describe('audit batches to the writer thread', () => {
     assert.ok(flat.every((v) => v === null || typeof v !== 'object'), 'primitives only')
     assert.deepEqual(unpackRows(structuredClone(flat)), rows)
     assert.deepEqual(unpackRows(packRows([])), [])
+  })
+
+  it('carry GetKeyLastUsage’s uses the same way', () => {
+    const uses = [
+      { arn: 'arn:aws:kms:us-east-1:111122223333:key/k', time: 1_800_000_000_000, use: '{"operation":"GenerateMac"}' },
+      { arn: 'arn:aws:kms:eu-west-1:111122223333:key/l', time: 0, use: '{}' },
+    ]
+    const flat = packUses(uses)
+    assert.ok(flat.every((v) => typeof v !== 'object'), 'primitives only')
+    assert.deepEqual(unpackUses(structuredClone(flat)), uses)
+    assert.deepEqual(unpackUses(packUses([])), [])
   })
 })

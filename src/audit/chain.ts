@@ -8,24 +8,44 @@
 // without the `k1:` prefix, up to the seq sealed with the key) verify as plain SHA-256 and are
 // reported as such; any other unkeyed record is refused (no downgrade), and so is a store whose
 // chain key is gone.
+//
+// Two keyed forms. `k2:` (written now) covers the record's indexed columns as well as its stored
+// event, which is in the compact form (event.ts) and means nothing without them. `k1:` (records
+// written before the compact form, each holding its whole event) covers the event text only, so
+// verify also checks that its columns are those derived from that text.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { AuditRow, ChainFn, NewAuditRow } from '../store/store.js'
-import { auditIndex } from './event.js'
+import { auditIndex, jsonString } from './event.js'
 
-
-const KEYED = 'k1:'
+const KEYED = 'k2:'
+const KEYED_V1 = 'k1:'
 
 /** The unkeyed hash of records written before the chain was keyed (verification only). */
 export function plainChainHash(prevHash: string, seq: number, row: NewAuditRow): string {
   return createHash('sha256').update(`macaw-audit-v1\n${prevHash}\n${seq}\n`).update(row.event).digest('hex')
 }
 
-/** The keyed chain under `key`. */
+/**
+ * The indexed columns as one line of JSON (each value a JSON token, so no column can pass for
+ * another whatever it holds).
+ */
+function columnsLine(row: NewAuditRow): string {
+  const keyArn = row.keyArn === undefined ? 'null' : jsonString(row.keyArn)
+  return `[${row.time},${jsonString(row.eventId)},${jsonString(row.eventName)},${jsonString(row.accountId)},${keyArn},${jsonString(row.principal)},${jsonString(row.outcome)}]`
+}
+
+/** The keyed chain under `key`, as records are written now (`k2:`). */
 export function keyedChain(key: Buffer): ChainFn {
   // A copy of its own: the caller may wipe its buffer.
   const own = Buffer.from(key)
   // Two updates hash the same bytes as one over the joined text, without building that text.
-  return (prevHash, seq, row) => KEYED + createHmac('sha256', own).update(`macaw-audit-v2\n${prevHash}\n${seq}\n`).update(row.event).digest('hex')
+  return (prevHash, seq, row) => KEYED + createHmac('sha256', own).update(`macaw-audit-v3\n${prevHash}\n${seq}\n${columnsLine(row)}\n`).update(row.event).digest('hex')
+}
+
+/** The keyed chain of records written before the compact form (`k1:`; verification, and tests that build such records). */
+export function keyedChainV1(key: Buffer): ChainFn {
+  const own = Buffer.from(key)
+  return (prevHash, seq, row) => KEYED_V1 + createHmac('sha256', own).update(`macaw-audit-v2\n${prevHash}\n${seq}\n`).update(row.event).digest('hex')
 }
 
 function sameText(a: string, b: string): boolean {
@@ -56,14 +76,17 @@ export function verifyChain(
   key?: { readonly key: Buffer; readonly unkeyedUpTo: number },
 ): ChainProblem | undefined {
   const keyed = key === undefined ? undefined : keyedChain(key.key)
+  const keyedV1 = key === undefined ? undefined : keyedChainV1(key.key)
   for (const row of rows) {
     if (row.seq !== state.seq + 1) {
       return { seq: state.seq + 1, reason: `record ${state.seq + 1} is missing (next stored record is ${row.seq})` }
     }
     if (row.prevHash !== state.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its previous-hash does not match the record before it' }
-    if (row.hash.startsWith(KEYED)) {
-      if (keyed === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is keyed, but the store has no audit chain key' }
-      if (!sameText(keyed(row.prevHash, row.seq, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its keyed hash (edited)' }
+    const v2 = row.hash.startsWith(KEYED)
+    if (v2 || row.hash.startsWith(KEYED_V1)) {
+      const chain = v2 ? keyed : keyedV1
+      if (chain === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is keyed, but the store has no audit chain key' }
+      if (!sameText(chain(row.prevHash, row.seq, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its keyed hash (edited)' }
       state.keyed = true
     } else {
       if (state.keyed === true || key === undefined || row.seq > key.unkeyedUpTo) {
@@ -72,17 +95,27 @@ export function verifyChain(
       if (plainChainHash(row.prevHash, row.seq, row) !== row.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its hash (edited)' }
       state.unkeyed = (state.unkeyed ?? 0) + 1
     }
-    let index: NewAuditRow
-    try {
-      index = auditIndex(JSON.parse(row.event) as Record<string, unknown>, row.event)
-    } catch {
-      return { seq: row.seq, eventId: row.eventId, reason: 'its event is not valid JSON' }
-    }
-    if (!sameIndex(index, row)) return { seq: row.seq, eventId: row.eventId, reason: 'its indexed columns do not match its event (edited)' }
+    const mismatch = v2 ? undefined : columnsMismatch(row)
+    if (mismatch !== undefined) return { seq: row.seq, eventId: row.eventId, reason: mismatch }
     state.seq = row.seq
     state.hash = row.hash
   }
   return undefined
+}
+
+/**
+ * What is wrong with the columns of a record that holds its whole event (`k1:` and unkeyed), whose
+ * hash covers the event only: they must be those derived from it. (A `k2:` hash covers the columns
+ * themselves.)
+ */
+function columnsMismatch(row: AuditRow): string | undefined {
+  let index: NewAuditRow
+  try {
+    index = auditIndex(JSON.parse(row.event) as Record<string, unknown>, row.event)
+  } catch {
+    return 'its event is not valid JSON'
+  }
+  return sameIndex(index, row) ? undefined : 'its indexed columns do not match its event (edited)'
 }
 
 /** The indexed columns, each as derived from the event (the event text is the row's own). */

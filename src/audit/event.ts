@@ -230,7 +230,7 @@ function identityText(id: AuditIdentity): string {
  * JSON.stringify would change: a quote, a backslash, a control character, a surrogate (a lone
  * one is escaped).
  */
-function jsonString(value: string): string {
+export function jsonString(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value)
@@ -282,38 +282,150 @@ function resourcesText(accountId: string | undefined, type: string, arn: string)
 }
 
 /**
+ * What an event holds besides its indexed columns (time, eventID, eventName, the key ARN), each
+ * member as its JSON text. `resources` and `recipientAccountId` are '' when they are those of the
+ * key in the key ARN column (almost every record): they are then derived from it.
+ */
+interface EventParts {
+  readonly userIdentity: string
+  /** '' for kms.amazonaws.com. */
+  readonly eventSource: string
+  readonly awsRegion: string
+  readonly sourceIPAddress: string
+  readonly userAgent: string
+  /** '' when the request succeeded. */
+  readonly errorCode: string
+  readonly errorMessage: string
+  readonly requestParameters: string
+  readonly responseElements: string
+  readonly requestID: string
+  readonly readOnly: string
+  readonly resources: string
+  readonly recipientAccountId: string
+}
+
+/** The order of EventParts in a stored record (after its format line). */
+const PART_NAMES = [
+  'userIdentity',
+  'eventSource',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'requestParameters',
+  'responseElements',
+  'requestID',
+  'readOnly',
+  'resources',
+  'recipientAccountId',
+] as const satisfies readonly (keyof EventParts)[]
+
+/** The first line of a stored record in the compact form (a whole event's text starts with `{`). */
+const COMPACT = 'c1'
+
+function eventParts(input: AuditInput): EventParts {
+  const id = input.identity
+  const resource = input.resource
+  const keyAccount = input.keyArn === undefined ? undefined : arnAccount(input.keyArn)
+  const ofKey = keyAccount !== undefined
+  const accountId = keyAccount ?? resource?.accountId ?? id.accountId
+  const failed = input.errorCode !== undefined
+  return {
+    userIdentity: identityText(id),
+    eventSource: input.eventSource === undefined || input.eventSource === 'kms.amazonaws.com' ? '' : jsonString(input.eventSource),
+    awsRegion: jsonString(input.region),
+    sourceIPAddress: jsonString(input.sourceIp ?? ''),
+    userAgent: jsonString(capped(input.userAgent, AUDIT_LIMITS.userAgentChars) ?? ''),
+    errorCode: failed ? jsonString(input.errorCode) : '',
+    errorMessage: failed ? jsonString(capped(input.errorMessage, AUDIT_LIMITS.errorMessageChars) ?? '') : '',
+    requestParameters: jsonObject(input.requestParameters),
+    responseElements: jsonObject(failed ? null : input.responseElements),
+    requestID: jsonString(input.requestId),
+    readOnly: input.readOnly ? 'true' : 'false',
+    resources: ofKey
+      ? ''
+      : input.keyArn !== undefined
+        ? resourcesText(accountId, 'AWS::KMS::Key', input.keyArn)
+        : resource !== undefined
+          ? resourcesText(resource.accountId, resource.type, resource.arn)
+          : '[]',
+    recipientAccountId: ofKey ? '' : jsonString(accountId ?? ''),
+  }
+}
+
+/** The indexed columns an event's text is rendered with. */
+type EventColumns = Pick<NewAuditRow, 'time' | 'eventId' | 'eventName' | 'keyArn'>
+
+/** An event's CloudTrail JSON text, from its columns and the rest of its members. */
+function renderEvent(row: EventColumns, p: EventParts): string {
+  let resources = p.resources
+  let recipient = p.recipientAccountId
+  if (resources === '' || recipient === '') {
+    const account = row.keyArn === undefined ? undefined : arnAccount(row.keyArn)
+    if (row.keyArn === undefined || account === undefined) throw new Error('malformed audit record: its key ARN column names no account')
+    if (resources === '') resources = resourcesText(account, 'AWS::KMS::Key', row.keyArn)
+    if (recipient === '') recipient = jsonString(account)
+  }
+  const error = p.errorCode === '' ? '' : `"errorCode":${p.errorCode},"errorMessage":${p.errorMessage},`
+  return (
+    `{"eventVersion":"1.11","userIdentity":${p.userIdentity},"eventTime":"${isoTime(row.time)}",` +
+    `"eventSource":${p.eventSource === '' ? '"kms.amazonaws.com"' : p.eventSource},"eventName":${jsonString(row.eventName)},"awsRegion":${p.awsRegion},` +
+    `"sourceIPAddress":${p.sourceIPAddress},"userAgent":${p.userAgent},${error}` +
+    `"requestParameters":${p.requestParameters},"responseElements":${p.responseElements},` +
+    `"requestID":${p.requestID},"eventID":${jsonString(row.eventId)},"readOnly":${p.readOnly},"resources":${resources},` +
+    `"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":${recipient},"eventCategory":"Management"}`
+  )
+}
+
+/**
  * The request's CloudTrail event as JSON text. Written member by member rather than built as an
  * object and serialised: most of the text is the same in every record, and serialising it walked
  * and escaped all of it (about a fifth of what a record cost). The tests hold it equal to
  * JSON.stringify of the event object.
  */
 export function auditEventText(input: AuditInput): string {
-  const id = input.identity
-  const resource = input.resource
-  const accountId = (input.keyArn === undefined ? undefined : arnAccount(input.keyArn)) ?? resource?.accountId ?? id.accountId
-  const resources =
-    input.keyArn !== undefined
-      ? resourcesText(accountId, 'AWS::KMS::Key', input.keyArn)
-      : resource !== undefined
-        ? resourcesText(resource.accountId, resource.type, resource.arn)
-        : '[]'
-  const error =
-    input.errorCode === undefined
-      ? ''
-      : `"errorCode":${jsonString(input.errorCode)},"errorMessage":${jsonString(capped(input.errorMessage, AUDIT_LIMITS.errorMessageChars) ?? '')},`
-  return (
-    `{"eventVersion":"1.11","userIdentity":${identityText(id)},"eventTime":"${isoTime(input.time)}",` +
-    `"eventSource":"${input.eventSource ?? 'kms.amazonaws.com'}","eventName":${jsonString(input.operation)},"awsRegion":${jsonString(input.region)},` +
-    `"sourceIPAddress":${jsonString(input.sourceIp ?? '')},"userAgent":${jsonString(capped(input.userAgent, AUDIT_LIMITS.userAgentChars) ?? '')},${error}` +
-    `"requestParameters":${jsonObject(input.requestParameters)},"responseElements":${jsonObject(input.errorCode === undefined ? input.responseElements : null)},` +
-    `"requestID":${jsonString(input.requestId)},"eventID":${jsonString(input.eventId)},"readOnly":${input.readOnly ? 'true' : 'false'},"resources":${resources},` +
-    `"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":${jsonString(accountId ?? '')},"eventCategory":"Management"}`
-  )
+  return renderEvent(columnsOf(input), eventParts(input))
+}
+
+function columnsOf(input: AuditInput): EventColumns {
+  const keyArn = input.keyArn ?? input.resource?.arn
+  return { time: input.time, eventId: input.eventId, eventName: input.operation, ...(keyArn === undefined ? {} : { keyArn }) }
 }
 
 /**
- * The stored row of auditEventText(input): the indexed columns taken from the input, as
- * auditIndex() derives them from the event text (what verify checks; the tests hold both equal).
+ * What is stored of a request's event (the `event` of its row, auditRow()): the compact form, the
+ * members that its indexed columns do not hold, one JSON text a line, after the format line. What
+ * every record repeats (eventVersion, eventType, the default eventSource...) and what the columns
+ * hold (eventTime, eventName, eventID, the key's resources) is rendered on read by
+ * cloudTrailText(). About 45 % of the bytes of the whole text: the writer's cost per record
+ * follows its bytes (docs/performance.md). No member's JSON text holds a line break: JSON.stringify
+ * and jsonString escape control characters.
+ */
+export function storedEvent(input: AuditInput): string {
+  const p = eventParts(input)
+  let text = COMPACT
+  for (const name of PART_NAMES) text += `\n${p[name]}`
+  return text
+}
+
+/**
+ * A stored record's CloudTrail JSON text: its `event` as it is when that is a whole event (records
+ * of earlier versions, summaries), or rendered from the compact form and the row's columns. Throws
+ * on a compact record that is not well formed (only an edited store has one; verify says which).
+ */
+export function cloudTrailText(row: EventColumns & { readonly event: string }): string {
+  if (!row.event.startsWith(`${COMPACT}\n`)) return row.event
+  const lines = row.event.split('\n')
+  if (lines.length !== PART_NAMES.length + 1) throw new Error('malformed audit record: not the compact form')
+  const parts = {} as Record<keyof EventParts, string>
+  PART_NAMES.forEach((name, i) => (parts[name] = lines[i + 1] ?? ''))
+  return renderEvent(row, parts)
+}
+
+/**
+ * The stored row of a request's event (`text`: storedEvent(input)): the indexed columns taken from
+ * the input, as auditIndex() derives them from the event's whole text (the tests hold both equal).
  */
 export function auditRow(input: AuditInput, text: string): NewAuditRow {
   const id = input.identity

@@ -15,7 +15,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { StoreUnavailableError, type ChainFn, type NewAuditRow, type Store } from '../store/store.js'
 import type { AuditSink } from './sqlite-sink.js'
-import { auditEventText, auditIndex, auditRow, summaryEvent, type AuditInput, type RequestSummary } from './event.js'
+import { auditIndex, auditRow, cloudTrailText, storedEvent, summaryEvent, type AuditInput, type RequestSummary } from './event.js'
 
 export interface AuditOptions {
   readonly enabled: boolean
@@ -55,7 +55,7 @@ interface Summary extends RequestSummary {
 }
 
 export class AuditTrail {
-  /** Records waiting to be stored: each event's text and indexed columns. */
+  /** Records waiting to be stored: each event's stored form and indexed columns. */
   private queue: NewAuditRow[] = []
   private flushing: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
@@ -187,11 +187,11 @@ export class AuditTrail {
       if (this.dropped % 1000 === 1) this.logger.error({ dropped: this.dropped }, 'audit backlog full: records dropped')
       return
     }
-    // The event's text is written now, not when its batch is flushed: written a batch at a time,
-    // 125 events (50 ms of one connection) held the event loop for about 2 ms, and the requests
-    // that arrived meanwhile waited that long (the 1-connection p99); and the facts waited in
-    // memory long enough to be promoted to V8's old space.
-    this.queue.push(auditRow(input, auditEventText(input)))
+    // The stored form (the compact one, event.ts) is written now, not when its batch is flushed:
+    // written a batch at a time, 125 events (50 ms of one connection) held the event loop for
+    // about 2 ms, and the requests that arrived meanwhile waited that long (the 1-connection p99);
+    // and the facts waited in memory long enough to be promoted to V8's old space.
+    this.queue.push(auditRow(input, storedEvent(input)))
     this.scheduleFlush()
   }
 
@@ -294,7 +294,7 @@ export class AuditTrail {
       if (this.queue.length < HIGH_WATER) this.release()
       if (this.file !== undefined) {
         try {
-          await this.file.appendFile(batch.map((row) => `${row.event}\n`).join(''))
+          await this.file.appendFile(batch.map((row) => `${cloudTrailText(row)}\n`).join(''))
         } catch (err) {
           this.logger.error({ err }, 'audit file append failed (records are in the store)')
         }

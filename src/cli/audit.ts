@@ -1,6 +1,7 @@
 // `macaw audit verify` and `macaw audit query`: read the audit trail straight from the store.
 import { verifyChain, type ChainState } from '../audit/chain.js'
 import { loadChainKey } from '../audit/chain-key.js'
+import { cloudTrailText } from '../audit/event.js'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
 import { keyArn } from '../keys/arn.js'
 import { openStore } from '../store/index.js'
@@ -99,7 +100,7 @@ export async function auditQuery(flags: AuditQueryFlags): Promise<void> {
     while (printed < limit) {
       const wanted = Math.min(PAGE, limit - printed)
       const rows = await store.queryAudit({ ...filter, afterSeq, limit: wanted })
-      for (const row of rows) process.stdout.write(`${row.event}\n`)
+      for (const row of rows) process.stdout.write(`${cloudTrailText(row)}\n`)
       printed += rows.length
       const last = rows.at(-1)
       if (last === undefined || rows.length < wanted) break

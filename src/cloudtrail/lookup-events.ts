@@ -7,6 +7,7 @@
 // last page stopped. When those hold fewer matches than asked for, the answer carries fewer events
 // and a NextToken, as CloudTrail's own answers can; the client pages on. No RegExp or pattern is built from request text: every attribute is an exact match.
 import { createHash } from 'node:crypto'
+import { cloudTrailText } from '../audit/event.js'
 import {
   InvalidEventCategoryException,
   InvalidLookupAttributesException,
@@ -157,7 +158,8 @@ function usernameOf(identity: Record<string, unknown>): string | undefined {
 }
 
 export function lookupEventOf(row: AuditRow): LookupEvent {
-  const event = JSON.parse(row.event) as Record<string, unknown>
+  const text = cloudTrailText(row)
+  const event = JSON.parse(text) as Record<string, unknown>
   const identity = (event['userIdentity'] ?? {}) as Record<string, unknown>
   const resources = (event['resources'] ?? []) as { type?: string; ARN?: string }[]
   const username = usernameOf(identity)
@@ -171,7 +173,7 @@ export function lookupEventOf(row: AuditRow): LookupEvent {
     EventSource: String(event['eventSource']),
     ...(username === undefined ? {} : { Username: username }),
     Resources: resources.map((r) => ({ ResourceType: String(r.type), ResourceName: String(r.ARN) })),
-    CloudTrailEvent: row.event,
+    CloudTrailEvent: text,
   }
 }
 

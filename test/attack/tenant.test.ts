@@ -29,6 +29,7 @@ import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { WrappingKeyGenerator } from '../../src/keys/wrapping-keys.js'
 import { rounds } from '../helpers/scale.js'
 import { repoPath } from '../helpers/repo.js'
+import { cloudTrailText } from '../../src/audit/event.js'
 
 const FLOOD = rounds('MACAW_ATTACK_FLOOD', 1000, 20_000)
 /** Grants on one key for the grants-at-scale check (the bench creates 10,000). */
@@ -415,7 +416,7 @@ describe('audit trail on a full disk', { timeout: 120_000 }, () => {
     }
     assert.ok(back, 'the service recovered once the disk had room')
     await server.kms.audit.flush()
-    const stored = new Set((await server.kms.store.queryAudit({ eventName: 'GenerateMac', limit: 10_000 })).map((r) => (JSON.parse(r.event) as { requestID: string }).requestID))
+    const stored = new Set((await server.kms.store.queryAudit({ eventName: 'GenerateMac', limit: 10_000 })).map((r) => (JSON.parse(cloudTrailText(r)) as { requestID: string }).requestID))
     for (const id of answered) assert.ok(stored.has(id), `the record of answered request ${id} is stored`)
   })
 })

@@ -9,6 +9,9 @@ import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms'
 import Database from 'better-sqlite3'
+import { keyedChain } from '../../src/audit/chain.js'
+import { cloudTrailText } from '../../src/audit/event.js'
+import { toAudit, type AuditDbRow } from '../../src/store/rows.js'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
 import { hmacKey, rejectsWith } from '../helpers/keys.js'
 import { createUser, credentialsOf, hostedMacaw, removeDataDir } from '../helpers/process.js'
@@ -51,7 +54,7 @@ describe('audit trail', { concurrency: true }, () => {
 
     const rows = await server.kms.store.queryAudit({ eventName: 'GenerateMac', limit: 100 })
     assert.equal(rows.length, 3)
-    const events = rows.map((r) => JSON.parse(r.event) as Event)
+    const events = rows.map((r) => JSON.parse(cloudTrailText(r)) as Event)
     const [success, failed, denied] = events as [Event, Event, Event]
     for (const e of events) {
       assert.equal(e.eventSource, 'kms.amazonaws.com')
@@ -78,11 +81,13 @@ describe('audit trail', { concurrency: true }, () => {
     assert.deepEqual(rows.map((r) => r.outcome), ['success', 'failure', 'failure'])
     assert.equal(rows[2]?.principal, alice.Arn)
 
-    // No message or MAC bytes anywhere in the store's audit rows or the JSON-lines file.
+    // No message or MAC bytes anywhere in the store's audit rows (as stored and as rendered) or the
+    // JSON-lines file, which holds the whole events.
     const macB64 = Buffer.from(ok.Mac ?? new Uint8Array()).toString('base64')
-    const all = (await server.kms.store.queryAudit({ limit: 1000 })).map((r) => r.event).join('\n')
+    const stored = await server.kms.store.queryAudit({ limit: 1000 })
+    const all = stored.map((r) => `${r.event}\n${cloudTrailText(r)}`).join('\n')
     const file = await readFile(auditFile, 'utf8')
-    assert.equal(file.trim().split('\n').length, (await server.kms.store.queryAudit({ limit: 1000 })).length)
+    assert.deepEqual(file.trim().split('\n'), stored.map((r) => cloudTrailText(r)))
     for (const text of [all, file]) {
       assert.ok(!text.includes(SECRET_MESSAGE.toString('base64')))
       assert.ok(!text.includes(SECRET_MESSAGE.toString('utf8')))
@@ -97,7 +102,7 @@ describe('audit trail', { concurrency: true }, () => {
     await rejectsWith(client(REGION, { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong-secret-wrong-secret' }).send(new GenerateMacCommand({ KeyId: 'alias/x', Message: SECRET_MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })), 'InvalidSignatureException')
     await fetch(`${server.url}/nowhere`, { method: 'POST', body: '{}' })
     await server.kms.audit.flush()
-    const events = (await server.kms.store.queryAudit({ limit: 10 })).map((r) => JSON.parse(r.event) as Event)
+    const events = (await server.kms.store.queryAudit({ limit: 10 })).map((r) => JSON.parse(cloudTrailText(r)) as Event)
     assert.equal(events.length, 2)
     assert.equal(events[0]?.eventName, 'GenerateMac')
     assert.equal(events[0]?.errorCode, 'InvalidSignatureException')
@@ -121,18 +126,20 @@ describe('audit trail', { concurrency: true }, () => {
 
     const db = new Database(join(dataDir, 'macaw.db'))
     t.after(() => db.close())
-    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":true', '\"readOnly\":false') WHERE seq = 3").run()
+    const edit = (from: string, to: string): void => void db.prepare('UPDATE audit SET event = replace(event, ?, ?) WHERE seq = 3').run(from, to)
+    edit('"macAlgorithm":"HMAC_SHA_256"', '"macAlgorithm":"HMAC_SHA_512"')
     await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), (err: Error & { stderr: string; code: number }) => {
       assert.equal(err.code, 1)
       assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its keyed hash/)
       return true
     })
     const original = db.prepare<[], { event: string }>('SELECT event FROM audit WHERE seq = 3').get()
-    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":false', '\"readOnly\":true') WHERE seq = 3").run()
+    edit('"macAlgorithm":"HMAC_SHA_512"', '"macAlgorithm":"HMAC_SHA_256"')
     assert.ok(original)
     assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /ok/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run('arn:aws:iam::999999999999:root')
-    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /record 2 .*indexed columns/)
+    // The keyed hash covers the indexed columns too (the stored event is the compact form).
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /record 2 .*keyed hash \(edited\)/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run(`arn:aws:iam::${ACCOUNT}:root`)
     // Someone with write access to the database but not the root of trust rewrites a record's
     // principal and recomputes the chain from there on: as plain SHA-256 (the old chain), or keyed
@@ -155,6 +162,14 @@ describe('audit trail', { concurrency: true }, () => {
     await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record \d+ .*(unkeyed record after keyed|predate)|audit chain broken/)
     const attackerKey = Buffer.alloc(32, 7)
     forge((prev, seq, event) => 'k1:' + createHmac('sha256', attackerKey).update(`macaw-audit-v2\n${prev}\n${seq}\n${event}`).digest('hex'))
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1 .*keyed hash \(edited\)/)
+    // The form macaw writes now, under the attacker's key, over the forged rows and their columns.
+    const attackerChain = keyedChain(attackerKey)
+    forge((prev, seq, event) => {
+      const stored = db.prepare<[number], AuditDbRow>('SELECT * FROM audit WHERE seq = ?').get(seq)
+      assert.ok(stored)
+      return attackerChain(prev, seq, { ...toAudit(stored), principal: seq === 2 ? 'arn:aws:iam::999999999999:root' : stored.principal, event })
+    })
     await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1 .*keyed hash \(edited\)/)
     restore()
     assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /audit chain ok/)
@@ -183,11 +198,11 @@ describe('audit trail', { concurrency: true }, () => {
     // An old record edited under the running server: the next cycle finds it, and it stays found.
     const db = new Database(join(dataDir, 'macaw.db'))
     t.after(() => db.close())
-    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":false', '\"readOnly\":true') WHERE seq = 1").run()
+    db.prepare("UPDATE audit SET event = replace(event, 'aws-sdk-js', 'aws-sdk-jz') WHERE seq = 1").run()
     await server.kms.chainVerifier.verifyNow()
     assert.equal(server.kms.chainVerifier.report.problem?.seq, 1)
     assert.equal((await gauges()).broken, 1)
-    db.prepare("UPDATE audit SET event = replace(event, '\"readOnly\":true', '\"readOnly\":false') WHERE seq = 1").run()
+    db.prepare("UPDATE audit SET event = replace(event, 'aws-sdk-jz', 'aws-sdk-js') WHERE seq = 1").run()
     await server.kms.chainVerifier.verifyNow()
     assert.equal((await gauges()).broken, 1, 'an integrity alarm does not clear itself')
   })

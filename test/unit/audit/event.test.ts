@@ -2,7 +2,7 @@
 // members in CloudTrail's order, and its stored row must hold the columns verify derives from it.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { auditEventText, auditIndex, auditRow, isoTime, type AuditIdentity, type AuditInput } from '../../../src/audit/event.js'
+import { auditEventText, auditIndex, auditRow, cloudTrailText, isoTime, storedEvent, type AuditIdentity, type AuditInput } from '../../../src/audit/event.js'
 import { auditInput } from './input.js'
 
 const ROOT: AuditIdentity = { type: 'Root', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLE000000000' }
@@ -103,7 +103,35 @@ describe('audit event text', () => {
       )
     }
     for (const time of times) cases.push({ time }, { time, readOnly: false, sourceIp: undefined, userAgent: undefined })
-    for (const over of cases) assert.equal(auditEventText(input(over)), reference(input(over)), JSON.stringify(over))
+    for (const over of cases) {
+      const r = input(over)
+      assert.equal(auditEventText(r), reference(r), JSON.stringify(over))
+      // What is stored (the compact form) and its row's columns render the same text back.
+      assert.equal(cloudTrailText(auditRow(r, storedEvent(r))), auditEventText(r), JSON.stringify(over))
+    }
+  })
+
+  it('stores the compact form, well under the whole text, and renders it back', () => {
+    const r = input()
+    const stored = storedEvent(r)
+    const whole = auditEventText(r)
+    assert.ok(!stored.startsWith('{'))
+    assert.ok(Buffer.byteLength(stored) < 0.6 * Buffer.byteLength(whole), `${Buffer.byteLength(stored)} of ${Buffer.byteLength(whole)} bytes`)
+    for (const member of ['eventVersion', 'eventTime', 'eventName', 'eventID', 'resources', 'recipientAccountId', 'eventCategory', 'AWS::KMS::Key', r.eventId]) {
+      assert.ok(!stored.includes(member), member)
+    }
+    assert.equal(cloudTrailText(auditRow(r, stored)), whole)
+    // Records that hold their whole event (written before the compact form, summaries) are their own text.
+    assert.equal(cloudTrailText(auditRow(r, whole)), whole)
+  })
+
+  it('refuses a compact record that is not well formed', () => {
+    const r = input()
+    const row = auditRow(r, storedEvent(r))
+    assert.throws(() => cloudTrailText({ ...row, event: row.event.split('\n').slice(0, -1).join('\n') }), /malformed audit record/)
+    // Its resources are those of the key in its key ARN column: without one it cannot be rendered.
+    const { keyArn: _, ...withoutKey } = row
+    assert.throws(() => cloudTrailText(withoutKey), /malformed audit record/)
   })
 
   it('writes times as toISOString does', () => {

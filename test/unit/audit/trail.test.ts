@@ -5,7 +5,7 @@ import { keyedChain } from '../../../src/audit/chain.js'
 import assert from 'node:assert/strict'
 import { describe, it, mock } from 'node:test'
 import { generateMac } from '../../../src/operations/generate-mac.js'
-import { auditEventText, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
+import { auditEventText, cloudTrailText, MAX_AUDIT_RECORD_BYTES, requestParameters, responseElements, type AuditInput } from '../../../src/audit/event.js'
 import { AuditTrail, HIGH_WATER, MAX_BACKLOG, UNAUTHENTICATED_PER_SOURCE, type AuditOptions } from '../../../src/audit/trail.js'
 import type { AuditSink } from '../../../src/audit/sqlite-sink.js'
 import { auditInput } from './input.js'
@@ -88,7 +88,7 @@ describe('audit trail bounds', () => {
     for (let i = 0; i < 5; i++) t.record(input({ ...anonymous, sourceIp: '127.0.0.2' }))
     t.record(input())
     await t.close()
-    const events = sink.rows.map((r) => JSON.parse(r.event) as Record<string, unknown>)
+    const events = sink.rows.map((r) => JSON.parse(cloudTrailText(r)) as Record<string, unknown>)
     const single = events.filter((e) => e['eventType'] === 'AwsApiCall')
     assert.equal(single.length, UNAUTHENTICATED_PER_SOURCE + 5 + 1)
     const summaries = events.filter((e) => e['eventType'] === 'MacawSummary')

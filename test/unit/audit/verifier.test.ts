@@ -1,9 +1,11 @@
 // The running chain verifier: a trail longer than one page is checked in one pass, page by page
-// with requests served in between, and an edit of any indexed column is found.
+// with requests served in between, and an edit of any indexed column is found, in records of the
+// compact form (k2: hashes cover the columns) and in those that hold their whole event (k1:, whose
+// columns are checked against the event).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { keyedChain } from '../../../src/audit/chain.js'
-import { auditEventText, auditRow } from '../../../src/audit/event.js'
+import { keyedChain, keyedChainV1 } from '../../../src/audit/chain.js'
+import { auditEventText, auditRow, storedEvent } from '../../../src/audit/event.js'
 import { ChainVerifier } from '../../../src/audit/verifier.js'
 import { createLogger } from '../../../src/log.js'
 import { auditInput } from './input.js'
@@ -11,11 +13,12 @@ import type { AuditFilter, AuditRow, LeaseStore, AuditStore } from '../../../src
 
 const KEY = Buffer.alloc(32, 7)
 
-function trail(n: number): AuditRow[] {
-  const chain = keyedChain(KEY)
+/** Records as written now (compact, k2:) or, `whole`, as written before the compact form (k1:), from seq `from`. */
+function trail(n: number, whole = false, from = 1, start = ''): AuditRow[] {
+  const chain = whole ? keyedChainV1(KEY) : keyedChain(KEY)
   const rows: AuditRow[] = []
-  let prevHash = ''
-  for (let seq = 1; seq <= n; seq++) {
+  let prevHash = start
+  for (let seq = from; seq < from + n; seq++) {
     const input = auditInput({
       time: 1_700_000_000_000 + seq,
       requestId: `r${seq}`,
@@ -23,7 +26,7 @@ function trail(n: number): AuditRow[] {
       requestParameters: { keyId: 'k' },
       keyArn: `arn:aws:kms:us-east-1:111122223333:key/${seq % 3}`,
     })
-    const text = auditEventText(input)
+    const text = whole ? auditEventText(input) : storedEvent(input)
     const row = { ...auditRow(input, text), seq }
     const hash = chain(prevHash, row.seq, row)
     rows.push({ ...row, prevHash, hash })
@@ -69,15 +72,27 @@ describe('audit chain verifier', () => {
     assert.ok(turns >= s.pages - 1, `the event loop turned between pages (${turns} turns, ${s.pages} pages)`)
   })
 
-  for (const [column, value] of [
+  it('checks records written before the compact form, and the compact ones after them', async () => {
+    const older = trail(700, true)
+    const rows = [...older, ...trail(700, false, 701, older.at(-1)?.hash)]
+    const verifier = new ChainVerifier(store(rows), { key: KEY, unkeyedUpTo: 0 }, createLogger('silent'))
+    await verifier.verifyNow()
+    assert.equal(verifier.report.problem, undefined)
+    assert.equal(verifier.report.verified, 1400)
+  })
+
+  const edits: readonly (readonly [keyof AuditRow, string | number | undefined])[] = [
     ['principal', 'arn:aws:iam::111122223333:user/someone-else'],
     ['keyArn', undefined],
     ['time', 1],
     ['outcome', 'failure'],
     ['eventName', 'VerifyMac'],
-  ] as const) {
-    it(`finds an edited ${column} column on a later page`, async () => {
-      const rows = trail(1100)
+    ['accountId', '999999999999'],
+    ['eventId', 'e1'],
+  ]
+  for (const [column, value, whole] of edits.flatMap(([c, v]) => [[c, v, false] as const, [c, v, true] as const])) {
+    it(`finds an edited ${column} column on a later page (${whole ? 'k1: whole events' : 'k2: compact'})`, async () => {
+      const rows = trail(1100, whole)
       const at = 1050
       const edited = { ...rows[at - 1], [column]: value } as AuditRow
       if (value === undefined) delete (edited as { keyArn?: string }).keyArn
@@ -85,7 +100,7 @@ describe('audit chain verifier', () => {
       const verifier = new ChainVerifier(store(rows), { key: KEY, unkeyedUpTo: 0 }, createLogger('silent'))
       await verifier.verifyNow()
       assert.equal(verifier.report.problem?.seq, at)
-      assert.match(verifier.report.problem?.reason ?? '', /indexed columns/)
+      assert.match(verifier.report.problem?.reason ?? '', whole ? /indexed columns/ : /keyed hash \(edited\)/)
     })
   }
 })

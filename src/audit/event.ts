@@ -304,23 +304,6 @@ interface EventParts {
   readonly recipientAccountId: string
 }
 
-/** The order of EventParts in a stored record (after its format line). */
-const PART_NAMES = [
-  'userIdentity',
-  'eventSource',
-  'awsRegion',
-  'sourceIPAddress',
-  'userAgent',
-  'errorCode',
-  'errorMessage',
-  'requestParameters',
-  'responseElements',
-  'requestID',
-  'readOnly',
-  'resources',
-  'recipientAccountId',
-] as const satisfies readonly (keyof EventParts)[]
-
 /** The first line of a stored record in the compact form (a whole event's text starts with `{`). */
 const COMPACT = 'c1'
 
@@ -404,9 +387,11 @@ function columnsOf(input: AuditInput): EventColumns {
  */
 export function storedEvent(input: AuditInput): string {
   const p = eventParts(input)
-  let text = COMPACT
-  for (const name of PART_NAMES) text += `\n${p[name]}`
-  return text
+  // In the order cloudTrailText() reads them.
+  return (
+    `${COMPACT}\n${p.userIdentity}\n${p.eventSource}\n${p.awsRegion}\n${p.sourceIPAddress}\n${p.userAgent}\n${p.errorCode}\n${p.errorMessage}\n` +
+    `${p.requestParameters}\n${p.responseElements}\n${p.requestID}\n${p.readOnly}\n${p.resources}\n${p.recipientAccountId}`
+  )
 }
 
 /**
@@ -416,11 +401,26 @@ export function storedEvent(input: AuditInput): string {
  */
 export function cloudTrailText(row: EventColumns & { readonly event: string }): string {
   if (!row.event.startsWith(`${COMPACT}\n`)) return row.event
+  // A bounded split: the text is at most MAX_AUDIT_RECORD_BYTES.
   const lines = row.event.split('\n')
-  if (lines.length !== PART_NAMES.length + 1) throw new Error('malformed audit record: not the compact form')
-  const parts = {} as Record<keyof EventParts, string>
-  PART_NAMES.forEach((name, i) => (parts[name] = lines[i + 1] ?? ''))
-  return renderEvent(row, parts)
+  const [, userIdentity, eventSource, awsRegion, sourceIPAddress, userAgent, errorCode, errorMessage, requestParameters, responseElements, requestID, readOnly, resources, recipientAccountId] = lines
+  if (lines.length !== 14 || recipientAccountId === undefined) throw new Error('malformed audit record: not the compact form')
+  // Each is defined: there are 14 lines.
+  return renderEvent(row, {
+    userIdentity: userIdentity ?? '',
+    eventSource: eventSource ?? '',
+    awsRegion: awsRegion ?? '',
+    sourceIPAddress: sourceIPAddress ?? '',
+    userAgent: userAgent ?? '',
+    errorCode: errorCode ?? '',
+    errorMessage: errorMessage ?? '',
+    requestParameters: requestParameters ?? '',
+    responseElements: responseElements ?? '',
+    requestID: requestID ?? '',
+    readOnly: readOnly ?? '',
+    resources: resources ?? '',
+    recipientAccountId,
+  })
 }
 
 /**

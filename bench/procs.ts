@@ -179,10 +179,10 @@ export async function startServerChild(
   }
 }
 
-/** Fields after the `(comm)` of /proc/<pid>/stat; comm may hold spaces, so split after ')'. */
-function statFields(pid: number): string[] | undefined {
+/** Fields after the `(comm)` of /proc/<pid>/stat (or of `task`, one thread's); comm may hold spaces, so split after ')'. */
+function statFields(pid: number, task?: number): string[] | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const text = readFileSync(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`, 'utf8')
     return text.slice(text.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
@@ -216,11 +216,15 @@ const CLOCK_TICKS_PER_SECOND = ((): number => {
   }
 })()
 
-/** utime + stime of these processes, in microseconds (resolution: one clock tick, usually 10 ms). */
-export function cpuMicros(pids: readonly number[]): number {
+/**
+ * utime + stime of these processes, in microseconds (resolution: one clock tick, usually 10 ms).
+ * `main`: of their main threads only (a server's request thread; without it, its other threads too:
+ * macaw's audit writer, V8's GC helpers, libuv's pool).
+ */
+export function cpuMicros(pids: readonly number[], only?: 'main'): number {
   let ticks = 0
   for (const pid of pids) {
-    const fields = statFields(pid)
+    const fields = statFields(pid, only === 'main' ? pid : undefined)
     // After ')': state ppid ... utime is field 14 of the whole line, i.e. index 11 here; stime 12.
     if (fields !== undefined) ticks += Number(fields[11]) + Number(fields[12])
   }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { availableParallelism, cpus, release } from 'node:os'
 import { REPO_ROOT } from './procs.js'
 import { fmt, median, spread, type Spread } from './stats.js'
-import { targetTable, type TargetResult } from './targets.js'
+import { targetTable, threadSplit, type TargetResult } from './targets.js'
 
 export interface Measurement {
   readonly reqPerS: number
@@ -16,6 +16,8 @@ export interface Measurement {
   readonly timeouts: number
   readonly durationS: number
   readonly cpuUsPerReq: number
+  /** Of cpuUsPerReq, the processes' main threads (the request threads); the rest is their other threads. */
+  readonly mainCpuUsPerReq: number
   readonly loadCpuPct: number
   readonly firstFailure?: string
 }
@@ -46,6 +48,7 @@ export interface ServerSummary {
   readonly p50Ms: number
   readonly p99Ms: number
   readonly cpuUsPerReq: number
+  readonly mainCpuUsPerReq: number
   readonly loadCpuPct: number
   /** non-2xx answers, connection errors and timeouts over all rounds; anything but 0 is a bug. */
   readonly failures: number
@@ -83,6 +86,7 @@ function summarizeServer(ms: readonly Measurement[]): ServerSummary {
     p50Ms: median(ms.map((m) => m.p50Ms)),
     p99Ms: median(ms.map((m) => m.p99Ms)),
     cpuUsPerReq: median(ms.map((m) => m.cpuUsPerReq)),
+    mainCpuUsPerReq: median(ms.map((m) => m.mainCpuUsPerReq)),
     loadCpuPct: median(ms.map((m) => m.loadCpuPct)),
     failures: ms.reduce((sum, m) => sum + m.non2xx + m.errors + m.timeouts, 0),
   }
@@ -137,7 +141,7 @@ const ratioText = (r: Spread | undefined): string =>
 
 function row(report: ScenarioReport): string {
   const { baseline, macaw, ratio } = report.summary
-  const cpu = `${baseline === undefined ? '–' : fmt(baseline.cpuUsPerReq)} / ${fmt(macaw.cpuUsPerReq)}`
+  const cpu = `${baseline === undefined ? '–' : fmt(baseline.cpuUsPerReq)} / ${fmt(macaw.cpuUsPerReq)} (${threadSplit(macaw)})`
   const failures = macaw.failures + (baseline?.failures ?? 0)
   return `| ${report.name} | ${rate(baseline)} | ${rate(macaw)} | ${ratioText(ratio)} | ${latency(baseline)} | ${latency(macaw)} | ${cpu} | ${failures} |`
 }
@@ -185,7 +189,7 @@ export function printTable(
   const lines = [
     `macaw ${machine.commit}, node ${machine.node}, ${machine.nproc} CPUs (${machine.cpuModel}); ${pinning}`,
     '',
-    '| scenario | baseline req/s | macaw req/s | macaw/baseline median (min–max) | baseline p50 / p99 ms | macaw p50 / p99 ms | CPU µs/req baseline / macaw | failures |',
+    '| scenario | baseline req/s | macaw req/s | macaw/baseline median (min–max) | baseline p50 / p99 ms | macaw p50 / p99 ms | CPU µs/req baseline / macaw (macaw request threads + other threads) | failures |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...reports.map(row),
     '',

@@ -270,6 +270,7 @@ async function measure(
   job: LoadJob,
 ): Promise<Measurement> {
   const cpuBefore = cpuMicros(server.pids)
+  const mainBefore = cpuMicros(server.pids, 'main')
   const r: LoadResult = await load.run(job)
   const served = r.ok + r.non2xx
   return {
@@ -282,6 +283,7 @@ async function measure(
     timeouts: r.timeouts,
     durationS: r.durationS,
     cpuUsPerReq: served === 0 ? Number.NaN : (cpuMicros(server.pids) - cpuBefore) / served,
+    mainCpuUsPerReq: served === 0 ? Number.NaN : (cpuMicros(server.pids, 'main') - mainBefore) / served,
     loadCpuPct: r.loadCpuPct,
     ...(r.firstFailure === undefined ? {} : { firstFailure: r.firstFailure }),
   }
@@ -293,7 +295,7 @@ function describeRound(m: Measurement): string {
     failures === 0
       ? ''
       : ` FAILURES ${failures}: ${m.firstFailure ?? 'connection errors or timeouts'}`
-  return `${Math.round(m.reqPerS)} req/s p50 ${m.p50Ms.toFixed(2)} ms p99 ${m.p99Ms.toFixed(2)} ms ${m.cpuUsPerReq.toFixed(1)} µs/req${tail}`
+  return `${Math.round(m.reqPerS)} req/s p50 ${m.p50Ms.toFixed(2)} ms p99 ${m.p99Ms.toFixed(2)} ms ${m.cpuUsPerReq.toFixed(1)} µs/req (request threads ${m.mainCpuUsPerReq.toFixed(1)})${tail}`
 }
 
 /** Warm-up (discarded), then rounds alternating baseline (A) and macaw (B). */

@@ -4,7 +4,7 @@
 // macaw configurations under the same load divide their macaw/baseline ratios, so that the machine
 // slowing down between scenarios cancels out; the 4 KiB target divides macaw's own rates, since
 // the baseline's 4 KiB rate is not its 64 B one. Each shows its median and its spread (min–max).
-import type { RoundRecord, ScenarioReport } from './report.js'
+import type { RoundRecord, ScenarioReport, ServerSummary } from './report.js'
 import { fmt, spread, type Spread } from './stats.js'
 
 export interface TargetResult {
@@ -53,6 +53,9 @@ function ratioTarget(reports: Reports, target: string, name: string, min: number
   return { target, measured: `${times(ratio)} (${name})`, verdict: verdict(ratio.median >= min) }
 }
 
+/** A server's CPU per request on its request threads + its other threads (macaw's audit writer among them). */
+export const threadSplit = (s: ServerSummary): string => `${fmt(s.mainCpuUsPerReq)} + ${fmt(s.cpuUsPerReq - s.mainCpuUsPerReq)}`
+
 /** What `name` costs against `reference` in throughput (1 − the quotient of their ratios), at most `max`. */
 function costTarget(reports: Reports, target: string, name: string, reference: string, max: number): TargetResult {
   const a = reports.get(name)
@@ -62,7 +65,7 @@ function costTarget(reports: Reports, target: string, name: string, reference: s
     const q = quotient(ratioOf(x), ratioOf(y))
     return q === undefined ? undefined : 1 - q
   })
-  const cpu = `CPU ${fmt(a.summary.macaw.cpuUsPerReq)} against ${fmt(b.summary.macaw.cpuUsPerReq)} µs/req`
+  const cpu = `CPU ${fmt(a.summary.macaw.cpuUsPerReq)} against ${fmt(b.summary.macaw.cpuUsPerReq)} µs/req (request threads + other threads: ${threadSplit(a.summary.macaw)} against ${threadSplit(b.summary.macaw)})`
   return { target, measured: `${percent(cost)} fewer req/s (${name} against ${reference}); ${cpu}`, verdict: verdict(cost.median <= max) }
 }
 

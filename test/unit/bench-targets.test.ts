@@ -7,7 +7,7 @@ import { summarize } from '../../bench/report.js'
 import { targets, targetTable, type TargetResult } from '../../bench/targets.js'
 
 function measurement(reqPerS: number, p99Ms = 10): Measurement {
-  return { reqPerS, p50Ms: p99Ms / 2, p99Ms, ok: reqPerS, non2xx: 0, errors: 0, timeouts: 0, durationS: 1, cpuUsPerReq: 1e6 / reqPerS, loadCpuPct: 50 }
+  return { reqPerS, p50Ms: p99Ms / 2, p99Ms, ok: reqPerS, non2xx: 0, errors: 0, timeouts: 0, durationS: 1, cpuUsPerReq: 1e6 / reqPerS, mainCpuUsPerReq: 0.75e6 / reqPerS, loadCpuPct: 50 }
 }
 
 /** A scenario of rounds given as [baseline req/s, macaw req/s] (and optionally p99s). */
@@ -59,6 +59,8 @@ describe('bench targets', () => {
     const audit = find(results, 'audit on')
     assert.equal(audit.verdict, 'missed')
     assert.match(audit.measured, /^5\.6 % \(4\.4–6\.7\) fewer req\/s/)
+    // Where the CPU went: the request threads and the others (the audit writer's).
+    assert.match(audit.measured, /request threads \+ other threads: [\d.]+ \+ [\d.]+ against [\d.]+ \+ [\d.]+\)$/)
   })
 
   it('says which scenarios a target needs when they did not run', () => {

@@ -1,6 +1,7 @@
 // HMAC for the four KMS HMAC key specs (RFC 2104, full-length digests) and constant-time MAC
-// comparison. computeMac is the hot path: one synchronous createHmac over a cached KeyObject.
-import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
+// comparison. computeMac is the hot path: one synchronous createHmac over a cached MacKey.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { inspect } from 'node:util'
 import { HMAC_SPECS, SPEC_OF_ALGORITHM, type HmacKeySpec, type MacAlgorithm } from '../domain.js'
 
 /** Imported material may be from the digest size up to the hash block size. */
@@ -13,8 +14,48 @@ export function generateMaterial(spec: HmacKeySpec): Buffer {
   return randomBytes(HMAC_SPECS[spec].materialBytes)
 }
 
-export function computeMac(algorithm: MacAlgorithm, key: KeyObject, message: Buffer): Buffer {
-  return createHmac(HMAC_SPECS[SPEC_OF_ALGORITHM[algorithm]].digest, key).update(message).digest()
+/**
+ * Unwrapped key material, as the key cache holds it: the bytes in a buffer of their own (never a
+ * slice of Node's shared pool, where other data lives beside them) behind a private field, so
+ * that logging, JSON or inspecting a cached key shows nothing of them, and only computeMac and
+ * export() use them. Not a KeyObject, which gives the same opacity at a higher price: two native
+ * objects each with a weak handle and a cleanup hook, about 750 B of RSS per key against about
+ * 220 B for a buffer of its own (with 100,000 keys cached, about 53 MiB; docs/performance.md).
+ * Like a KeyObject's, the bytes go when the key is collected; they are not zeroed when an entry
+ * is dropped, since a request holding the key may not have computed its MAC yet.
+ */
+export class MacKey {
+  readonly #bytes: Buffer
+
+  /** A copy of `material`: the caller zeroes its own buffer. */
+  constructor(material: Buffer) {
+    this.#bytes = Buffer.allocUnsafeSlow(material.length)
+    material.copy(this.#bytes)
+  }
+
+  /** A copy of the material, to seal it again (ReplicateKey): the caller zeroes it. */
+  export(): Buffer {
+    const copy = Buffer.allocUnsafeSlow(this.#bytes.length)
+    this.#bytes.copy(copy)
+    return copy
+  }
+
+  toJSON(): string {
+    return 'MacKey'
+  }
+
+  [inspect.custom](): string {
+    return 'MacKey'
+  }
+
+  /** HMAC under this key (computeMac()). */
+  static mac(digest: string, key: MacKey, message: Buffer): Buffer {
+    return createHmac(digest, key.#bytes).update(message).digest()
+  }
+}
+
+export function computeMac(algorithm: MacAlgorithm, key: MacKey, message: Buffer): Buffer {
+  return MacKey.mac(HMAC_SPECS[SPEC_OF_ALGORITHM[algorithm]].digest, key, message)
 }
 
 /**

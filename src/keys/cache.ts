@@ -1,5 +1,5 @@
 // The decrypted-key cache behind GenerateMac/VerifyMac: resolved key records with their material
-// as a KeyObject, compiled policy and grants, and alias -> key id links. Entries are dropped on every store change.
+// as a MacKey (crypto/hmac.ts), compiled policy and grants, and alias -> key id links. Entries are dropped on every store change.
 // While the store's change feed is sure to deliver every change (ChangeFeed.deliveryEpoch), an
 // entry is trusted for as long as the feed stays so; otherwise (a feed outage, PostgreSQL's LISTEN
 // connection lost) it is re-checked against the store after `ttlMs`, the safety net for a missed
@@ -17,9 +17,9 @@
 // Bounded in bytes, not entries: each key costs KEY_ENTRY_BYTES plus its grants, and each distinct
 // compiled policy its policyBytes() once, however many cached keys share it. Over the budget the
 // oldest entries go first; what does not fit is read again from the store, never held.
-import type { KeyObject } from 'node:crypto'
 import { GrantIndex, isGrantOf } from '../auth/grants.js'
 import { policyBytes, type CompiledPolicy } from '../auth/policy.js'
+import type { MacKey } from '../crypto/hmac.js'
 import type { Tag } from '../domain.js'
 import type { AliasStore, ChangeFeed, GrantStore, KeyView, KeyRecord, KeyStore, StoreChange } from '../store/store.js'
 
@@ -34,7 +34,7 @@ export interface CachedKey {
   readonly record: CachedRecord
   readonly arn: string
   /** Unwrapped material; absent for keys without material (PendingImport). */
-  readonly material: KeyObject | undefined
+  readonly material: MacKey | undefined
   /** The key policy, compiled. */
   readonly policy: CompiledPolicy
   /** The key's grants by grantee. */
@@ -57,12 +57,12 @@ interface Entry {
 export const MAX_GRANT_CHANGES = 256
 
 /**
- * What one cached key weighs besides its policy (record, KeyObject, ARN, maps), and per grant.
- * `npm run bench:key-entry` measures about 690 B of heap per cached HMAC key with the default
- * policy (GetKeyLastUsage's note of the use included; 1,500 B before records were kept without
- * their sealed material and with shared strings), plus about 580 B of native memory for the
- * KeyObject, which `external` does not count. At 2,048 B the default budget held 91,000 keys where
- * 117,000 fit.
+ * What one cached key weighs besides its policy (record, material, ARN, maps), and per grant.
+ * `npm run bench:key-entry` measures about 810 B of heap and external memory per cached HMAC key
+ * with the default policy (GetKeyLastUsage's note of the use included; 1,500 B before records were
+ * kept without their sealed material and with shared strings), plus about 100 B of native memory
+ * for its material's buffer, which `external` does not count (a KeyObject's was about 580 B).
+ * At 2,048 B the default budget held 91,000 keys where 117,000 fit.
  */
 export const KEY_ENTRY_BYTES = 1600
 export const GRANT_BYTES = 512

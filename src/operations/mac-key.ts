@@ -1,6 +1,6 @@
 // The checks GenerateMac and VerifyMac share after the key is usable: key usage, then algorithm
 // against key spec (recorded to win over the MAC comparison), then the material itself.
-import type { KeyObject } from 'node:crypto'
+import type { MacKey } from '../crypto/hmac.js'
 import { HMAC_SPECS, type MacAlgorithm } from '../domain.js'
 import type { CachedKey } from '../keys/cache.js'
 import { InvalidKeyUsageException, KMSInternalException } from '../protocol/errors.js'
@@ -13,7 +13,7 @@ export const MAC_ALGORITHM_VALUES: Readonly<Record<MacAlgorithm, ReadonlyMap<str
   HMAC_SHA_512: new Map([['kms:macalgorithm', ['HMAC_SHA_512']]]),
 }
 
-export function macKeyOf(key: CachedKey, operation: string, algorithm: MacAlgorithm): KeyObject {
+export function macKeyOf(key: CachedKey, operation: string, algorithm: MacAlgorithm): MacKey {
   const { record } = key
   if (record.keyUsage !== 'GENERATE_VERIFY_MAC') {
     throw new InvalidKeyUsageException(`${key.arn} key usage is ${record.keyUsage} which is not valid for ${operation}.`)

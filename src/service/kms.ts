@@ -3,7 +3,6 @@
 // (protocol/wire.ts), SigV4, the body, throttling, then the operation's handler with its context
 // (operations/context.ts), which reaches keys only through the key-access gate (keys/access.ts).
 // Every outcome is observed (service/observe.ts). Built by service/open.ts; transport in server.ts.
-import { createSecretKey, type KeyObject } from 'node:crypto'
 import cluster from 'node:cluster'
 import type { Logger } from 'pino'
 import { keyedChain } from '../audit/chain.js'
@@ -18,6 +17,7 @@ import { SessionTokens } from '../auth/session-token.js'
 import { SigV4Verifier } from '../auth/sigv4.js'
 import type { Config } from '../config.js'
 import { keyMaterialContext, open as openEnvelope, seal } from '../crypto/envelope.js'
+import { MacKey } from '../crypto/hmac.js'
 import { KeyAccess, keyPolicyOf } from '../keys/access.js'
 import { keyArn } from '../keys/arn.js'
 import { KeyCache } from '../keys/cache.js'
@@ -111,10 +111,10 @@ export class Kms {
     this.store = store
     this.root = root
     this.now = now
-    const unwrap = async (record: KeyRecord, arn: string): Promise<KeyObject | undefined> => {
+    const unwrap = async (record: KeyRecord, arn: string): Promise<MacKey | undefined> => {
       if (!record.material) return undefined
       const material = await openEnvelope(root, record.material, keyMaterialContext(arn))
-      const key = createSecretKey(material)
+      const key = new MacKey(material)
       material.fill(0)
       return key
     }

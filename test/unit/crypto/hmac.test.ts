@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { createSecretKey } from 'node:crypto'
+import { inspect } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { computeMac, generateMaterial, importLengthRange, macsEqual } from '../../../src/crypto/hmac.js'
+import { computeMac, generateMaterial, importLengthRange, MacKey, macsEqual } from '../../../src/crypto/hmac.js'
 import { HMAC_KEY_SPECS, type MacAlgorithm } from '../../../src/domain.js'
 import { repoPath } from '../../helpers/repo.js'
 
@@ -29,7 +29,7 @@ describe('crypto/hmac', () => {
   for (const v of vectors.cases) {
     for (const [alg, hex] of Object.entries(v.macs) as [MacAlgorithm, string][]) {
       it(`matches ${v.source} for ${alg}`, () => {
-        const mac = computeMac(alg, createSecretKey(Buffer.from(v.keyHex, 'hex')), Buffer.from(v.dataHex, 'hex'))
+        const mac = computeMac(alg, new MacKey(Buffer.from(v.keyHex, 'hex')), Buffer.from(v.dataHex, 'hex'))
         assert.equal(mac.toString('hex'), hex)
         assert.equal(mac.length, MAC_BYTES[alg])
       })
@@ -38,9 +38,26 @@ describe('crypto/hmac', () => {
   for (const v of vectors.kmsImport) {
     it(`matches the ${v.source} vector for ${v.algorithm}`, () => {
       const key = Buffer.from(Array.from({ length: v.keyLength }, (_, i) => i))
-      assert.equal(computeMac(v.algorithm, createSecretKey(key), Buffer.from(v.message)).toString('base64'), v.macBase64)
+      assert.equal(computeMac(v.algorithm, new MacKey(key), Buffer.from(v.message)).toString('base64'), v.macBase64)
     })
   }
+
+  it('keeps material to itself: a copy of what it was given, shown nowhere, exported as a copy', () => {
+    const material = Buffer.from('0b'.repeat(32), 'hex')
+    const key = new MacKey(material)
+    const mac = computeMac('HMAC_SHA_256', key, Buffer.from('Hi There'))
+    // The caller's buffer is its own to zero.
+    material.fill(0)
+    assert.deepEqual(computeMac('HMAC_SHA_256', key, Buffer.from('Hi There')), mac)
+    for (const shown of [JSON.stringify({ key }), inspect(key), inspect({ key }, { showHidden: true, depth: 5 }), String(Object.keys(key))]) {
+      assert.ok(!shown.includes('0b0b') && !shown.includes('11,11'), shown)
+    }
+    const exported = key.export()
+    assert.equal(exported.toString('hex'), '0b'.repeat(32))
+    assert.notEqual(exported.buffer.byteLength, Buffer.poolSize, 'not a slice of the shared pool')
+    exported.fill(0)
+    assert.deepEqual(computeMac('HMAC_SHA_256', key, Buffer.from('Hi There')), mac)
+  })
 
   it('generates full-length random material that differs each time', () => {
     for (const spec of HMAC_KEY_SPECS) {

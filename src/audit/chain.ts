@@ -15,7 +15,7 @@
 // verify also checks that its columns are those derived from that text.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { AuditRow, ChainFn, NewAuditRow } from '../store/store.js'
-import { auditIndex, jsonString } from './event.js'
+import { auditIndex } from './event.js'
 
 const KEYED = 'k2:'
 const KEYED_V1 = 'k1:'
@@ -27,11 +27,10 @@ export function plainChainHash(prevHash: string, seq: number, row: NewAuditRow):
 
 /**
  * The indexed columns as one line of JSON (each value a JSON token, so no column can pass for
- * another whatever it holds).
+ * another whatever it holds; lone surrogates are escaped, so no two texts hash alike).
  */
 function columnsLine(row: NewAuditRow): string {
-  const keyArn = row.keyArn === undefined ? 'null' : jsonString(row.keyArn)
-  return `[${row.time},${jsonString(row.eventId)},${jsonString(row.eventName)},${jsonString(row.accountId)},${keyArn},${jsonString(row.principal)},${jsonString(row.outcome)}]`
+  return JSON.stringify([row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome])
 }
 
 /** The keyed chain under `key`, as records are written now (`k2:`). */

@@ -230,7 +230,7 @@ function identityText(id: AuditIdentity): string {
  * JSON.stringify would change: a quote, a backslash, a control character, a surrogate (a lone
  * one is escaped).
  */
-export function jsonString(value: string): string {
+function jsonString(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value)

@@ -81,6 +81,16 @@ describe('audit chain verifier', () => {
     assert.equal(verifier.report.verified, 1400)
   })
 
+  it('hashes every column: rows that differ in one column only, even by a lone surrogate, hash apart', () => {
+    const chain = keyedChain(KEY)
+    const [row] = trail(1)
+    assert.ok(row)
+    const variants = [row, { ...row, eventName: 'Op\ud800' }, { ...row, eventName: 'Op\ud801' }, { ...row, principal: `${row.principal}\u0000` }, { ...row, keyArn: '' }]
+    const { keyArn: _, ...withoutKey } = row
+    const hashes = new Set([...variants, withoutKey].map((r) => chain('', 1, r)))
+    assert.equal(hashes.size, variants.length + 1)
+  })
+
   const edits: readonly (readonly [keyof AuditRow, string | number | undefined])[] = [
     ['principal', 'arn:aws:iam::111122223333:user/someone-else'],
     ['keyArn', undefined],

@@ -142,6 +142,35 @@ describe('auth/sigv4: KMS requests', () => {
     await rejects(verifier.verify(await withDate('20250101T120001Z'), lookup), 'InvalidSignatureException', MISMATCH)
   })
 
+  it('refuses two copies of a header node keeps only once, whatever their case, and allows others twice', async () => {
+    const req = await kmsRequest()
+    const raw = Object.entries(req.headers).flat()
+    for (const [name, value] of [['Host', req.headers['host']], ['X-AMZ-DATE', req.headers['x-amz-date']], ['Authorization', req.headers['authorization']], ['x-amz-content-sha256', 'x']] as const) {
+      await rejects(kmsVerifier().verify({ ...req, rawHeaders: [...raw, name, value ?? ''] }, lookup), 'InvalidSignatureException', `The request has more than one '${name.toLowerCase()}' header.`)
+    }
+    // Same lengths as some of those, but node keeps every copy of these (or they are not signed).
+    await kmsVerifier().verify({ ...req, rawHeaders: [...raw, 'User-Agent', 'a', 'user-agent', 'b', 'X-Amz-Dats', 'c', 'x-amz-dats', 'd'] }, lookup)
+  })
+
+  it('verifies callers and scopes in turn with the signing key of each', async () => {
+    const verifier = kmsVerifier()
+    const other = { accessKeyId: 'AKIAMACAWUNITTEST002', secretAccessKey: 'another-unit-test-secret-0000000000' }
+    const both = (id: string) => (id === other.accessKeyId ? { secretAccessKey: other.secretAccessKey } : lookup(id))
+    const signedBy = async (creds: typeof other, region: string) => {
+      const signer = new SignatureV4({ service: 'kms', region, credentials: creds, sha256: Sha256 })
+      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8420, path: '/', headers: { host: '127.0.0.1:8420', 'x-amz-target': 'TrentService.ListKeys' }, body: '{}' }, { signingDate: new Date(KMS_NOW) })
+      return { method: 'POST', url: '/', headers: signed.headers, body: Buffer.from('{}') }
+    }
+    for (const [creds, region] of [[CREDS, 'us-east-1'], [other, 'us-east-1'], [CREDS, 'eu-west-1'], [CREDS, 'eu-west-1'], [other, 'eu-west-1'], [CREDS, 'us-east-1']] as const) {
+      assert.equal((await verifier.verify(await signedBy(creds, region), both)).accessKeyId, creds.accessKeyId)
+    }
+    // A signature made with the other caller's secret under this caller's id fails right after
+    // a good request of the other caller's in the same scope.
+    const forged = await signedBy({ accessKeyId: CREDS.accessKeyId, secretAccessKey: other.secretAccessKey }, 'eu-west-1')
+    await verifier.verify(await signedBy(other, 'eu-west-1'), both)
+    await rejects(verifier.verify(forged, both), 'InvalidSignatureException', MISMATCH)
+  })
+
   it('does not reuse a cached signing key after the secret changes', async () => {
     const verifier = kmsVerifier()
     let current = CREDS.secretAccessKey

@@ -32,7 +32,13 @@ export const LAST_USAGE_FLUSH_MS = 5000
  */
 const USES_PER_TRANSACTION = 1000
 /** Noted uses kept between flushes; beyond it the map is flushed at once (bounded memory). */
-const MAX_NOTED = 50_000
+export const MAX_NOTED = 50_000
+/**
+ * After a failed flush (the store down), how long until the notes beyond MAX_NOTED start another:
+ * each attempt sorts every note on the request path, and without a pause each request noted
+ * during an outage started one. The periodic flush goes on meanwhile.
+ */
+export const FLUSH_RETRY_MS = 1000
 
 function byArn(a: readonly [string, KeyUse], b: readonly [string, KeyUse]): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
@@ -51,10 +57,14 @@ export class LastUsage {
   /** The flush in progress, and what it stores (still this process's latest uses meanwhile). */
   private flushing: { readonly batch: ReadonlyMap<string, KeyUse>; readonly done: Promise<void> } | undefined
   private trackingStart: number | undefined
+  /** No flush for being over MAX_NOTED before this (epoch ms): set by a failed flush. */
+  private retryAt = 0
+  private readonly clock: () => number
 
-  constructor(store: SettingStore, writer: KeyUseWriter = store) {
+  constructor(store: SettingStore, writer: KeyUseWriter = store, clock: () => number = Date.now) {
     this.store = store
     this.writer = writer
+    this.clock = clock
   }
 
   /** Records when tracking began on this store, once, and flushes every few seconds. */
@@ -74,7 +84,7 @@ export class LastUsage {
   /** The request path: remember the latest use of `arn`. */
   note(arn: string, use: KeyUse): void {
     this.noted.set(arn, use)
-    if (this.noted.size >= MAX_NOTED) void this.flush()
+    if (this.noted.size >= MAX_NOTED && this.clock() >= this.retryAt) void this.flush()
   }
 
   /** The latest use of `arn` known here or stored, not before `since` (the key's creation). */
@@ -113,6 +123,7 @@ export class LastUsage {
     } catch {
       // The store is down: keep the uses for the next flush, unless newer ones were noted.
       for (const [arn, use] of batch) if (!this.noted.has(arn)) this.noted.set(arn, use)
+      this.retryAt = this.clock() + FLUSH_RETRY_MS
     }
   }
 

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { LastUsage } from '../../src/keys/last-usage.js'
+import { FLUSH_RETRY_MS, LastUsage, MAX_NOTED } from '../../src/keys/last-usage.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import type { SettingStore } from '../../src/store/store.js'
 
 function storeIn(t: { after: (fn: () => Promise<void> | void) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'macaw-last-usage-'))
@@ -37,6 +38,38 @@ describe('last key usage', () => {
     await b.flush()
     assert.deepEqual(await a.get('arn:k7', 0), use(107), 'an older use does not replace a later one')
     assert.equal(await a.get('arn:k7', 108), undefined, 'not before the key was created')
+  })
+
+  it('keeps its notes through a store outage without starting a flush on every request', async () => {
+    let now = 1_000_000
+    let attempts = 0
+    let down = true
+    const stored: string[] = []
+    const writer = {
+      storeKeyUses: (uses: readonly { arn: string }[]) => {
+        attempts++
+        if (down) return Promise.reject(new Error('the store is down'))
+        stored.push(...uses.map((u) => u.arn))
+        return Promise.resolve()
+      },
+    }
+    const usage = new LastUsage({} as SettingStore, writer, () => now)
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 5))
+    for (let i = 0; i < MAX_NOTED; i++) usage.note(`arn:k${i}`, use(i))
+    await settle()
+    const first = attempts
+    assert.ok(first >= 1, 'over the bound: a flush')
+    // Every further request notes a use; none starts another flush until the retry is due.
+    for (let i = 0; i < 1000; i++) usage.note(`arn:k${i}`, use(MAX_NOTED + i))
+    await settle()
+    assert.equal(attempts, first)
+    now += FLUSH_RETRY_MS
+    down = false
+    usage.note('arn:new', use(2 * MAX_NOTED))
+    await usage.flush()
+    assert.ok(attempts > first)
+    // Nothing noted was lost: every key is stored, with its latest use.
+    assert.equal(new Set(stored).size, MAX_NOTED + 1)
   })
 
   it('stores a flush in key order, whatever order the keys were used in', async (t) => {

@@ -381,8 +381,8 @@ function columnsOf(input: AuditInput): EventColumns {
  * members that its indexed columns do not hold, one JSON text a line, after the format line. What
  * every record repeats (eventVersion, eventType, the default eventSource...) and what the columns
  * hold (eventTime, eventName, eventID, the key's resources) is rendered on read by
- * cloudTrailText(). About 45 % of the bytes of the whole text: the writer's cost per record
- * follows its bytes (docs/performance.md). No member's JSON text holds a line break: JSON.stringify
+ * cloudTrailText(). About 45 % of the bytes of the whole text, and so about half the trail's disk
+ * writes and size (docs/performance.md). No member's JSON text holds a line break: JSON.stringify
  * and jsonString escape control characters.
  */
 export function storedEvent(input: AuditInput): string {

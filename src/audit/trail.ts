@@ -1,5 +1,5 @@
-// The audit trail writer: each request's CloudTrail event is written as text when it is recorded
-// (about 15 µs), and a background flush appends the queued events to the store in batches,
+// The audit trail writer: each request's CloudTrail event is written in its stored (compact) form
+// when it is recorded, and a background flush appends the queued events to the store in batches,
 // continuing the hash chain, and optionally to a JSON-lines file. Nothing is dropped silently: a
 // failed flush keeps its records and retries; close() flushes everything. What a crash can lose is
 // what was not flushed yet (at most `flushIntervalMs` of records).

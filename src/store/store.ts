@@ -157,7 +157,10 @@ export interface AuditRow {
   /** The caller's ARN, or '' when the request was not authenticated. */
   readonly principal: string
   readonly outcome: 'success' | 'failure'
-  /** The whole event, JSON. */
+  /**
+   * The event as stored: CloudTrail's JSON, or a compact form that needs the columns above to be
+   * read (audit/event.ts cloudTrailText() gives the JSON either way).
+   */
   readonly event: string
   /** Hash of the previous record ('' before the first), and of this one (audit/chain.ts). */
   readonly prevHash: string

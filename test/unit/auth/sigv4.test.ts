@@ -118,6 +118,21 @@ describe('auth/sigv4: KMS requests', () => {
     { when: 'there is no date', make: async () => { const r = await kmsRequest(); const { 'x-amz-date': _d, ...rest } = r.headers; return { ...r, headers: rest } }, error: 'IncompleteSignatureException', message: /'X-Amz-Date' or a 'Date' header/ },
     { when: 'host is not signed', make: async () => { const r = await kmsRequest(); return { ...r, headers: { ...r.headers, authorization: r.headers['authorization']?.replace('SignedHeaders=content-type;host;', 'SignedHeaders=content-type;') ?? '' } } }, error: 'InvalidSignatureException', message: /'Host'/ },
     { when: 'the signature is not 64 hex digits', make: async () => { const r = await kmsRequest(); return { ...r, headers: { ...r.headers, authorization: r.headers['authorization']?.replace(/Signature=[0-9a-f]+/, 'Signature=abc') ?? '' } } }, error: 'InvalidSignatureException' },
+    // Node would decode each of these to the right bytes (or their prefix): the syntax check must refuse them first.
+    ...[
+      { when: 'the right signature is in upper case', edit: (sig: string) => sig.toUpperCase() },
+      { when: 'the right signature has a 65th digit', edit: (sig: string) => `${sig}0` },
+      { when: 'the right signature lacks its last digit', edit: (sig: string) => sig.slice(0, -1) },
+      ...['/', ':', '`', 'g', 'G', ' '].map((c) => ({ when: `the right signature ends in '${c}' instead`, edit: (sig: string) => sig.slice(0, -1) + c })),
+    ].map(({ when, edit }) => ({
+      when,
+      make: async () => {
+        const r = await kmsRequest()
+        return { ...r, headers: { ...r.headers, authorization: r.headers['authorization']?.replace(/Signature=([0-9a-f]+)/, (_m, sig: string) => `Signature=${edit(sig)}`) ?? '' } }
+      },
+      error: 'InvalidSignatureException',
+      message: MISMATCH,
+    })),
     { when: 'another algorithm is named', make: async () => { const r = await kmsRequest(); return { ...r, headers: { ...r.headers, authorization: r.headers['authorization']?.replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA1') ?? '' } } }, error: 'IncompleteSignatureException' },
   ]
   for (const c of failures) {

@@ -63,6 +63,7 @@ export async function restore(file: string, flags: RawSettings): Promise<void> {
     rmSync(target, { force: true })
     rmSync(`${target}-wal`, { force: true })
     rmSync(`${target}-shm`, { force: true })
+    rmSync(`${target}-changed`, { force: true })
     throw err
   }
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { statSync } from 'node:fs'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
 import { MIGRATIONS, pendingMigrations } from '../../src/store/sql/migrations.js'
@@ -33,7 +33,7 @@ describe('sqlite store', () => {
     assert.equal(b.integrityCheck(), 'ok')
     const db = new Database(path, { readonly: true })
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
-    for (const file of [path, `${path}-wal`]) assert.equal(statSync(file).mode & 0o777, 0o600, file)
+    for (const file of [path, `${path}-wal`, `${path}-changed`]) assert.equal(statSync(file).mode & 0o777, 0o600, file)
     assert.deepEqual(
       db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
       MIGRATIONS.map((m) => ({ version: m.version })),
@@ -78,6 +78,45 @@ describe('sqlite store', () => {
       seen.map((c) => (c.kind === 'key' ? c.keyId : c.kind)),
       ['from-a', 'from-b'],
     )
+  })
+
+  it("sees in catchUp() every other connection's acknowledged change at once, and nothing twice", async (t) => {
+    const path = await dbPath(t)
+    // No periodic poll: only catchUp() can deliver, so each change must have moved the stamp.
+    const [a, b, c] = [0, 1, 2].map(() => openSqliteStore({ path, pollIntervalMs: 0 }))
+    t.after(async () => {
+      for (const s of [a, b, c]) await s?.close()
+    })
+    assert.ok(a && b && c)
+    const seen: string[] = []
+    c.onChange((change) => seen.push(change.kind === 'key' ? change.keyId : change.kind))
+    for (let i = 0; i < 20; i++) {
+      await (i % 2 === 0 ? a : b).insertKey(keyRecord(`k${String(i)}`))
+      c.catchUp()
+      assert.deepEqual(seen, [`k${String(i)}`], `change ${String(i)} right after it was acknowledged`)
+      // A write that logs no change (an audit append) moves nothing, and a second look finds nothing.
+      await a.appendAudit([{ time: i, eventId: `e${String(i)}`, eventName: 'GenerateMac', accountId: '111122223333', principal: 'root', outcome: 'success', event: '{}' }], () => 'h')
+      c.catchUp()
+      assert.deepEqual(seen, [`k${String(i)}`])
+      seen.length = 0
+    }
+  })
+
+  it('makes a missing change stamp again, whole, and leaves nothing aside', async (t) => {
+    const path = await dbPath(t)
+    await openSqliteStore({ path, pollIntervalMs: 0 }).close()
+    rmSync(`${path}-changed`)
+    const stores = Array.from({ length: 4 }, () => openSqliteStore({ path, pollIntervalMs: 0 }))
+    t.after(async () => {
+      for (const s of stores) await s.close()
+    })
+    assert.equal(statSync(`${path}-changed`).size, 8)
+    const seen: StoreChange[] = []
+    stores[3]?.onChange((change) => seen.push(change))
+    await stores[0]?.insertKey(keyRecord('after'))
+    stores[3]?.catchUp()
+    assert.equal(seen.length, 1)
+    assert.deepEqual(readdirSync(dirname(path)).filter((f) => f.endsWith('.tmp')), [], 'no file left aside')
   })
 
   it('refuses a database written by a newer schema', async (t) => {

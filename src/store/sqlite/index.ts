@@ -1,11 +1,13 @@
 // The embedded SQLite engine (better-sqlite3): WAL, synchronous=FULL, so a write that returned
 // survives kill -9. Every write transaction also appends its changes to `changes`; other
-// connections (admin commands, other workers) notice them by polling PRAGMA data_version.
+// connections (admin commands, other workers) notice them by polling PRAGMA data_version, and,
+// before each request, by reading the change stamp beside the database (catchUp()).
 //
 // Two connections: write transactions run one after another on one, and every read outside them
 // runs on the other, which sees only committed rows (WAL). So a read never waits for a write
 // queued behind others, and never sees a transaction that is still open.
-import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, linkSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { threadId } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import type { StoreChange } from '../store.js'
 import { ChangeListeners, type Row, type SqlEngine, type Tx } from '../sql/engine.js'
@@ -48,6 +50,20 @@ interface ChangeRow {
 }
 
 const PRUNE_AFTER_MS = 10 * 60_000
+
+/**
+ * The change stamp: a file beside the database (`macaw.db-changed`) holding, in its first 8 bytes,
+ * the last `changes` seq a connection committed. Each transaction that logs changes writes its own
+ * last seq there after COMMIT and before it resolves; catchUp() reads those 8 bytes (one pread)
+ * and asks SQLite only when they differ from what it saw last. Every seq is written once (seqs are
+ * never reused), so a stamp seen before cannot come back: a change acknowledged anywhere before a
+ * request arrived changed the stamp from that request's point of view. The PRAGMA it replaces
+ * took a read lock on the WAL index (two fcntl system calls) on every request, about 5 % of a
+ * GenerateMac's CPU (docs/performance.md), and after every audit batch also ran the change query
+ * for nothing. The periodic poll still asks PRAGMA data_version, so a stamp that could not be
+ * written delays a change by one poll interval at most.
+ */
+const STAMP_BYTES = 8
 const LOG_CHANGE = 'INSERT INTO changes (kind, account_id, region, id, at) VALUES (?, ?, ?, ?, ?)'
 const CHANGES_SINCE = 'SELECT seq, kind, account_id, region, id FROM changes WHERE seq > ? ORDER BY seq'
 const LAST_CHANGE = 'SELECT max(seq) AS seq FROM changes'
@@ -111,6 +127,10 @@ class SqliteEngine implements SqlEngine {
   private queue: Promise<unknown> = Promise.resolve()
   private lastSeq: number
   private dataVersion: number
+  /** The change stamp file (STAMP_BYTES), and the value catchUp() last acted on. */
+  private readonly stampFd: number
+  private readonly stamp = Buffer.alloc(STAMP_BYTES)
+  private seenStamp: number
   private closed = false
   private writes = 0
 
@@ -123,6 +143,7 @@ class SqliteEngine implements SqlEngine {
       this.db.pragma('foreign_keys = ON')
       this.db.pragma('busy_timeout = 5000')
       this.migrate()
+      this.stampFd = openStamp(options.path)
     } catch (err) {
       this.db.close()
       throw err
@@ -130,6 +151,8 @@ class SqliteEngine implements SqlEngine {
     this.reader = new Database(options.path)
     this.reader.pragma('busy_timeout = 5000')
     this.reader.pragma('query_only = ON')
+    // Read before the change log: a commit in between is then both in lastSeq and a new stamp.
+    this.seenStamp = this.readStamp()
     this.lastSeq = this.lastChange()
     this.dataVersion = this.currentDataVersion()
     const interval = options.pollIntervalMs ?? 50
@@ -211,6 +234,7 @@ class SqliteEngine implements SqlEngine {
       if (this.db.inTransaction) this.statement('ROLLBACK').run()
       throw err
     }
+    if (changes.length > 0) this.writeStamp(this.lastSeq)
     for (const row of others) this.listeners.emit(toChange(row))
     for (const change of changes) this.listeners.emit(change)
     return result
@@ -226,13 +250,37 @@ class SqliteEngine implements SqlEngine {
   }
 
   /**
-   * Looks for other connections' commits (another worker's) before every request: one PRAGMA,
-   * about 2 to 4 microseconds, buys the guarantee that a change acknowledged by any worker before
-   * a request arrived holds for that request. (Once per millisecond let 16 of 200 requests after a
-   * RevokeGrant on another worker still succeed.)
+   * Looks for other connections' commits (another worker's, an admin command's) before every
+   * request: reading the change stamp (STAMP_BYTES) buys the guarantee that a change acknowledged
+   * by any of them before a request arrived holds for that request. (Looking once per millisecond
+   * let 16 of 200 requests after a RevokeGrant on another worker still succeed.)
    */
   catchUp(): void {
-    this.poll()
+    if (this.closed) return
+    const stamp = this.readStamp()
+    if (stamp === this.seenStamp) return
+    // Taken as seen only once looked at: during a transaction of ours, the next request looks again.
+    if (this.poll()) this.seenStamp = stamp
+  }
+
+  private readStamp(): number {
+    const read = readSync(this.stampFd, this.stamp, 0, STAMP_BYTES, 0)
+    return read === STAMP_BYTES ? this.stamp.readDoubleLE(0) : 0
+  }
+
+  /**
+   * After COMMIT, before the transaction resolves. A failure is not the transaction's (it is
+   * committed, and its caller must learn so): other connections then see the change at their next
+   * periodic poll. It cannot be a full disk: the file has had its 8 bytes since it was made.
+   */
+  private writeStamp(seq: number): void {
+    const bytes = Buffer.alloc(STAMP_BYTES)
+    bytes.writeDoubleLE(seq, 0)
+    try {
+      writeSync(this.stampFd, bytes, 0, STAMP_BYTES, 0)
+    } catch {
+      // See above: the periodic poll delivers the change.
+    }
   }
 
   /**
@@ -243,17 +291,20 @@ class SqliteEngine implements SqlEngine {
     return this.closed ? undefined : 0
   }
 
-  /** Emits changes committed by other connections since the last look. */
-  poll(): void {
-    // An open transaction of ours takes them itself, before its own change rows.
-    if (this.closed || this.db.inTransaction) return
+  /**
+   * Emits changes committed by other connections since the last look; false when it did not look
+   * (closed, or a transaction of ours is open: it takes them itself, before its own change rows).
+   */
+  poll(): boolean {
+    if (this.closed || this.db.inTransaction) return false
     const version = this.currentDataVersion()
-    if (version === this.dataVersion) return
+    if (version === this.dataVersion) return true
     this.dataVersion = version
     for (const row of this.all<ChangeRow>(CHANGES_SINCE, [this.lastSeq])) {
       this.lastSeq = row.seq
       this.listeners.emit(toChange(row))
     }
+    return true
   }
 
   private migrate(): void {
@@ -278,6 +329,7 @@ class SqliteEngine implements SqlEngine {
     await this.queue
     this.reader.close()
     this.db.close()
+    closeSync(this.stampFd)
   }
 }
 
@@ -318,9 +370,31 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options)
 }
 
+/**
+ * Opens the change stamp, creating it with its 8 bytes in place if it is not there yet: written
+ * aside and linked into place, so that no process ever sees it shorter (zeros written into an
+ * existing file could overwrite a stamp another process had just written, and hide its change
+ * from a connection that saw zeros before).
+ */
+function openStamp(path: string): number {
+  const file = `${path}-changed`
+  if (!existsSync(file)) {
+    const aside = `${file}.${String(process.pid)}-${String(threadId)}.tmp`
+    writeFileSync(aside, Buffer.alloc(STAMP_BYTES), { mode: 0o600 })
+    try {
+      linkSync(aside, file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    } finally {
+      rmSync(aside, { force: true })
+    }
+  }
+  return openSync(file, 'r+')
+}
+
 /** The database holds only wrapped secrets, but it is still nobody else's business: 0600. */
 function restrictToOwner(path: string): void {
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-changed`]) {
     if (existsSync(file)) chmodSync(file, 0o600)
   }
 }

@@ -6,7 +6,10 @@
 // to the hot path made it cheaper; docs/performance.md explains how to read it.
 //
 //   npm run build && node --import tsx bench/callgrind.ts [--requests N] [--warmup N] [--scenario NAME]...
-//     [--macaw PATH (another build's dist/src/main.js)] [--no-baseline]
+//     [--macaw PATH (another build's dist/src/main.js)] [--no-baseline] [--cache-sim]
+// --cache-sim also simulates the caches (valgrind's model of this CPU's L1 and last level) and
+// gives each request's misses: instructions alone miss what a larger working set costs
+// (docs/performance.md, "Cache misses").
 // MACAW_CALLGRIND_KEEP=1 keeps the callgrind files (for callgrind_annotate) and prints where. The
 // server then runs with --perf-basic-prof, and the JIT-compiled code callgrind knows only by address
 // (`???:0x...`) is renamed after V8's own map of it (`JS[*handle file:///.../kms.js:150:17]`), so
@@ -51,8 +54,10 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     macaw: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
+    'cache-sim': { type: 'boolean', default: false },
   },
 })
+const CACHE_SIM = values['cache-sim'] === true
 const REQUESTS = Number(values.requests)
 const WARMUP = Number(values.warmup)
 const CONCURRENCY = Number(values.concurrency)
@@ -72,7 +77,7 @@ async function startUnderCallgrind(name: string, args: readonly string[], env: N
   const outDir = mkdtempSync(join(tmpdir(), `macaw-callgrind-${name}-`))
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`, process.execPath, ...args],
+    ['--tool=callgrind', '--instr-atstart=no', ...(CACHE_SIM ? ['--cache-sim=yes'] : []), `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`, process.execPath, ...args],
     { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''
@@ -125,15 +130,32 @@ function callgrindControl(pid: number, ...args: string[]): void {
   execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' })
 }
 
-/** Total instructions (Ir) of the dump files callgrind wrote, one per thread. */
-function totalInstructions(outDir: string): number {
-  let total = 0
+/** A window's cost per request: instructions, and with --cache-sim the simulated misses. */
+interface Cost {
+  readonly ir: number
+  /** First-level instruction cache misses (I1mr). */
+  readonly i1: number
+  /** First-level data cache misses, reads and writes (D1mr + D1mw). */
+  readonly d1: number
+  /** Last-level misses, instructions and data (ILmr + DLmr + DLmw). */
+  readonly ll: number
+}
+
+/** The events of the dump files callgrind wrote (one per thread), summed by name. */
+function totalEvents(outDir: string): Map<string, number> {
+  const totals = new Map<string, number>()
   for (const file of readdirSync(outDir)) {
     const text = readFileSync(join(outDir, file), 'utf8')
-    const line = /^totals:\s+(\d+)/m.exec(text)
-    if (line?.[1] !== undefined) total += Number(line[1])
+    const names = /^events:\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? []
+    const counts = /^totals:\s+(.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? []
+    names.forEach((name, i) => totals.set(name, (totals.get(name) ?? 0) + Number(counts[i] ?? 0)))
   }
-  return total
+  return totals
+}
+
+function costOf(totals: ReadonlyMap<string, number>, requests: number): Cost {
+  const sum = (...names: string[]): number => names.reduce((n, name) => n + (totals.get(name) ?? 0), 0) / requests
+  return { ir: sum('Ir'), i1: sum('I1mr'), d1: sum('D1mr', 'D1mw'), ll: sum('ILmr', 'DLmr', 'DLmw') }
 }
 
 const KEEP = process.env['MACAW_CALLGRIND_KEEP'] !== undefined
@@ -186,8 +208,8 @@ function nameJitCode(outDir: string, pid: number): void {
   rmSync(mapFile, { force: true })
 }
 
-/** Instructions per request of one server for one case. */
-async function measure(name: string, args: readonly string[], env: NodeJS.ProcessEnv, c: Case, dataDir?: string): Promise<number> {
+/** Instructions (and with --cache-sim misses) per request of one server for one case. */
+async function measure(name: string, args: readonly string[], env: NodeJS.ProcessEnv, c: Case, dataDir?: string): Promise<Cost> {
   const server = await startUnderCallgrind(name, KEEP ? ['--perf-basic-prof', ...args] : args, env)
   try {
     // The baseline has one key for every KeyId (it keeps none); macaw needs a real one.
@@ -208,7 +230,7 @@ async function measure(name: string, args: readonly string[], env: NodeJS.Proces
     // Let the audit trail's flush (up to its interval) and the writer thread run, counted.
     await new Promise((r) => setTimeout(r, 0))
     callgrindControl(pid, '--dump')
-    return totalInstructions(server.outDir) / REQUESTS
+    return costOf(totalEvents(server.outDir), REQUESTS)
   } finally {
     server.child.kill('SIGTERM')
     await once(server.child, 'exit')
@@ -233,8 +255,11 @@ for (const c of chosen) {
       c,
       dataDir,
     )
-    const baseline = values['no-baseline'] ? Number.NaN : await measure('baseline', ['--import', 'tsx', fileURLToPath(new URL('baseline.ts', import.meta.url))], SERVER_ENV, c)
-    const row = `| ${c.name} | ${Math.round(baseline).toLocaleString('en-US')} | ${Math.round(macaw).toLocaleString('en-US')} | ${(baseline / macaw).toFixed(3)} |`
+    const none: Cost = { ir: Number.NaN, i1: Number.NaN, d1: Number.NaN, ll: Number.NaN }
+    const baseline = values['no-baseline'] ? none : await measure('baseline', ['--import', 'tsx', fileURLToPath(new URL('baseline.ts', import.meta.url))], SERVER_ENV, c)
+    const n = (x: number): string => Math.round(x).toLocaleString('en-US')
+    const misses = (x: Cost): string => `${n(x.i1)} / ${n(x.d1)} / ${n(x.ll)}`
+    const row = `| ${c.name} | ${n(baseline.ir)} | ${n(macaw.ir)} | ${(baseline.ir / macaw.ir).toFixed(3)} |${CACHE_SIM ? ` ${misses(baseline)} | ${misses(macaw)} |` : ''}`
     process.stderr.write(`${row}\n`)
     rows.push(row)
   } finally {
@@ -243,7 +268,9 @@ for (const c of chosen) {
 }
 process.stdout.write(
   `Instructions per request under callgrind (${REQUESTS} requests after ${WARMUP} of warm-up, ${CONCURRENCY} at a time):\n\n` +
-    '| case | baseline Ir/req | macaw Ir/req | baseline/macaw |\n| --- | ---: | ---: | ---: |\n' +
+    (CACHE_SIM
+      ? '| case | baseline Ir/req | macaw Ir/req | baseline/macaw | baseline misses/req I1 / D1 / LL | macaw misses/req I1 / D1 / LL |\n| --- | ---: | ---: | ---: | ---: | ---: |\n'
+      : '| case | baseline Ir/req | macaw Ir/req | baseline/macaw |\n| --- | ---: | ---: | ---: |\n') +
     rows.join('\n') +
     '\n',
 )

@@ -76,17 +76,16 @@ const INVALID_SIGNATURE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.'
 
 /**
- * Whether `s` is a signature's 64 lower-case hex digits. A loop bounded by that length: the RegExp
- * it replaces cost about 5,000 instructions a request (V8 grew its backtracking stack on each
- * call; callgrind), more than the rest of the signature's syntax checks together.
+ * The signature's 32 bytes, if it is 64 lower-case hex digits (else undefined). Node's hex decoding
+ * stops at the first pair that is not hex and takes upper case too, so the round trip is what
+ * proves the syntax; the bytes are needed anyway. In the server under callgrind the RegExp this
+ * replaces cost about 5,000 instructions a request (V8 grew its backtracking stack on every call),
+ * and a loop over the characters about 3,000; alone, each form takes about 0.3 µs with the decode.
  */
-function isSignatureHex(s: string): boolean {
-  if (s.length !== 64) return false
-  for (let i = 0; i < 64; i++) {
-    const c = s.charCodeAt(i)
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false
-  }
-  return true
+function signatureBytes(signature: string): Buffer | undefined {
+  if (signature.length !== 64) return undefined
+  const bytes = Buffer.from(signature, 'hex')
+  return bytes.length === 32 && bytes.toString('hex') === signature ? bytes : undefined
 }
 
 function header(headers: SignedRequest['headers'], name: string): string | undefined {
@@ -283,7 +282,8 @@ export class SigV4Verifier {
     if (header(req.headers, 'x-amz-target') !== undefined && !signedHeaders.includes('x-amz-target')) {
       throw new InvalidSignatureException("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
     }
-    if (!isSignatureHex(auth.signature)) throw new InvalidSignatureException(INVALID_SIGNATURE)
+    const given = signatureBytes(auth.signature)
+    if (given === undefined) throw new InvalidSignatureException(INVALID_SIGNATURE)
 
     // An id no access key can have is refused without a lookup (at most 128 word characters).
     const sessionToken = header(req.headers, 'x-amz-security-token')
@@ -308,7 +308,6 @@ export class SigV4Verifier {
     const cached = repeat ? last.key : this.signingKeys.get(cacheId)
     const key = cached ?? signingKey(auth, principal.secretAccessKey)
     const expected = createHmac('sha256', key).update(stringToSign).digest()
-    const given = Buffer.from(auth.signature, 'hex')
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new InvalidSignatureException(INVALID_SIGNATURE)
     }

@@ -49,7 +49,9 @@ const CASES: readonly Case[] = [
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '2000' },
-    warmup: { type: 'string', default: '3000' },
+    // 3,000 left the baseline (loaded through tsx) unwarmed: 390,000 instructions a request
+    // against 240,000 after 9,000 (docs/performance.md, 2026-12-07 night).
+    warmup: { type: 'string', default: '9000' },
     concurrency: { type: 'string', default: '8' },
     scenario: { type: 'string', multiple: true },
     macaw: { type: 'string' },

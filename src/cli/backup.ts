@@ -3,7 +3,7 @@
 // separately), and restoring one into an empty data directory.
 import { constants, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { buildConfig, fromEnv, type RawSettings } from '../config.js'
-import { openSqliteStore, SqliteStore } from '../store/sqlite/index.js'
+import { openSqliteStore, sqliteFiles, SqliteStore } from '../store/sqlite/index.js'
 import { openStore } from '../store/index.js'
 import { describeRootUri } from '../trust/index.js'
 import { openConfiguredRoots } from '../trust/ring.js'
@@ -60,10 +60,7 @@ export async function restore(file: string, flags: RawSettings): Promise<void> {
       await store.close()
     }
   } catch (err) {
-    rmSync(target, { force: true })
-    rmSync(`${target}-wal`, { force: true })
-    rmSync(`${target}-shm`, { force: true })
-    rmSync(`${target}-changed`, { force: true })
+    for (const f of sqliteFiles(target)) rmSync(f, { force: true })
     throw err
   }
 }

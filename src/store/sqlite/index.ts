@@ -392,9 +392,14 @@ function openStamp(path: string): number {
   return openSync(file, 'r+')
 }
 
+/** The files of the database at `path`: itself, SQLite's WAL and index, and the change stamp. */
+export function sqliteFiles(path: string): string[] {
+  return [path, `${path}-wal`, `${path}-shm`, `${path}-changed`]
+}
+
 /** The database holds only wrapped secrets, but it is still nobody else's business: 0600. */
 function restrictToOwner(path: string): void {
-  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-changed`]) {
+  for (const file of sqliteFiles(path)) {
     if (existsSync(file)) chmodSync(file, 0o600)
   }
 }

@@ -9,16 +9,26 @@
 // reported as such; any other unkeyed record is refused (no downgrade), and so is a store whose
 // chain key is gone.
 //
-// Two keyed forms. `k2:` (written now) covers the record's indexed columns as well as its stored
-// event, which is in the compact form (event.ts) and means nothing without them. `k1:` (records
-// written before the compact form, each holding its whole event) covers the event text only, so
-// verify also checks that its columns are those derived from that text.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+// Two keyed forms. `k2:` covers the record's indexed columns as well as its stored event, which is
+// in the compact form (event.ts) and means nothing without them. `k1:` (records written before the
+// compact form, each holding its whole event) covers the event text only, so verify also checks
+// that its columns are those derived from that text.
+//
+// Sealed batches. A batch's last record is keyed (`k2:`, its seal); the records before it are
+// linked (`h3:`): a plain SHA-256 over the same things, previous hash included. Editing a linked
+// record changes every hash after it up to the seal, whose keyed hash covers its previous hash, so
+// it fails there; and a chain may not end on a linked record (verify refuses an unsealed tail), so
+// rewriting the newest records as links fails too. A keyed HMAC per record was the audit writer's
+// largest single cost (createHmac sets up OpenSSL contexts on every call: about 49,000
+// instructions a record under callgrind, against about 12,000 for a one-shot SHA-256;
+// docs/performance.md).
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto'
 import type { AuditRow, ChainFn, NewAuditRow } from '../store/store.js'
 import { auditIndex } from './event.js'
 
 const KEYED = 'k2:'
 const KEYED_V1 = 'k1:'
+const LINKED = 'h3:'
 
 /** The unkeyed hash of records written before the chain was keyed (verification only). */
 export function plainChainHash(prevHash: string, seq: number, row: NewAuditRow): string {
@@ -33,12 +43,22 @@ function columnsLine(row: NewAuditRow): string {
   return JSON.stringify([row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome])
 }
 
-/** The keyed chain under `key`, as records are written now (`k2:`). */
+/** A linked record's hash (`h3:`): what a seal's keyed hash covers, unkeyed. */
+function linkHash(prevHash: string, seq: number, row: NewAuditRow): string {
+  // crypto.hash: one native call, no Hash object (whose set-up is most of a short text's cost).
+  return LINKED + hash('sha256', `macaw-audit-link-v1\n${prevHash}\n${seq}\n${columnsLine(row)}\n${row.event}`, 'hex')
+}
+
+/**
+ * The keyed chain under `key`, as records are written now: `sealed` (a batch's last record, and
+ * the default) gets the keyed hash (`k2:`), any other record a link (`h3:`).
+ */
 export function keyedChain(key: Buffer): ChainFn {
   // A copy of its own: the caller may wipe its buffer.
   const own = Buffer.from(key)
   // Two updates hash the same bytes as one over the joined text, without building that text.
-  return (prevHash, seq, row) => KEYED + createHmac('sha256', own).update(`macaw-audit-v3\n${prevHash}\n${seq}\n${columnsLine(row)}\n`).update(row.event).digest('hex')
+  return (prevHash, seq, row, sealed = true) =>
+    sealed ? KEYED + createHmac('sha256', own).update(`macaw-audit-v3\n${prevHash}\n${seq}\n${columnsLine(row)}\n`).update(row.event).digest('hex') : linkHash(prevHash, seq, row)
 }
 
 /** The keyed chain of records written before the compact form (`k1:`; verification, and tests that build such records). */
@@ -62,11 +82,14 @@ export interface ChainState {
   unkeyed?: number
   /** A keyed record has been seen: unkeyed ones may not follow. */
   keyed?: boolean
+  /** The first of the linked (`h3:`) records since the last seal, while there are some. */
+  unsealedFrom?: number
 }
 
 /**
  * Checks records in seq order against the chain, starting from the anchor (the last record removed
- * by retention). Returns the first problem, or undefined when the chain holds.
+ * by retention). Returns the first problem, or undefined when the chain holds so far; once the
+ * last record has been checked, `unsealedTail(state)` says whether the chain ends sealed.
  */
 export function verifyChain(
   anchor: { seq: number; hash: string },
@@ -82,6 +105,16 @@ export function verifyChain(
     }
     if (row.prevHash !== state.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its previous-hash does not match the record before it' }
     const v2 = row.hash.startsWith(KEYED)
+    if (row.hash.startsWith(LINKED)) {
+      // Only ever written with a keyed chain: without its key, the seal cannot be checked.
+      if (key === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is linked to a keyed record, but the store has no audit chain key' }
+      if (!sameText(linkHash(row.prevHash, row.seq, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its linked hash (edited)' }
+      state.keyed = true
+      state.unsealedFrom ??= row.seq
+      state.seq = row.seq
+      state.hash = row.hash
+      continue
+    }
     if (v2 || row.hash.startsWith(KEYED_V1)) {
       const chain = v2 ? keyed : keyedV1
       if (chain === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is keyed, but the store has no audit chain key' }
@@ -96,10 +129,21 @@ export function verifyChain(
     }
     const mismatch = v2 ? undefined : columnsMismatch(row)
     if (mismatch !== undefined) return { seq: row.seq, eventId: row.eventId, reason: mismatch }
+    delete state.unsealedFrom
     state.seq = row.seq
     state.hash = row.hash
   }
   return undefined
+}
+
+/**
+ * After the last record: the chain must end on a seal. Every batch is written in one transaction
+ * ending with its seal, so linked records with no seal after them were rewritten (or the seal was
+ * removed) by someone without the chain key.
+ */
+export function unsealedTail(state: ChainState): ChainProblem | undefined {
+  if (state.unsealedFrom === undefined) return undefined
+  return { seq: state.unsealedFrom, reason: `records ${state.unsealedFrom} to ${state.seq} are not sealed by a keyed record (rewritten, or their seal removed)` }
 }
 
 /**

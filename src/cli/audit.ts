@@ -1,5 +1,5 @@
 // `macaw audit verify` and `macaw audit query`: read the audit trail straight from the store.
-import { verifyChain, type ChainState } from '../audit/chain.js'
+import { unsealedTail, verifyChain, type ChainState } from '../audit/chain.js'
 import { loadChainKey } from '../audit/chain-key.js'
 import { cloudTrailText } from '../audit/event.js'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
@@ -37,7 +37,8 @@ export async function auditVerify(flags: RawSettings): Promise<void> {
     for (;;) {
       const rows = await store.queryAudit({ afterSeq: state.seq, limit: PAGE })
       // A gap right after the last verified record shows up as the next row's seq.
-      const problem = verifyChain(anchor, rows, state, key)
+      // The last page must end on a seal (each batch is committed with its seal).
+      const problem = verifyChain(anchor, rows, state, key) ?? (rows.length < PAGE ? unsealedTail(state) : undefined)
       if (problem !== undefined) {
         const id = problem.eventId === undefined ? '' : ` (eventID ${problem.eventId})`
         throw new AdminError(`audit chain broken at record ${problem.seq}${id}: ${problem.reason}`)

@@ -359,14 +359,18 @@ export interface GrantStore {
   deleteGrant(grantId: string): Promise<GrantRecord | undefined>
 }
 
-/** The hash of the audit record at `seq` after the record whose hash is `prevHash` (audit/chain.ts). */
-export type ChainFn = (prevHash: string, seq: number, row: NewAuditRow) => string
+/**
+ * The hash of the audit record at `seq` after the record whose hash is `prevHash` (audit/chain.ts);
+ * `sealed` for the last record of a batch (the default), which carries the keyed hash.
+ */
+export type ChainFn = (prevHash: string, seq: number, row: NewAuditRow, sealed?: boolean) => string
 
 /** The audit trail: append-only, hash-chained. */
 export interface AuditStore {
   /**
    * Appends audit records in one transaction, continuing the hash chain from the stored head
-   * (`chain(prevHash, seq, row)` computes each hash), serialized across processes and nodes.
+   * (`chain(prevHash, seq, row, sealed)` computes each hash; the last record is the sealed one),
+   * serialized across processes and nodes.
    */
   appendAudit(rows: readonly NewAuditRow[], chain: ChainFn): Promise<void>
   /** Audit records in seq order matching the filter. */

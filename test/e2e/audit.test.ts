@@ -130,7 +130,8 @@ describe('audit trail', { concurrency: true }, () => {
     edit('"macAlgorithm":"HMAC_SHA_256"', '"macAlgorithm":"HMAC_SHA_512"')
     await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), (err: Error & { stderr: string; code: number }) => {
       assert.equal(err.code, 1)
-      assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its keyed hash/)
+      // Keyed if record 3 was the last of its batch, linked if a record after it sealed the batch.
+      assert.match(err.stderr, /audit chain broken at record 3 \(eventID [0-9a-f-]+\): its contents do not match its (keyed|linked) hash/)
       return true
     })
     const original = db.prepare<[], { event: string }>('SELECT event FROM audit WHERE seq = 3').get()
@@ -139,7 +140,7 @@ describe('audit trail', { concurrency: true }, () => {
     assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /ok/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run('arn:aws:iam::999999999999:root')
     // The keyed hash covers the indexed columns too (the stored event is the compact form).
-    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /record 2 .*keyed hash \(edited\)/)
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /record 2 .*(keyed|linked) hash \(edited\)/)
     db.prepare('UPDATE audit SET principal = ? WHERE seq = 2').run(`arn:aws:iam::${ACCOUNT}:root`)
     // Someone with write access to the database but not the root of trust rewrites a record's
     // principal and recomputes the chain from there on: as plain SHA-256 (the old chain), or keyed
@@ -171,6 +172,14 @@ describe('audit trail', { concurrency: true }, () => {
       return attackerChain(prev, seq, { ...toAudit(stored), principal: seq === 2 ? 'arn:aws:iam::999999999999:root' : stored.principal, event })
     })
     await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1 .*keyed hash \(edited\)/)
+    // Every record as a link (a plain SHA-256 that needs no key): each checks against the one
+    // before it, but nothing seals them.
+    forge((prev, seq, event) => {
+      const stored = db.prepare<[number], AuditDbRow>('SELECT * FROM audit WHERE seq = ?').get(seq)
+      assert.ok(stored)
+      return attackerChain(prev, seq, { ...toAudit(stored), principal: seq === 2 ? 'arn:aws:iam::999999999999:root' : stored.principal, event }, false)
+    })
+    await assert.rejects(hostedMacaw(dataDir, ['audit', 'verify']), /audit chain broken at record 1: records 1 to 6 are not sealed by a keyed record/)
     restore()
     assert.match(await hostedMacaw(dataDir, ['audit', 'verify']), /audit chain ok/)
     db.prepare('DELETE FROM audit WHERE seq = 4').run()

@@ -290,7 +290,12 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
 
     it('appends audit records as one hash chain, filters them, and prunes with an anchor', options, async (t) => {
       const store = await fresh(t)
-      const chain = (prev: string, seq: number, row: NewAuditRow) => `${prev}>${seq}:${row.eventId}`
+      // Which records seal their batch (the last of each; audit/chain.ts): asked of the chain.
+      const sealed: number[] = []
+      const chain = (prev: string, seq: number, row: NewAuditRow, seal?: boolean) => {
+        if (seal === true) sealed.push(seq)
+        return `${prev}>${seq}:${row.eventId}`
+      }
       const row = (n: number, extra: Partial<NewAuditRow> = {}): NewAuditRow => ({
         time: 1000 * n,
         eventId: `e${n}`,
@@ -311,6 +316,7 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
         [3, '>1:e1>2:e2', '>1:e1>2:e2>3:e3'],
         [4, '>1:e1>2:e2>3:e3', '>1:e1>2:e2>3:e3>4:e4'],
       ])
+      assert.deepEqual(sealed, [2, 4])
       assert.equal(all[1]?.keyArn, 'arn:k')
       assert.ok(!('keyArn' in (all[0] ?? {})))
       assert.deepEqual((await store.queryAudit({ keyArn: 'arn:k', limit: 9 })).map((r) => r.seq), [2, 4])
@@ -324,8 +330,12 @@ export function storeContract(name: string, open: OpenStore, options: { readonly
       await store.appendAudit([row(5)], chain)
       assert.equal((await store.queryAudit({ afterSeq: 4, limit: 9 }))[0]?.prevHash, '>1:e1>2:e2>3:e3>4:e4')
       // A large batch (drivers may insert it in chunks) continues the same chain.
-      const short = (prev: string, seq: number) => `${prev.slice(-40)}>${seq}`
+      const short = (prev: string, seq: number, _row: NewAuditRow, seal?: boolean) => {
+        if (seal === true) sealed.push(seq)
+        return `${prev.slice(-40)}>${seq}`
+      }
       await store.appendAudit(Array.from({ length: 123 }, (_, i) => row(10 + i)), short)
+      assert.deepEqual(sealed, [2, 4, 5, 128], 'one seal per batch, on its last record, whatever its chunks')
       const big = await store.queryAudit({ afterSeq: 5, limit: 500 })
       assert.equal(big.length, 123)
       big.forEach((r, i) => {

@@ -570,12 +570,14 @@ export class SqlStore<E extends SqlEngine = SqlEngine> implements Store {
       const [anchor] = await tx.lock<Head>('SELECT seq, hash FROM audit_anchor WHERE id = 1')
       const [last] = await tx.rows<Head>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')
       let head: Head = last ?? anchor ?? { seq: 0, hash: '' }
+      // The batch's last record seals it (audit/chain.ts).
+      const sealSeq = head.seq + rows.length
       for (const run of runsOf(rows, AUDIT_CHUNKS)) {
         const params: unknown[] = []
         for (const row of run) {
           const seq = head.seq + 1
           // seq apart from the row: a copy of each row with it cost about 6,000 instructions.
-          const hash = chain(head.hash, seq, row)
+          const hash = chain(head.hash, seq, row, seq === sealSeq)
           params.push(seq, row.time, row.eventId, row.eventName, row.accountId, row.keyArn ?? null, row.principal, row.outcome, row.event, head.hash, hash)
           head = { seq, hash }
         }

@@ -31,6 +31,24 @@ const denied = (who: string, action: string, arn: string, why = `because no reso
 const policyOf = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements })
 const rootStatement = (account = ACCOUNT) => ({ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: rootArn(account) }, Action: 'kms:*', Resource: '*' })
 
+/**
+ * Refused after a change another process (the CLI) committed. On SQLite that holds on the next
+ * request (the change stamp); PostgreSQL's nodes hear of it by NOTIFY, which docs/multinode.md
+ * promises within the cache TTL (1 s) and which usually, not always, beats the next request.
+ */
+async function refusedOnceChanged(call: () => Promise<unknown>, name: string, message?: string): Promise<void> {
+  const deadline = Date.now() + (process.env['MACAW_TEST_STORE'] === 'postgres' ? 1500 : 0)
+  for (;;) {
+    try {
+      await rejectsWith(call(), name, message)
+      return
+    } catch (err) {
+      if (Date.now() >= deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+}
+
 describe('authorization', { concurrency: true }, () => {
   it('no access -> grant -> access -> revoke -> no access', async (t) => {
     const { kms, dataDir, client } = await startKms(t)
@@ -82,13 +100,13 @@ describe('authorization', { concurrency: true }, () => {
     const strict = `${dataDir}/strict.json`
     await import('node:fs/promises').then((fs) => fs.writeFile(strict, policyOf({ Effect: 'Deny', Action: 'kms:*', Resource: '*' })))
     await hostedMacaw(dataDir, ['users', 'put-policy', '--account-id', ACCOUNT, '--name', 'bob', '--policy', strict])
-    await rejectsWith(mac(asBob, key.keyId), 'AccessDeniedException', denied(bob.Arn, 'kms:GenerateMac', key.arn, 'with an explicit deny in an identity-based policy'))
+    await refusedOnceChanged(() => mac(asBob, key.keyId), 'AccessDeniedException', denied(bob.Arn, 'kms:GenerateMac', key.arn, 'with an explicit deny in an identity-based policy'))
 
     const listed = JSON.parse(await hostedMacaw(dataDir, ['users', 'list', '--account-id', ACCOUNT])) as { UserName: string; AccessKeyIds: string[] }[]
     assert.deepEqual(listed.map((u) => [u.UserName, u.AccessKeyIds]), [['bob', [bob.AccessKeyId]]])
     assert.ok(!JSON.stringify(listed).includes(bob.SecretAccessKey))
     await hostedMacaw(dataDir, ['users', 'delete', '--account-id', ACCOUNT, '--name', 'bob'])
-    await rejectsWith(mac(asBob, key.keyId), 'UnrecognizedClientException')
+    await refusedOnceChanged(() => mac(asBob, key.keyId), 'UnrecognizedClientException')
   })
 
   it('enforces a key policy with a condition', async (t) => {

@@ -105,21 +105,20 @@ export function verifyChain(
     }
     if (row.prevHash !== state.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its previous-hash does not match the record before it' }
     const v2 = row.hash.startsWith(KEYED)
-    if (row.hash.startsWith(LINKED)) {
+    const linked = row.hash.startsWith(LINKED)
+    if (linked) {
       // Only ever written with a keyed chain: without its key, the seal cannot be checked.
       if (key === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is linked to a keyed record, but the store has no audit chain key' }
       if (!sameText(linkHash(row.prevHash, row.seq, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its linked hash (edited)' }
       state.keyed = true
       state.unsealedFrom ??= row.seq
-      state.seq = row.seq
-      state.hash = row.hash
-      continue
-    }
-    if (v2 || row.hash.startsWith(KEYED_V1)) {
+    } else if (v2 || row.hash.startsWith(KEYED_V1)) {
       const chain = v2 ? keyed : keyedV1
       if (chain === undefined) return { seq: row.seq, eventId: row.eventId, reason: 'it is keyed, but the store has no audit chain key' }
       if (!sameText(chain(row.prevHash, row.seq, row), row.hash)) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its keyed hash (edited)' }
       state.keyed = true
+      // A seal: the links before it hold.
+      delete state.unsealedFrom
     } else {
       if (state.keyed === true || key === undefined || row.seq > key.unkeyedUpTo) {
         return { seq: row.seq, eventId: row.eventId, reason: 'it is not keyed, but the chain was keyed before it was written (rewritten)' }
@@ -127,9 +126,9 @@ export function verifyChain(
       if (plainChainHash(row.prevHash, row.seq, row) !== row.hash) return { seq: row.seq, eventId: row.eventId, reason: 'its contents do not match its hash (edited)' }
       state.unkeyed = (state.unkeyed ?? 0) + 1
     }
-    const mismatch = v2 ? undefined : columnsMismatch(row)
+    // A `k2:` or `h3:` hash covers the columns itself.
+    const mismatch = v2 || linked ? undefined : columnsMismatch(row)
     if (mismatch !== undefined) return { seq: row.seq, eventId: row.eventId, reason: mismatch }
-    delete state.unsealedFrom
     state.seq = row.seq
     state.hash = row.hash
   }

@@ -53,35 +53,49 @@ function threadUrl(): URL {
 }
 
 export class SqliteAuditSink implements AuditSink {
-  private readonly worker: Worker
+  private readonly path: string
+  private readonly chainKey: Buffer
+  private worker: Worker
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>()
   private next = 0
   private exited = false
+  private closing = false
 
   /** `chainKey`: the audit chain key, copied to the writer thread (functions cannot cross threads). */
   constructor(path: string, chainKey: Buffer) {
+    this.path = path
+    this.chainKey = Buffer.from(chainKey)
+    this.worker = this.spawn()
+  }
+
+  private spawn(): Worker {
     // The thread computes the chain with audit/chain.ts itself: functions cannot cross threads.
-    this.worker = new Worker(threadUrl(), { workerData: { path, chainKey }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } })
-    this.worker.once('exit', () => {
-      this.exited = true
-    })
-    this.worker.unref()
-    this.worker.on('message', (msg: { id: number; error?: string }) => {
+    const worker = new Worker(threadUrl(), { workerData: { path: this.path, chainKey: this.chainKey }, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } })
+    this.exited = false
+    worker.unref()
+    worker.on('message', (msg: { id: number; error?: string }) => {
       const p = this.pending.get(msg.id)
       if (p === undefined) return
       this.pending.delete(msg.id)
       if (msg.error === undefined) p.resolve()
       else p.reject(new Error(msg.error))
     })
-    this.worker.on('error', (err) => {
-      for (const p of this.pending.values()) p.reject(err)
-      this.pending.clear()
-    })
-    this.worker.on('exit', () => {
-      // A thread that died takes its batches with it: they are still queued in the trail.
-      for (const p of this.pending.values()) p.reject(new Error('the audit writer thread exited'))
-      this.pending.clear()
-    })
+    // An error the thread did not catch (its database could not be opened, say) ends it: the next
+    // batch goes to a new thread, and what was sent to this one fails (it is still queued in the
+    // trail). 'exit' follows, with nothing left to fail unless the thread ended by itself.
+    const ended = (err: Error): void => {
+      if (this.worker !== worker) return
+      this.exited = true
+      this.failPending(err)
+    }
+    worker.on('error', ended)
+    worker.on('exit', () => ended(new Error('the audit writer thread exited')))
+    return worker
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
   }
 
   appendAudit(rows: readonly NewAuditRow[]): Promise<void> {
@@ -99,20 +113,25 @@ export class SqliteAuditSink implements AuditSink {
   }
 
   private send(message: (id: number) => object): Promise<void> {
-    if (this.exited) return Promise.reject(new Error('the audit writer thread exited'))
+    if (this.closing) return Promise.reject(new Error('the audit writer thread is closed'))
+    // A thread that ended by itself is started again: the trail retries the batches it lost (every
+    // second while writes fail), and a server must not refuse requests for good after one failure.
+    if (this.exited) this.worker = this.spawn()
     const id = this.next++
+    const worker = this.worker
     const done = new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       // Keep the process alive while a job is in flight, not otherwise.
-      this.worker.ref()
-      this.worker.postMessage(message(id))
+      worker.ref()
+      worker.postMessage(message(id))
     })
     return done.finally(() => {
-      if (this.pending.size === 0) this.worker.unref()
+      if (this.pending.size === 0) worker.unref()
     })
   }
 
   async close(): Promise<void> {
+    this.closing = true
     if (this.exited) return
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()))
     this.worker.ref()

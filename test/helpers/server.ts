@@ -119,7 +119,7 @@ async function startWith(onDone: (cleanup: () => Promise<void>) => void, options
       ...options.settings,
     })
     server = await startServer(config, {
-      logger: createLogger('silent'),
+      logger: createLogger(process.env['MACAW_TEST_LOG'] ?? 'silent'),
       ...(options.now ? { now: options.now } : {}),
     })
   } catch (err) {

@@ -138,10 +138,12 @@ class SqliteEngine implements SqlEngine {
     this.db = new Database(options.path)
     try {
       restrictToOwner(options.path)
+      // First: every statement below may meet another connection's lock (a server's audit writer
+      // thread opens its connection while the server starts; admin commands run beside servers).
+      this.db.pragma('busy_timeout = 5000')
       this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = FULL')
       this.db.pragma('foreign_keys = ON')
-      this.db.pragma('busy_timeout = 5000')
       this.migrate()
       this.stampFd = openStamp(options.path)
     } catch (err) {

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type * as Esbuild from 'esbuild'
-import type { ChainFn, KeyUseRow, NewAuditRow } from '../store/store.js'
+import type { KeyUse } from '../keys/last-usage.js'
+import type { ChainFn, NewAuditRow } from '../store/store.js'
 import { packRows, packUses } from './batch.js'
 
 export interface AuditSink {
@@ -103,12 +104,12 @@ export class SqliteAuditSink implements AuditSink {
   }
 
   /**
-   * GetKeyLastUsage's flush (keys/last-usage.ts). On the request thread, each of its transactions
-   * held the event loop (27 to 77 ms with 15,000 of 100,000 keys in use), and cost more there: every
-   * audit batch committed by this thread emptied that connection's page cache, so the upserts read
-   * the table's pages again.
+   * GetKeyLastUsage's flush (keys/last-usage.ts), ordered, serialised and stored by the thread. On
+   * the request thread, each of its transactions held the event loop (27 to 77 ms with 15,000 of
+   * 100,000 keys in use), and cost more there: every audit batch committed by this thread emptied
+   * that connection's page cache, so the upserts read the table's pages again.
    */
-  storeKeyUses(uses: readonly KeyUseRow[]): Promise<void> {
+  storeKeyUses(uses: ReadonlyMap<string, KeyUse>): Promise<void> {
     return this.send((id) => ({ id, uses: packUses(uses) }))
   }
 

@@ -5,11 +5,12 @@
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openSqliteStore } from '../store/sqlite/index.js'
+import { keyUseRows, storeInTransactions } from '../keys/last-usage.js'
 import { unpackRows, unpackUses } from './batch.js'
 import { keyedChain } from './chain.js'
 
 /** Audit rows (packRows()) or key uses (packUses()) to store; answered with the same id. */
-type Job = { readonly id: number; readonly rows: readonly (string | number | null)[] } | { readonly id: number; readonly uses: readonly (string | number)[] }
+type Job = { readonly id: number; readonly rows: readonly (string | number | null)[] } | { readonly id: number; readonly uses: readonly (string | number | null)[] }
 
 // Below the request thread in the scheduler: on a busy core a batch's inserts and hashing then
 // wait for requests instead of pre-empting them for milliseconds. Not far below: at nice 10 the
@@ -36,7 +37,7 @@ port.on('message', (job: Job | 'close') => {
     void store.close().then(() => port.close())
     return
   }
-  const done = 'rows' in job ? store.appendAudit(unpackRows(job.rows), chain) : store.storeKeyUses(unpackUses(job.uses))
+  const done = 'rows' in job ? store.appendAudit(unpackRows(job.rows), chain) : storeInTransactions(store, keyUseRows(unpackUses(job.uses)))
   done.then(
     () => port.postMessage({ id: job.id }),
     (err: unknown) => port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) }),

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { FLUSH_RETRY_MS, LastUsage, MAX_NOTED } from '../../src/keys/last-usage.js'
+import { FLUSH_RETRY_MS, keyUseRows, LastUsage, MAX_NOTED, storeInTransactions } from '../../src/keys/last-usage.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import type { SettingStore } from '../../src/store/store.js'
 
@@ -46,10 +46,10 @@ describe('last key usage', () => {
     let down = true
     const stored: string[] = []
     const writer = {
-      storeKeyUses: (uses: readonly { arn: string }[]) => {
+      storeKeyUses: (uses: ReadonlyMap<string, unknown>) => {
         attempts++
         if (down) return Promise.reject(new Error('the store is down'))
-        stored.push(...uses.map((u) => u.arn))
+        stored.push(...uses.keys())
         return Promise.resolve()
       },
     }
@@ -94,16 +94,21 @@ describe('last key usage', () => {
     const direct = t.mock.method(store, 'storeKeyUses')
     const writes: number[] = []
     const usage = new LastUsage(store, {
+      // As the writer thread does: the whole flush at once, ordered and stored in transactions there.
       storeKeyUses: (uses) => {
-        writes.push(uses.length)
-        return store.storeKeyUses(uses)
+        writes.push(uses.size)
+        return storeInTransactions(store, keyUseRows(uses))
       },
     })
     await usage.start(1)
     for (let i = 0; i < 1500; i++) usage.note(`arn:k${i}`, use(100 + i))
     await usage.flush()
-    assert.deepEqual(writes, [1000, 500])
-    assert.equal(direct.mock.callCount(), 2, 'only as the writer called it')
+    assert.deepEqual(writes, [1500])
+    assert.deepEqual(
+      direct.mock.calls.map((c) => c.arguments[0].length),
+      [1000, 500],
+      'only as the writer called it, in transactions of 1,000',
+    )
     assert.deepEqual(await new LastUsage(store).get('arn:k1499', 0), use(1599))
   })
 

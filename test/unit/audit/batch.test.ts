@@ -15,14 +15,19 @@ describe('audit batches to the writer thread', () => {
     assert.deepEqual(unpackRows(packRows([])), [])
   })
 
-  it('carry GetKeyLastUsage’s uses the same way', () => {
-    const uses = [
-      { arn: 'arn:aws:kms:us-east-1:111122223333:key/k', time: 1_800_000_000_000, use: '{"operation":"GenerateMac"}' },
-      { arn: 'arn:aws:kms:eu-west-1:111122223333:key/l', time: 0, use: '{}' },
-    ]
+  it('carry GetKeyLastUsage’s noted uses the same way, with or without an event id', () => {
+    const uses = new Map([
+      ['arn:aws:kms:us-east-1:111122223333:key/k', { operation: 'GenerateMac', time: 1_800_000_000_000, eventId: 'e1', requestId: 'r1' }],
+      ['arn:aws:kms:eu-west-1:111122223333:key/l', { operation: 'VerifyMac', time: 0, requestId: 'r2' }],
+    ])
     const flat = packUses(uses)
-    assert.ok(flat.every((v) => typeof v !== 'object'), 'primitives only')
-    assert.deepEqual(unpackUses(structuredClone(flat)), uses)
-    assert.deepEqual(unpackUses(packUses([])), [])
+    assert.ok(flat.every((v) => v === null || typeof v !== 'object'), 'primitives only')
+    assert.deepEqual(new Map(unpackUses(structuredClone(flat))), uses)
+    // As stored: the JSON text of each use is the one its note gives.
+    assert.deepEqual(
+      unpackUses(flat).map(([, use]) => JSON.stringify(use)),
+      [...uses.values()].map((use) => JSON.stringify(use)),
+    )
+    assert.deepEqual(unpackUses(packUses(new Map())), [])
   })
 })

@@ -19,9 +19,8 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms'
 import { ACCOUNT, REGION, ROOT, startKms } from '../helpers/server.js'
-import { hmacKey, MESSAGE, rejectsWith } from '../helpers/keys.js'
+import { hmacKey, MESSAGE, refusedOnceChanged, rejectsWith } from '../helpers/keys.js'
 import { createUser, credentialsOf, hostedMacaw } from '../helpers/process.js'
-import { waitFor } from '../helpers/wait.js'
 
 const OTHER = '444455556666'
 const rootArn = (account: string) => `arn:aws:iam::${account}:root`
@@ -31,19 +30,6 @@ const denied = (who: string, action: string, arn: string, why = `because no reso
   `User: ${who} is not authorized to perform: ${action} on resource: ${arn} ${why}`
 const policyOf = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements })
 const rootStatement = (account = ACCOUNT) => ({ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: rootArn(account) }, Action: 'kms:*', Resource: '*' })
-
-/**
- * Refused after a change another process (the CLI) committed. On SQLite that holds on the next
- * request (the change stamp); PostgreSQL's nodes hear of it by NOTIFY, which docs/multinode.md
- * promises within the cache TTL (1 s) and which usually, not always, beats the next request:
- * there it waits for a refusal first. Either way the refusal itself is then asserted whole.
- */
-async function refusedOnceChanged(call: () => Promise<unknown>, name: string, message?: string): Promise<void> {
-  if (process.env['MACAW_TEST_STORE'] === 'postgres') {
-    await waitFor(`${name} once the change is heard of`, () => call().then(() => false, () => true), { timeoutMs: 1500, everyMs: 50 })
-  }
-  await rejectsWith(call(), name, message)
-}
 
 describe('authorization', { concurrency: true }, () => {
   it('no access -> grant -> access -> revoke -> no access', async (t) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { DescribeKeyCommand, GenerateMacCommand } from '@aws-sdk/client-kms'
 import { startKms } from '../helpers/server.js'
-import { MESSAGE, rejectsWith } from '../helpers/keys.js'
+import { MESSAGE, refusedOnceChanged } from '../helpers/keys.js'
 import { macaw } from '../helpers/process.js'
 
 describe('macaw keys', { concurrency: true }, () => {
@@ -26,7 +26,7 @@ describe('macaw keys', { concurrency: true }, () => {
     assert.deepEqual(json.Aliases, ['alias/cli'])
 
     await macaw(dataDir, ['keys', 'disable', keyId])
-    await rejectsWith(mac(), 'DisabledException')
+    await refusedOnceChanged(mac, 'DisabledException')
     await macaw(dataDir, ['keys', 'enable', keyId])
     await mac()
 
@@ -38,7 +38,7 @@ describe('macaw keys', { concurrency: true }, () => {
       assert.equal(byForm.KeyMetadata.KeyId, keyId, form)
     }
     await macaw(dataDir, ['keys', 'disable', 'alias/cli'])
-    await rejectsWith(mac(), 'DisabledException')
+    await refusedOnceChanged(mac, 'DisabledException')
     await macaw(dataDir, ['keys', 'enable', aliasArn])
     await mac()
     await assert.rejects(macaw(dataDir, ['keys', 'describe', 'alias/none']), /Alias arn:aws:kms:us-east-1:\d{12}:alias\/none is not found/)

@@ -1,6 +1,7 @@
 // Helpers that create keys through the SDK, and small assertions shared by the operation tests.
 import assert from 'node:assert/strict'
 import { CreateKeyCommand, type KeySpec, type KMSClient } from '@aws-sdk/client-kms'
+import { waitFor } from './wait.js'
 
 export const MESSAGE = Buffer.from('Hello World')
 
@@ -30,4 +31,17 @@ export async function rejectsWith(
   if (typeof message === 'string') assert.equal(err.message, message)
   else if (message instanceof RegExp) assert.match(err.message, message)
   assert.equal(err.$metadata?.httpStatusCode, status)
+}
+
+/**
+ * Refused after a change another process (the CLI) committed. On SQLite that holds on the next
+ * request (the change stamp); PostgreSQL's nodes hear of it by NOTIFY, which docs/multinode.md
+ * promises within the cache TTL (1 s) and which usually, not always, beats the next request:
+ * there it waits for a refusal first. Either way the refusal itself is then asserted whole.
+ */
+export async function refusedOnceChanged(call: () => Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
+  if (process.env['MACAW_TEST_STORE'] === 'postgres') {
+    await waitFor(`${name} once the change is heard of`, () => call().then(() => false, () => true), { timeoutMs: 1500, everyMs: 50 })
+  }
+  await rejectsWith(call(), name, message)
 }

@@ -37,7 +37,7 @@ export function unpackRows(flat: readonly (string | number | null)[]): NewAuditR
  * (keys/last-usage.ts keyUseRows): on the request thread that held the event loop for 50 to 60 ms
  * per flush with 100,000 keys in use.
  */
-export function packUses(uses: ReadonlyMap<string, KeyUse>): (string | number | null)[] {
+export function packUses(uses: Iterable<readonly [string, KeyUse]>): (string | number | null)[] {
   const out: (string | number | null)[] = []
   for (const [arn, u] of uses) out.push(arn, u.operation, u.time, u.eventId ?? null, u.requestId)
   return out

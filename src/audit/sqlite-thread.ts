@@ -9,8 +9,12 @@ import { keyUseRows, storeInTransactions } from '../keys/last-usage.js'
 import { unpackRows, unpackUses } from './batch.js'
 import { keyedChain } from './chain.js'
 
-/** Audit rows (packRows()) or key uses (packUses()) to store; answered with the same id. */
-type Job = { readonly id: number; readonly rows: readonly (string | number | null)[] } | { readonly id: number; readonly uses: readonly (string | number | null)[] }
+type Flat = readonly (string | number | null)[]
+/**
+ * Audit rows (packRows()), or a part of a flush of key uses (packUses()): parts with `more` are
+ * kept, and the last one (with the flush's `total`) stores them all and is answered.
+ */
+type Job = { readonly id: number; readonly rows: Flat } | { readonly id: number; readonly uses: Flat; readonly more: boolean; readonly total?: number }
 
 // Below the request thread in the scheduler: on a busy core a batch's inserts and hashing then
 // wait for requests instead of pre-empting them for milliseconds. Not far below: at nice 10 the
@@ -31,13 +35,27 @@ const { path, chainKey } = workerData as { path: string; chainKey: Uint8Array }
 const chain = keyedChain(Buffer.from(chainKey))
 const store = openSqliteStore({ path, pollIntervalMs: 0 })
 const port = parentPort
+/** The parts of key-use flushes received so far, by job id. */
+const flushes = new Map<number, Flat[]>()
 if (port === null) throw new Error('the audit writer must run in a worker thread')
 port.on('message', (job: Job | 'close') => {
   if (job === 'close') {
     void store.close().then(() => port.close())
     return
   }
-  const done = 'rows' in job ? store.appendAudit(unpackRows(job.rows), chain) : storeInTransactions(store, keyUseRows(unpackUses(job.uses)))
+  let done: Promise<void>
+  if ('rows' in job) done = store.appendAudit(unpackRows(job.rows), chain)
+  else {
+    const parts = flushes.get(job.id) ?? []
+    parts.push(job.uses)
+    if (job.more) {
+      flushes.set(job.id, parts)
+      return
+    }
+    flushes.delete(job.id)
+    const uses = parts.flatMap(unpackUses)
+    done = uses.length === job.total ? storeInTransactions(store, keyUseRows(uses)) : Promise.reject(new Error(`a flush of ${String(job.total)} key uses arrived with ${String(uses.length)}`))
+  }
   done.then(
     () => port.postMessage({ id: job.id }),
     (err: unknown) => port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) }),

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { auditRow, storedEvent } from '../../../src/audit/event.js'
-import { SqliteAuditSink } from '../../../src/audit/sqlite-sink.js'
+import { SqliteAuditSink, USES_PER_PART } from '../../../src/audit/sqlite-sink.js'
+import type { KeyUse } from '../../../src/keys/last-usage.js'
 import { openSqliteStore } from '../../../src/store/sqlite/index.js'
 import { auditInput } from './input.js'
 
@@ -52,5 +53,23 @@ describe('the SQLite audit writer thread', () => {
     await sink.close()
     await assert.rejects(sink.appendAudit(rows(2, 1)), /closed/)
     assert.equal((await store.queryAudit({ limit: 10 })).length, 1)
+  })
+
+  it('stores a flush of key uses sent in several parts, each key once, with its use', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'macaw-sink-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    const path = join(dir, 'macaw.db')
+    const store = openSqliteStore({ path, pollIntervalMs: 0 })
+    t.after(() => store.close())
+    const sink = new SqliteAuditSink(path, KEY)
+    t.after(() => sink.close())
+    const n = 2 * USES_PER_PART + 7
+    const uses = new Map<string, KeyUse>(Array.from({ length: n }, (_, i) => [`arn:k${String(n - i)}`, { operation: 'GenerateMac', time: 1000 + i, ...(i % 2 === 0 ? { eventId: `e${String(i)}` } : {}), requestId: `r${String(i)}` }] as const))
+    await sink.storeKeyUses(uses)
+    for (const arn of ['arn:k1', `arn:k${String(USES_PER_PART)}`, `arn:k${String(n)}`]) {
+      const stored = await store.getKeyUse(arn)
+      assert.deepEqual(JSON.parse(stored?.use ?? 'null'), uses.get(arn), arn)
+      assert.equal(stored?.time, uses.get(arn)?.time)
+    }
   })
 })

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
 import { auditRow, storedEvent } from '../../../src/audit/event.js'
 import { SqliteAuditSink, USES_PER_PART } from '../../../src/audit/sqlite-sink.js'
 import type { KeyUse } from '../../../src/keys/last-usage.js'
-import { openSqliteStore } from '../../../src/store/sqlite/index.js'
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/index.js'
 import { auditInput } from './input.js'
 
 const KEY = Buffer.alloc(32, 9)
@@ -19,6 +19,16 @@ function rows(from: number, n: number) {
     const input = auditInput({ time: 1_700_000_000_000 + from + i, requestId: `r${from + i}`, eventId: `e${from + i}` })
     return auditRow(input, storedEvent(input))
   })
+}
+
+/** A fresh directory, removed after the test, and a store at `macaw.db` in it, closed after the test. */
+function storeIn(t: TestContext): { path: string; store: SqliteStore } {
+  const dir = mkdtempSync(join(tmpdir(), 'macaw-sink-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'macaw.db')
+  const store = openSqliteStore({ path, pollIntervalMs: 0 })
+  t.after(() => store.close())
+  return { path, store }
 }
 
 describe('the SQLite audit writer thread', () => {
@@ -43,11 +53,7 @@ describe('the SQLite audit writer thread', () => {
   })
 
   it('refuses batches once closed, without starting a thread', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'macaw-sink-'))
-    t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const path = join(dir, 'macaw.db')
-    const store = openSqliteStore({ path, pollIntervalMs: 0 })
-    t.after(() => store.close())
+    const { path, store } = storeIn(t)
     const sink = new SqliteAuditSink(path, KEY)
     await sink.appendAudit(rows(1, 1))
     await sink.close()
@@ -56,11 +62,7 @@ describe('the SQLite audit writer thread', () => {
   })
 
   it('stores a flush of key uses sent in several parts, each key once, with its use', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'macaw-sink-'))
-    t.after(() => rmSync(dir, { recursive: true, force: true }))
-    const path = join(dir, 'macaw.db')
-    const store = openSqliteStore({ path, pollIntervalMs: 0 })
-    t.after(() => store.close())
+    const { path, store } = storeIn(t)
     const sink = new SqliteAuditSink(path, KEY)
     t.after(() => sink.close())
     const n = 2 * USES_PER_PART + 7

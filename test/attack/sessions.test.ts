@@ -60,6 +60,23 @@ describe('attacks on temporary credentials', { timeout: 120_000, concurrency: tr
     assert.equal(server.kms.credentials.size, before, 'no cache entry for a token that does not open')
   })
 
+  it('refuses a token that ends like a live session’s, which keeps working', async (t) => {
+    const { server, dataDir, sts, kms, alice } = await deployment(t)
+    const role = await createRole(dataDir, ACCOUNT, 'app', trustUser(alice.Arn), { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] } })
+    const session = creds((await sts(credentialsOf(alice)).send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'live' }))).Credentials)
+    // Verified once: the session is cached, by the end of its token.
+    await kms(session).send(new ListKeysCommand({}))
+    const cached = server.kms.credentials.size
+    const token = session.sessionToken ?? ''
+    for (const forged of [`${token.slice(0, 40).split('').reverse().join('')}${token.slice(40)}`, `AAAA${token.slice(-22)}`, token.slice(-60)]) {
+      assert.equal(forged.slice(-22), token.slice(-22))
+      assert.notEqual(forged, token)
+      await rejectsWith(kms({ ...session, sessionToken: forged }).send(new ListKeysCommand({})), 'UnrecognizedClientException', INVALID)
+    }
+    assert.equal(server.kms.credentials.size, cached, 'the live session was not evicted')
+    await kms(session).send(new ListKeysCommand({}))
+  })
+
   it('cannot widen its role with a session policy, nor pass session tags that would not fit a header', async (t) => {
     const { dataDir, sts, kms, alice } = await deployment(t)
     const root = kms({ accessKeyId: 'AKIAMACAWTESTROOT001', secretAccessKey: 'macaw-test-root-secret-0123456789abcdef' })

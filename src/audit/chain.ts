@@ -136,6 +136,20 @@ export function verifyChain(
 }
 
 /**
+ * verifyChain over one page of records read in seq order; the `last` page (the read found no more)
+ * must also leave the chain ending on a seal (unsealedTail).
+ */
+export function verifyPage(
+  anchor: { seq: number; hash: string },
+  rows: Iterable<AuditRow>,
+  state: ChainState,
+  key: { readonly key: Buffer; readonly unkeyedUpTo: number } | undefined,
+  last: boolean,
+): ChainProblem | undefined {
+  return verifyChain(anchor, rows, state, key) ?? (last ? unsealedTail(state) : undefined)
+}
+
+/**
  * After the last record: the chain must end on a seal. Every batch is written in one transaction
  * ending with its seal, so linked records with no seal after them were rewritten (or the seal was
  * removed) by someone without the chain key.

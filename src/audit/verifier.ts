@@ -12,7 +12,7 @@
 // from the new anchor.
 import type { Logger } from 'pino'
 import type { AuditStore, LeaseStore } from '../store/store.js'
-import { unsealedTail, verifyChain, type ChainProblem, type ChainState } from './chain.js'
+import { verifyPage, type ChainProblem, type ChainState } from './chain.js'
 import type { ChainKey } from './chain-key.js'
 
 export const VERIFY_INTERVAL_MS = 30_000
@@ -98,7 +98,7 @@ export class ChainVerifier {
     for (let read = 0; read < MAX_PER_PASS; ) {
       const rows = await this.store.queryAudit({ afterSeq: cycle.state.seq, limit: PAGE })
       // The last page (a committed snapshot: every batch in it ends with its seal) must end sealed.
-      const problem = verifyChain(anchor, rows, cycle.state, this.key) ?? (rows.length < PAGE ? unsealedTail(cycle.state) : undefined)
+      const problem = verifyPage(anchor, rows, cycle.state, this.key, rows.length < PAGE)
       if (problem !== undefined) {
         // Records pruned while we read them look missing: that is retention, not a break.
         if ((await this.store.auditAnchor()).seq !== anchor.seq) {

@@ -1,5 +1,5 @@
 // `macaw audit verify` and `macaw audit query`: read the audit trail straight from the store.
-import { unsealedTail, verifyChain, type ChainState } from '../audit/chain.js'
+import { verifyPage, type ChainState } from '../audit/chain.js'
 import { loadChainKey } from '../audit/chain-key.js'
 import { cloudTrailText } from '../audit/event.js'
 import { buildConfig, fromEnv, type Config, type RawSettings } from '../config.js'
@@ -38,7 +38,7 @@ export async function auditVerify(flags: RawSettings): Promise<void> {
       const rows = await store.queryAudit({ afterSeq: state.seq, limit: PAGE })
       // A gap right after the last verified record shows up as the next row's seq.
       // The last page must end on a seal (each batch is committed with its seal).
-      const problem = verifyChain(anchor, rows, state, key) ?? (rows.length < PAGE ? unsealedTail(state) : undefined)
+      const problem = verifyPage(anchor, rows, state, key, rows.length < PAGE)
       if (problem !== undefined) {
         const id = problem.eventId === undefined ? '' : ` (eventID ${problem.eventId})`
         throw new AdminError(`audit chain broken at record ${problem.seq}${id}: ${problem.reason}`)

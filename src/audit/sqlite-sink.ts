@@ -119,16 +119,14 @@ export class SqliteAuditSink implements AuditSink {
   async storeKeyUses(uses: ReadonlyMap<string, KeyUse>): Promise<void> {
     const entries = [...uses]
     const id = this.next++
-    let worker: Worker | undefined
+    const worker = this.current()
     let start = 0
     for (; entries.length - start > USES_PER_PART; start += USES_PER_PART) {
-      worker ??= this.current()
-      // A thread that ended meanwhile took the parts it had: fail, and the flush is retried whole.
-      if (worker !== this.current()) throw new Error('the audit writer thread exited')
       worker.postMessage({ id, uses: packUses(entries.slice(start, start + USES_PER_PART)), more: true })
       await setImmediate()
+      // A thread that ended meanwhile took the parts it had: fail, and the flush is retried whole.
+      if (worker !== this.current()) throw new Error('the audit writer thread exited')
     }
-    if (worker !== undefined && worker !== this.current()) throw new Error('the audit writer thread exited')
     await this.send(() => ({ id, uses: packUses(entries.slice(start)), more: false, total: entries.length }), id)
   }
 
@@ -139,25 +137,20 @@ export class SqliteAuditSink implements AuditSink {
     return this.worker
   }
 
-  private send(message: (id: number) => object, id = this.next++): Promise<void> {
-    let worker: Worker
+  private async send(message: (id: number) => object, id = this.next++): Promise<void> {
+    // A thread that ended by itself is started again: the trail retries the batches it lost (every
+    // second while writes fail), and a server must not refuse requests for good after one failure.
+    const worker = this.current()
     try {
-      // A thread that ended by itself is started again: the trail retries the batches it lost
-      // (every second while writes fail), and a server must not refuse requests for good after one
-      // failure.
-      worker = this.current()
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
-    }
-    const done = new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      // Keep the process alive while a job is in flight, not otherwise.
-      worker.ref()
-      worker.postMessage(message(id))
-    })
-    return done.finally(() => {
+      await new Promise<void>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject })
+        // Keep the process alive while a job is in flight, not otherwise.
+        worker.ref()
+        worker.postMessage(message(id))
+      })
+    } finally {
       if (this.pending.size === 0) worker.unref()
-    })
+    }
   }
 
   async close(): Promise<void> {
